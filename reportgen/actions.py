@@ -1,0 +1,151 @@
+"""What each finding is called and what the operator should do about it.
+
+The wording of the readiness checks is upstream's (reference §9.1, example G1); the operator
+actions name the CAVRA endpoint to call, so a runbook step can be followed as written.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .rules import RetryState
+
+P0 = "/runtime/go-pilot/rollback-drill-notifications/acknowledgements/audit-delivery"
+ALERTS_PATH = {
+    "executive": f"{P0}/recovery-executive-report/delivery-retry-health-alerts",
+    "recovery": f"{P0}/recovery-escalations/retry-health-alerts",
+}
+LOOP_TITLE = {"executive": "Executive retry health alert", "recovery": "Recovery escalation retry health alert"}
+HEALTH_NOT_FOUND = ("recovery_executive_report_delivery_retry_health_not_found", "recovery_escalation_retry_health_not_found")
+
+CHECKS: dict[str, tuple[str, str]] = {
+    "final_reporting_closure_state": (
+        "Final reporting closure state",
+        "Resolve final closure open items before release closure.",
+    ),
+    "executive_retry_health_alert_delivery": (
+        "Executive retry health alert delivery",
+        "Retry failed executive retry health alert deliveries.",
+    ),
+    "executive_retry_health_alert_retry_execution": (
+        "Executive retry health alert retry execution",
+        "Review failed executive retry health alert retry executions.",
+    ),
+    "recovery_retry_health_alert_retry_execution": (
+        "Recovery retry health alert retry execution",
+        "Review failed recovery retry health alert retry executions.",
+    ),
+    "notification_acknowledgements": (
+        "Notification acknowledgements",
+        "Acknowledge or resolve outstanding rollback drill routes.",
+    ),
+    "release_readiness_artifacts": (
+        "Release readiness artifacts",
+        "Attach this summary and the operator runbook export to the release record.",
+    ),
+    "evidence_integrity": (
+        "Evidence integrity",
+        "Fix or re-export rejected records and review the warnings before relying on the verdict.",
+    ),
+}
+
+RETRY_STATE_TITLE = {
+    "exhausted": "retries exhausted",
+    "waiting": "retry waiting for its delay",
+    "execution_failed": "live retry failed",
+    "dry_run_only": "retried in dry runs only",
+    "retry_pending": "retry planned, not executed",
+    "no_retry_plan": "no retry planned",
+}
+
+CAVRA_TITLES = {
+    "executive_retry_health_alert_delivery_failed": "Executive retry health alert deliveries failed",
+    "executive_retry_health_alert_acknowledgement_outstanding": "Executive retry health alert acknowledgements outstanding",
+    "executive_retry_health_alert_retry_execution_failed": "Executive retry health alert retry executions failed",
+    "recovery_retry_health_alert_delivery_failed": "Recovery retry health alert deliveries failed",
+    "recovery_retry_health_alert_acknowledgement_outstanding": "Recovery retry health alert acknowledgements outstanding",
+}
+CAVRA_ACTIONS = {
+    "executive_retry_health_alert_delivery_failed": "Retry failed executive retry health alert deliveries.",
+    "executive_retry_health_alert_acknowledgement_outstanding": "Acknowledge executive retry health alerts after release governance review.",
+    "executive_retry_health_alert_retry_execution_failed": "Review failed executive retry health alert retry executions.",
+    "recovery_retry_health_alert_delivery_failed": "Retry failed recovery retry health alert deliveries.",
+    "recovery_retry_health_alert_acknowledgement_outstanding": "Acknowledge recovery retry health alerts after release governance review.",
+}
+
+UNREADABLE_ACTION = "Fix or re-export the rejected entries listed in the input inventory, then build the pack again."
+MISSING_ACTION = (
+    "Export the executive and recovery retry health alert evidence (the CAVRA store file or the history "
+    "endpoints) and build the pack again; an empty pack never reads as closed."
+)
+NOTICE_TITLES = {
+    "timestamp_without_offset": "Timestamp without a UTC offset (read as UTC)",
+    "evidence_export_incomplete": "Export holds only part of the history",
+    "evidence_file_empty": "Empty evidence file",
+}
+
+
+def delivery_title(loop: str, provider: str, state: str) -> str:
+    """The title of an open delivery chain."""
+    return f"{LOOP_TITLE[loop]} delivery to {provider} failed: {RETRY_STATE_TITLE[state]}"
+
+
+def delivery_detail(failures: int, retry: RetryState) -> str:
+    """One line on what happened to the chain."""
+    parts = [f"{failures} failed attempt{'s' if failures != 1 else ''}; latest outcome is a failure"]
+    if retry.decision is not None:
+        parts.append(f"latest retry decision: {retry.decision.action} ({retry.decision.reason or 'no reason given'})")
+    if retry.skip_reason:
+        parts.append(f"skipped: {retry.skip_reason}")
+    return "; ".join(parts)
+
+
+def delivery_action(loop: str, health_id: str, provider: str, retry: RetryState) -> str:
+    """What the operator runs next for an open delivery chain."""
+    path = ALERTS_PATH[loop]
+    worker = f"POST {path}/retry-worker-run with execute=true"
+    if retry.state == "exhausted":
+        return (
+            f"Retries are exhausted. Repair the {provider} connector, redeliver with POST {path}/deliver "
+            f"(provider={provider}, force=true), and acknowledge the alert after governance review."
+        )
+    if retry.state == "waiting":
+        due = retry.decision.next_retry_at if retry.decision else None
+        when = due.isoformat().replace("+00:00", "Z") if due else "the retry delay"
+        return f"Wait until {when} (UTC), then run the retry worker live: {worker}."
+    if retry.state == "execution_failed":
+        if retry.skip_reason in HEALTH_NOT_FOUND:
+            return (
+                f"The live retry was skipped because health {health_id} is not stored. Persist it with "
+                f"POST /evidence, then run the retry worker live: {worker}."
+            )
+        return f"The live retry to {provider} failed. Fix the connector, then run the retry worker live: {worker}."
+    if retry.state == "dry_run_only":
+        return f"Only dry runs selected this retry. Run the retry worker with explicit execution: {worker}."
+    if retry.state == "retry_pending":
+        return f"A retry is planned but no live worker ran it. Run the retry worker live: {worker}."
+    return f"Plan a retry with POST {path}/retry-plan, then run the retry worker live: {worker}."
+
+
+def ack_title(loop: str, provider: str) -> str:
+    """The title of an outstanding acknowledgement."""
+    return f"{LOOP_TITLE[loop]} acknowledgement from {provider} outstanding"
+
+
+def ack_detail(plans: int, state: str | None) -> str:
+    """One line on why the acknowledgement is outstanding."""
+    required = f"required by {plans} alert plan{'s' if plans != 1 else ''}"
+    if state is None:
+        return f"{required}; no acknowledgement recorded"
+    return f"{required}; latest acknowledgement is {state}, which does not clear it"
+
+
+def ack_action(loop: str, health_id: str, provider: str, state: str | None) -> str:
+    """What the operator does to clear an outstanding acknowledgement."""
+    path = ALERTS_PATH[loop]
+    prefix = f"The last acknowledgement was {state}. " if state else ""
+    return (
+        f"{prefix}Request the acknowledgement from {provider} and record it with POST "
+        f"{path}/{health_id}/acknowledgements (provider={provider}, acknowledgement_state=acknowledged)."
+    )

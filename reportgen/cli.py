@@ -1,0 +1,199 @@
+"""The command line: `check`, `validate` and `schema` (and `build`, from the pack module).
+
+Exit codes: 0 closed and ready, 1 open or blocked, 2 a usage error or, with --strict, any input
+that could not be read. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import unicodedata
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+import orjson
+
+from . import __version__
+from .load import InputError, LoadResult
+from .summary import Summary, schema_of, summarise_paths
+from .verdict import utc_iso
+
+EXIT_OK, EXIT_OPEN, EXIT_USAGE = 0, 1, 2
+
+
+def terminal_safe(text: object) -> str:
+    """Evidence text made safe for a terminal: control characters shown as escapes, never obeyed."""
+    out = []
+    for char in str(text):
+        if unicodedata.category(char) in ("Cc", "Cf") and char not in "\t":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def location(source: str, line: int | None) -> str:
+    """`file:line`, or the file alone for a whole-file problem."""
+    return terminal_safe(source if line is None else f"{source}:{line}")
+
+
+class AsOf(click.ParamType):
+    """An ISO-8601 time; without an offset it is read as UTC."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        """Parse the option's value."""
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO-8601 time such as 2025-06-02T11:30:00Z", param, ctx)
+        return parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).astimezone(timezone.utc)
+
+
+evidence_argument = click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")
+rules_option = click.option(
+    "--rules",
+    type=click.Choice(["chain", "cavra"]),
+    default="chain",
+    show_default=True,
+    help="chain: follow each delivery chain to its latest outcome; cavra: CAVRA's count-based gate.",
+)
+as_of_option = click.option("--as-of", type=AsOf(), default=None, help="Judge as of this UTC time (default: the newest record).")
+strict_option = click.option("--strict", is_flag=True, help="Exit 2 when any input entry was rejected.")
+
+
+def exit_code(summary: Summary, loaded: LoadResult, strict: bool) -> int:
+    """0 when closed and ready, 1 when open or blocked, 2 for rejected input under --strict."""
+    if strict and loaded.rejected:
+        return EXIT_USAGE
+    closed = summary.closure.state == "closed" and summary.readiness.state == "ready"
+    return EXIT_OK if closed else EXIT_OPEN
+
+
+def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) -> tuple[LoadResult, Summary]:
+    """Load and judge evidence, turning unopenable inputs into a usage error."""
+    if paths.count("-") > 1:
+        raise click.UsageError("stdin ('-') can be given only once")
+    try:
+        return summarise_paths(paths, rules, as_of, stdin=click.get_binary_stream("stdin"))  # type: ignore[arg-type]
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reportgen")
+def cli() -> None:
+    """Turn CAVRA rollback-drill evidence into a release-readiness verdict and pack."""
+
+
+@cli.command()
+@evidence_argument
+@rules_option
+@as_of_option
+@strict_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary JSON instead of the text verdict.")
+def check(evidence: tuple[str, ...], rules: str, as_of: datetime | None, strict: bool, as_json: bool) -> None:
+    """Judge EVIDENCE (files, folders, or - for stdin) and exit with the verdict."""
+    loaded, summary = read_evidence(evidence, rules, as_of)
+    if as_json:
+        click.echo(summary.to_json().decode(), nl=False)
+    else:
+        click.echo(verdict_text(summary))
+    sys.exit(exit_code(summary, loaded, strict))
+
+
+def verdict_text(summary: Summary) -> str:
+    """The short text verdict: state, open items as a table, warnings, rejected lines, checks."""
+    inputs = summary.inputs
+    lines = [
+        f"closure: {summary.closure.state}   readiness: {summary.readiness.state}   "
+        f"decision: {summary.readiness.release_decision.recommended_state}",
+        f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records} records "
+        f"from {plural(len(inputs.files), 'file')} · {len(inputs.rejected)} rejected · {inputs.unrecognised} unrecognised",
+    ]
+    items = summary.closure.open_items
+    lines += ["", f"Open items ({len(items)})"]
+    rows = [("SEVERITY", "LOOP", "CODE", "HEALTH_ID", "PROVIDER", "STATE")] + [
+        (i.severity, i.loop or "-", i.code, i.health_id or "-", i.provider or "-", i.retry_state or "-") for i in items
+    ]
+    lines += table(rows) if items else ["  none"]
+    if summary.closure.warnings:
+        lines += ["", f"Warnings ({len(summary.closure.warnings)})"]
+        lines += [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings]
+    if inputs.rejected:
+        lines += ["", f"Rejected ({len(inputs.rejected)})"]
+        lines += [f"  {location(r.source, r.line)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
+    lines += ["", "Readiness checks"]
+    lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
+    return "\n".join(lines)
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 file', '2 files'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns, two spaces apart, indented."""
+    safe = [tuple(terminal_safe(cell) for cell in row) for row in rows]
+    widths = [max(len(row[i]) for row in safe) for i in range(len(safe[0]))]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in safe]
+
+
+@cli.command()
+@evidence_argument
+def validate(evidence: tuple[str, ...]) -> None:
+    """List every problem in EVIDENCE as file:line: reason; exit 2 if any entry was rejected."""
+    loaded, summary = read_evidence(evidence, "chain", None)
+    for r in loaded.rejected:
+        click.echo(f"{location(r.source, r.line)}: {terminal_safe(r.reason)}")
+    for c in loaded.conflicts:
+        click.echo(
+            f"{location(c.replaced.source, c.replaced.line)}: warning: conflicts with "
+            f"{location(c.kept.source, c.kept.line)} (session_id {terminal_safe(c.session_id)}); the later-created is used"
+        )
+    for n in loaded.notices:
+        click.echo(f"{location(n.source, n.line)}: warning: {terminal_safe(n.detail)}")
+    for u in loaded.unrecognised:
+        click.echo(f"{location(u.source, u.line)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
+    inputs = summary.inputs
+    click.echo(
+        f"{inputs.entries} entries in {len(inputs.files)} files: {inputs.records} records, "
+        f"{len(inputs.rejected)} rejected, {inputs.unrecognised} unrecognised, "
+        f"{inputs.duplicates} duplicates, {len(inputs.conflicts)} conflicts"
+    )
+    sys.exit(EXIT_USAGE if loaded.rejected else EXIT_OK)
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(["summary", "evidence", "inputs"]), default="summary")
+def schema(name: str) -> None:
+    """Print the JSON Schema of the summary, one evidence record, or the input inventory."""
+    click.echo(orjson.dumps(schema_of(name), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
+
+
+def main() -> None:
+    """Run the CLI; an unexpected error becomes one line on stderr and exit code 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "reportgen"
+        click.echo(f"{command}: error: {terminal_safe(exc.format_message())}", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("reportgen: aborted", err=True)
+        sys.exit(EXIT_USAGE)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(EXIT_USAGE)
+    except Exception as exc:  # the promise is one line, never a traceback
+        if os.environ.get("REPORTGEN_DEBUG"):
+            raise
+        click.echo(f"reportgen: internal error: {type(exc).__name__}: {terminal_safe(exc)}", err=True)
+        sys.exit(EXIT_USAGE)

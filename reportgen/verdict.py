@@ -1,0 +1,144 @@
+"""The typed results of the rules: open items, warnings, readiness checks and the verdict.
+
+These models are the contract that the summary publishes and every renderer reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+Severity = Literal["critical", "warning"]
+RetryState = Literal["exhausted", "waiting", "execution_failed", "dry_run_only", "retry_pending", "no_retry_plan"]
+CheckStatus = Literal["pass", "fail", "warning"]
+RulesMode = Literal["chain", "cavra"]
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1}
+
+
+def utc_iso(value: datetime | None) -> str | None:
+    """Format an aware datetime as ISO-8601 UTC with a Z suffix."""
+    if value is None:
+        return None
+    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class Model(BaseModel):
+    """Base of every verdict model: no unknown fields, datetimes written as UTC with Z."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_serializer("*", when_used="json")
+    def _times(self, value: object) -> object:
+        """Write every datetime as ISO-8601 UTC."""
+        return utc_iso(value) if isinstance(value, datetime) else value
+
+
+class EvidenceRef(Model):
+    """A pointer from a finding to one input record."""
+
+    session_id: str | None
+    source: str
+    line: int | None
+    kind: str | None = None
+
+
+class OpenItem(Model):
+    """One open reporting risk: what is open, how bad, what happened, and what to do."""
+
+    id: str
+    code: str
+    severity: Severity
+    status: Literal["open"] = "open"
+    loop: str | None
+    health_id: str | None = None
+    provider: str | None = None
+    retry_state: RetryState | None = None
+    title: str
+    detail: str
+    operator_action: str
+    opened_at: datetime | None = None
+    count: int | None = None
+    attempts: int | None = None
+    retry_count: int | None = None
+    max_retry_attempts: int | None = None
+    next_retry_at: datetime | None = None
+    skip_reason: str | None = None
+    acknowledgement_state: str | None = None
+    evidence: list[EvidenceRef] = []
+    evidence_total: int = 0
+
+
+class Finding(Model):
+    """A warning: shown everywhere, never opens the closure by itself."""
+
+    code: str
+    severity: Literal["warning"] = "warning"
+    title: str
+    detail: str
+    evidence: list[EvidenceRef] = []
+
+
+class ResolvedChain(Model):
+    """A (health_id, provider) chain that failed and was later delivered."""
+
+    loop: str
+    health_id: str
+    provider: str
+    failures: int
+    first_failed_at: datetime
+    resolved_at: datetime
+    resolved_by: EvidenceRef
+    failed: list[EvidenceRef] = []
+
+
+class Closure(Model):
+    """Whether the final reporting loop is closed, and what keeps it open."""
+
+    state: Literal["open", "closed"]
+    open_items: list[OpenItem]
+    warnings: list[Finding] = []
+    resolved_chains: list[ResolvedChain] = []
+
+
+class Check(Model):
+    """One readiness check, as upstream names them."""
+
+    id: str
+    title: str
+    status: CheckStatus
+    evidence: str
+    operator_action: str
+
+
+class ReleaseDecision(Model):
+    """The recommendation for the release closure."""
+
+    recommended_state: Literal["approve_release_closure", "hold_release_closure"]
+    reason: str
+
+
+class Readiness(Model):
+    """The release-readiness verdict: ready when no check fails."""
+
+    state: Literal["ready", "blocked"]
+    checks: list[Check]
+    release_decision: ReleaseDecision
+
+
+class Verdict(Model):
+    """Everything the rules conclude from the evidence."""
+
+    rules: RulesMode
+    closure: Closure
+    readiness: Readiness
+    counts: dict[str, object] = Field(default_factory=dict)
+
+
+def item_id(*parts: str | None) -> str:
+    """A short, stable id for an open item, the same across packs built from the same chain."""
+    material = "|".join(part or "" for part in parts)
+    return "it-" + hashlib.sha256(material.encode()).hexdigest()[:12]
