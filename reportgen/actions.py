@@ -17,7 +17,10 @@ ALERTS_PATH = {
     "recovery": f"{P0}/recovery-escalations/retry-health-alerts",
 }
 LOOP_TITLE = {"executive": "Executive retry health alert", "recovery": "Recovery escalation retry health alert"}
-HEALTH_NOT_FOUND = ("recovery_executive_report_delivery_retry_health_not_found", "recovery_escalation_retry_health_not_found")
+HEALTH_NOT_FOUND = (
+    "recovery_executive_report_delivery_retry_health_not_found",
+    "recovery_escalation_retry_health_not_found",
+)
 
 CHECKS: dict[str, tuple[str, str]] = {
     "final_reporting_closure_state": (

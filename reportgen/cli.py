@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -52,7 +52,7 @@ class AsOf(click.ParamType):
             parsed = datetime.fromisoformat(str(value).strip())
         except ValueError:
             self.fail(f"{value!r} is not an ISO-8601 time such as 2025-06-02T11:30:00Z", param, ctx)
-        return parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).astimezone(timezone.utc)
+        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
 
 
 evidence_argument = click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")
@@ -63,7 +63,9 @@ rules_option = click.option(
     show_default=True,
     help="chain: follow each delivery chain to its latest outcome; cavra: CAVRA's count-based gate.",
 )
-as_of_option = click.option("--as-of", type=AsOf(), default=None, help="Judge as of this UTC time (default: the newest record).")
+as_of_option = click.option(
+    "--as-of", type=AsOf(), default=None, help="Judge as of this UTC time (default: the newest record)."
+)
 strict_option = click.option("--strict", is_flag=True, help="Exit 2 when any input entry was rejected.")
 
 
@@ -111,10 +113,15 @@ def verdict_text(summary: Summary) -> str:
     """The short text verdict: state, open items as a table, warnings, rejected lines, checks."""
     inputs = summary.inputs
     lines = [
-        f"closure: {summary.closure.state}   readiness: {summary.readiness.state}   "
-        f"decision: {summary.readiness.release_decision.recommended_state}",
-        f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records} records "
-        f"from {plural(len(inputs.files), 'file')} · {len(inputs.rejected)} rejected · {inputs.unrecognised} unrecognised",
+        (
+            f"closure: {summary.closure.state}   readiness: {summary.readiness.state}   "
+            f"decision: {summary.readiness.release_decision.recommended_state}"
+        ),
+        (
+            f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records} records "
+            f"from {plural(len(inputs.files), 'file')} · {len(inputs.rejected)} rejected · "
+            f"{inputs.unrecognised} unrecognised"
+        ),
     ]
     items = summary.closure.open_items
     lines += ["", f"Open items ({len(items)})"]
@@ -133,16 +140,16 @@ def verdict_text(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """'1 file', '2 files'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:
     """Left-aligned columns, two spaces apart, indented."""
     safe = [tuple(terminal_safe(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in safe) for i in range(len(safe[0]))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in safe]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in safe]
 
 
 @cli.command()
@@ -163,7 +170,7 @@ def validate(evidence: tuple[str, ...]) -> None:
         click.echo(f"{location(u.source, u.line)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
     inputs = summary.inputs
     click.echo(
-        f"{inputs.entries} entries in {len(inputs.files)} files: {inputs.records} records, "
+        f"{plural(inputs.entries, 'entry', 'entries')} in {plural(len(inputs.files), 'file')}: {inputs.records} records, "
         f"{len(inputs.rejected)} rejected, {inputs.unrecognised} unrecognised, "
         f"{inputs.duplicates} duplicates, {len(inputs.conflicts)} conflicts"
     )

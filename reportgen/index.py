@@ -112,7 +112,9 @@ class EvidenceIndex:
             run
             for run in self.loop(loop).runs
             if run.retry_plan_id == retry_plan_id and run.body is not None
-            if any(d.health_id == health_id and norm_provider(d.provider) == provider for d in run.body.selected_retries)
+            if any(
+                d.health_id == health_id and norm_provider(d.provider) == provider for d in run.body.selected_retries
+            )
         ]
 
 

@@ -7,7 +7,6 @@ which. Formats are told apart by content, not by file name.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import os
@@ -170,27 +169,31 @@ def _load_file(path: str, stdin: BinaryIO | None, result: LoadResult, seen: dict
     digest = hashlib.sha256(raw).hexdigest()
     data, problem = _gunzip(raw) if raw.startswith(GZIP_MAGIC) else (raw, None)
     count, fmt = 0, "empty"
-    for line, entry, fmt in _entries(data.removeprefix(UTF8_BOM), name, result):
-        count += 1
+    for line, entry, entry_format in _entries(data.removeprefix(UTF8_BOM), name, result):
+        count, fmt = count + 1, entry_format
         _accept(entry, Provenance(source=name, line=line, sha256=digest), result, seen)
     if problem:
         result.rejected.append(Rejection(name, None, problem))
-    if not data.strip():
+    if not data.strip() and not problem:
         result.notices.append(Notice("evidence_file_empty", name, None, "the file holds no records"))
     fmt = f"gzip+{fmt}" if raw.startswith(GZIP_MAGIC) else fmt
     result.files.append(InputFile(path=name, sha256=digest, bytes=len(raw), format=fmt, records=count))
 
 
 def _gunzip(raw: bytes) -> tuple[bytes, str | None]:
-    """Decompress gzip data, keeping what could be read from a stream that was cut short."""
-    out = io.BytesIO()
+    """Decompress gzip data (every member), keeping what could be read from a damaged stream."""
+    out: list[bytes] = []
+    rest = raw
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-            while chunk := stream.read(1 << 20):
-                out.write(chunk)
-    except (EOFError, OSError, zlib.error) as exc:
-        return out.getvalue(), f"gzip stream is damaged or cut short ({exc}); later entries were not read"
-    return out.getvalue(), None
+        while rest:
+            stream = zlib.decompressobj(wbits=31)
+            out.append(stream.decompress(rest))
+            if not stream.eof:
+                return b"".join(out), "gzip stream is cut short; the entries after the cut were not read"
+            rest = stream.unused_data.lstrip(b"\x00")
+    except zlib.error as exc:
+        return b"".join(out), f"gzip stream is damaged ({exc}); the entries after the damage were not read"
+    return b"".join(out), None
 
 
 def _entries(data: bytes, name: str, result: LoadResult) -> Iterator[tuple[int | None, Any, str]]:
@@ -239,7 +242,7 @@ def _document_entries(document: Any, name: str, result: LoadResult) -> Iterator[
         fmt = "cavra-api-history" if "total" in document else "cavra-store"
         yield from ((i, item, fmt) for i, item in enumerate(items))
     else:
-        yield 0, document, "json-record"
+        yield 1, document, "json-record"
 
 
 def _note_partial_page(document: dict[str, Any], held: int, name: str, result: LoadResult) -> None:
@@ -267,9 +270,7 @@ def _accept(entry: Any, prov: Provenance, result: LoadResult, seen: dict[str, _S
         result.rejected.append(Rejection(prov.source, prov.line, problem))
         return
     if entry["metadata_kind"] not in KNOWN_KINDS:
-        result.unrecognised.append(
-            Unrecognised(prov.source, prov.line, entry["session_id"], entry["metadata_kind"])
-        )
+        result.unrecognised.append(Unrecognised(prov.source, prov.line, entry["session_id"], entry["metadata_kind"]))
         return
     naive: list[str] = []
     try:

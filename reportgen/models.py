@@ -7,8 +7,8 @@ in a field the rules read rejects the record with a reason instead of being coer
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, Union
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -78,7 +78,7 @@ def loop_of_kind(kind: str) -> Loop | None:
     return None
 
 
-def parse_timestamp(value: Any, info: ValidationInfo | None = None) -> datetime:
+def parse_timestamp(value: Any, naive: list[str] | None = None, field: str = "timestamp") -> datetime:
     """Parse an ISO-8601 string to an aware UTC datetime; a naive one is read as UTC and noted."""
     if isinstance(value, datetime):
         parsed = value
@@ -90,17 +90,21 @@ def parse_timestamp(value: Any, info: ValidationInfo | None = None) -> datetime:
     else:
         raise ValueError(f"a timestamp must be an ISO-8601 string, not {type(value).__name__}")
     if parsed.tzinfo is None:
-        notes = (info.context or {}).get("naive") if info is not None else None
-        if notes is not None:
-            notes.append(info.field_name if info.field_name else "timestamp")
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        if naive is not None:
+            naive.append(field)
+        parsed = parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"timestamp out of range: {value!r}") from None
 
 
-UtcDateTime = Annotated[datetime, BeforeValidator(parse_timestamp)]
+def _validate_timestamp(value: Any, info: ValidationInfo) -> datetime:
+    """Validate a timestamp field, noting a naive one in the validation context."""
+    return parse_timestamp(value, (info.context or {}).get("naive"), info.field_name or "timestamp")
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_validate_timestamp)]
 
 
 class Lenient(BaseModel):
@@ -376,19 +380,17 @@ class RunbookExport(Envelope):
 
 
 EvidenceRecord = Annotated[
-    Union[
-        Delivery,
-        Health,
-        AlertPlan,
-        AlertAck,
-        RetryPlan,
-        WorkerRun,
-        Execution,
-        NotificationPlan,
-        NotificationAck,
-        ReadinessSummary,
-        RunbookExport,
-    ],
+    Delivery
+    | Health
+    | AlertPlan
+    | AlertAck
+    | RetryPlan
+    | WorkerRun
+    | Execution
+    | NotificationPlan
+    | NotificationAck
+    | ReadinessSummary
+    | RunbookExport,
     Field(discriminator="metadata_kind"),
 ]
 RECORD_ADAPTER: TypeAdapter[EvidenceRecord] = TypeAdapter(EvidenceRecord)

@@ -245,7 +245,9 @@ def acks_by_pair(index: EvidenceIndex, loop: str) -> dict[tuple[str, str], list[
     return pairs
 
 
-def outstanding_acks(index: EvidenceIndex, loop: str, latest_only: bool = False) -> dict[tuple[str, str], list[Envelope]]:
+def outstanding_acks(
+    index: EvidenceIndex, loop: str, latest_only: bool = False
+) -> dict[tuple[str, str], list[Envelope]]:
     """Required pairs that no ack has acknowledged or resolved."""
     acks = acks_by_pair(index, loop)
     return {
@@ -291,9 +293,7 @@ def notification_outstanding(index: EvidenceIndex) -> list[tuple[str, str, Envel
     for plan in index.notification_plans:
         latest[plan.schedule_key] = plan
     cleared = {
-        (a.schedule_id, a.provider)
-        for a in index.notification_acks
-        if a.acknowledgement_state in CLEARING_ACK_STATES
+        (a.schedule_id, a.provider) for a in index.notification_acks if a.acknowledgement_state in CLEARING_ACK_STATES
     }
     return [
         (schedule, provider, plan)
@@ -399,14 +399,21 @@ def load_warnings(loaded: LoadResult, index: EvidenceIndex, as_of: datetime) -> 
         for c in loaded.conflicts
     ]
     findings += [
-        Finding(code=n.code, title=actions.NOTICE_TITLES.get(n.code, n.code), detail=n.detail,
-                evidence=[EvidenceRef(session_id=None, source=n.source, line=n.line)])
+        Finding(
+            code=n.code,
+            title=actions.NOTICE_TITLES.get(n.code, n.code),
+            detail=n.detail,
+            evidence=[EvidenceRef(session_id=None, source=n.source, line=n.line)],
+        )
         for n in loaded.notices
     ]
     findings += [
-        Finding(code="timestamp_in_future", title="Record created after the as-of time",
-                detail=f"{r.session_id} was created at {utc_iso(r.created_at)}, after as-of {utc_iso(as_of)}",
-                evidence=[ref(r)])
+        Finding(
+            code="timestamp_in_future",
+            title="Record created after the as-of time",
+            detail=f"{r.session_id} was created at {utc_iso(r.created_at)}, after as-of {utc_iso(as_of)}",
+            evidence=[ref(r)],
+        )
         for r in index.records
         if r.created_at > as_of
     ]
@@ -422,7 +429,9 @@ def evaluate(loaded: LoadResult, index: EvidenceIndex, mode: RulesMode, as_of: d
     states = chain_states(index)
     if mode == "chain":
         items = delivery_failed_items(index, states) + ack_items(index) + integrity_items(index, loaded)
-        items.sort(key=lambda i: (i.loop or "", SEVERITY_ORDER[i.severity], i.health_id or "", i.provider or "", i.code))
+        items.sort(
+            key=lambda i: (i.loop or "", SEVERITY_ORDER[i.severity], i.health_id or "", i.provider or "", i.code)
+        )
         warnings = reference_warnings(index) + load_warnings(loaded, index, as_of)
     else:
         items = cavra_items(index, counts["cavra"]) + integrity_items(index, loaded)
@@ -474,8 +483,11 @@ def cavra_counts(index: EvidenceIndex) -> dict[str, int]:
 
 def _cavra_exec_outstanding(index: EvidenceIndex) -> list[tuple[str, str, Envelope]]:
     """Upstream counts an outstanding executive ack once per plan, not once per pair (§10.1)."""
-    cleared = {pair for pair, acks in acks_by_pair(index, "executive").items()
-               if any(a.acknowledgement_state in CLEARING_ACK_STATES for a in acks)}
+    cleared = {
+        pair
+        for pair, acks in acks_by_pair(index, "executive").items()
+        if any(a.acknowledgement_state in CLEARING_ACK_STATES for a in acks)
+    }
     return [
         (plan.health_id, norm_provider(p), plan)
         for plan in index.loop("executive").plans
@@ -556,8 +568,13 @@ def readiness_checks(
 def _check(check_id: str, failed: bool, evidence: str, status: str | None = None) -> Check:
     """Build a check with upstream's title and operator action."""
     title, action = actions.CHECKS[check_id]
-    return Check(id=check_id, title=title, status=status or ("fail" if failed else "pass"), evidence=evidence,
-                 operator_action=action)
+    return Check(
+        id=check_id,
+        title=title,
+        status=status or ("fail" if failed else "pass"),
+        evidence=evidence,
+        operator_action=action,
+    )
 
 
 def _cavra_check(check_id: str, index: EvidenceIndex, states: list[ChainState], cavra: dict[str, int]) -> Check:
@@ -579,7 +596,9 @@ def _chain_check(check_id: str, index: EvidenceIndex, states: list[ChainState], 
         return _check(check_id, bool(open_states), evidence)
     unresolved = [e for s in open_states for e in index.executions.get(s.key, []) if not e.succeeded]
     total = cavra[f"{check_id}_failed_count"]
-    return _check(check_id, bool(unresolved), f"unresolved_failed_executions={len(unresolved)} failed_execution_records={total}")
+    return _check(
+        check_id, bool(unresolved), f"unresolved_failed_executions={len(unresolved)} failed_execution_records={total}"
+    )
 
 
 def _integrity_check(loaded: LoadResult, closure: Closure) -> Check:
@@ -634,7 +653,9 @@ def _loop_counts(index: EvidenceIndex, loop: str) -> dict[str, object]:
         "retry_plans": len({p.retry_plan_id for p in index.plans.values() if p.loop == loop}),
         "retry_decisions": {a: decisions.get(a, 0) for a in ("retry", "wait", "suppress")},
         "worker_runs": {"live": sum(not r.dry_run for r in ev.runs), "dry_run": sum(r.dry_run for r in ev.runs)},
-        "executions": {s: sum(e.execution_status == s for e in ev.executions) for s in ("delivered", "failed", "skipped")},
+        "executions": {
+            s: sum(e.execution_status == s for e in ev.executions) for s in ("delivered", "failed", "skipped")
+        },
         "acknowledgements": {
             s: sum(a.acknowledgement_state == s for a in ev.acks)
             for s in ("acknowledged", "resolved", "dismissed", "escalated")

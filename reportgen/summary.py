@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO, Literal
 
 import orjson
@@ -139,16 +139,16 @@ def source_date_epoch() -> datetime | None:
     value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not value.isdigit():
         return None
-    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    return datetime.fromtimestamp(int(value), tz=UTC)
 
 
 def resolve_as_of(loaded: LoadResult, as_of: datetime | None) -> datetime:
     """The as-of time: given, else the newest record, else SOURCE_DATE_EPOCH, else the epoch."""
     if as_of is not None:
-        return as_of.astimezone(timezone.utc)
+        return as_of.astimezone(UTC)
     if loaded.records:
         return max(r.created_at for r in loaded.records)
-    return source_date_epoch() or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return source_date_epoch() or datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def summarise(loaded: LoadResult, mode: RulesMode = "chain", as_of: datetime | None = None) -> Summary:
