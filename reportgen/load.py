@@ -197,28 +197,27 @@ def _gunzip(raw: bytes) -> tuple[bytes, str | None]:
 
 
 def _entries(data: bytes, name: str, result: LoadResult) -> Iterator[tuple[int | None, Any, str]]:
-    """Yield (line or index, parsed entry or error text, format) for every entry of one input."""
+    """Yield (line or index, parsed entry or parse error, format) for every entry of one input."""
     if not data.strip():
+        return
+    if b"\x00" in data:
+        result.rejected.append(Rejection(name, None, "binary data, not JSON or NDJSON text"))
         return
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        first = data.lstrip().split(b"\n", 1)[0]
-        if not _is_json(first):
-            result.rejected.append(Rejection(name, None, f"not a JSON document or NDJSON: {exc}"))
+        if _looks_like_document(data):
+            result.rejected.append(Rejection(name, None, f"not a valid JSON document: {exc}"))
             return
         yield from _ndjson_entries(data)
         return
     yield from _document_entries(document, name, result)
 
 
-def _is_json(line: bytes) -> bool:
-    """Whether one line is a JSON value on its own (the mark of NDJSON)."""
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return False
-    return True
+def _looks_like_document(data: bytes) -> bool:
+    """Whether unparsable data is a (broken) multi-line JSON document rather than NDJSON."""
+    first = data.lstrip().split(b"\n", 1)[0].strip()
+    return first.startswith(b"[") or first == b"{"
 
 
 def _ndjson_entries(data: bytes) -> Iterator[tuple[int | None, Any, str]]:

@@ -143,7 +143,7 @@ def test_binary_garbage_and_unreadable_files_never_print_a_traceback(tmp_path):
     write_store(tmp_path / "ok.json", example())
     result = run("check", str(tmp_path))
     assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
-    assert "garbage.json: not a JSON document or NDJSON" in result.stdout
+    assert "garbage.json: binary data" in result.stdout
     assert "bad.ndjson.gz: gzip stream is" in result.stdout
 
 

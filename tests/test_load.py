@@ -220,3 +220,12 @@ def test_store_ndjson_and_gzip_give_the_same_summary_apart_from_inputs_and_prove
     gz = summarise(load([str(write_ndjson(tmp_path / "e.ndjson.gz", records, compress=True))]))
     assert comparable(store) == comparable(ndjson) == comparable(gz)
     assert store.inputs != ndjson.inputs
+
+
+def test_a_bad_first_line_does_not_hide_the_ndjson_lines_after_it(tmp_path):
+    path = tmp_path / "e.ndjson"
+    first = json.dumps(example()[0]).replace('"decision_count": 1', '"decision_count": NaN')
+    path.write_text(first + "\n" + "".join(json.dumps(r) + "\n" for r in example()[1:]))
+    loaded = load([str(path)])
+    assert [(r.line, r.reason.startswith("not JSON")) for r in loaded.rejected] == [(1, True)]
+    assert len(loaded.records) == 20
