@@ -105,14 +105,14 @@ class EvidenceIndex:
         ]
         return sorted(found, key=lambda pair: (pair[0].at, pair[0].retry_plan_id))
 
-    def runs_selecting(self, retry_plan_id: str, key: Key) -> list[WorkerRun]:
-        """Worker runs that used a retry plan and selected the key for redelivery."""
+    def runs_selecting(self, key: Key) -> list[WorkerRun]:
+        """Worker runs, of any retry plan, that selected the key for redelivery."""
         loop, health_id, provider = key
         return [
             run
             for run in self.loop(loop).runs
-            if run.retry_plan_id == retry_plan_id and run.body is not None
-            if any(
+            if run.body is not None
+            and any(
                 d.health_id == health_id and norm_provider(d.provider) == provider for d in run.body.selected_retries
             )
         ]

@@ -164,18 +164,19 @@ def retry_state(index: EvidenceIndex, key: Key) -> RetryState:
 
 
 def _retry_decision_state(index: EvidenceIndex, key: Key, plan: PlanDecisions, decision: RetryDecision) -> RetryState:
-    """A `retry` decision: executed and failed, selected only in dry runs, or still pending."""
-    runs = index.runs_selecting(plan.retry_plan_id, key)
-    live_ids = {r.run_key for r in runs if not r.dry_run}
-    executions = [
-        e for e in index.executions.get(key, []) if e.retry_plan_id == plan.retry_plan_id or e.worker_run_id in live_ids
-    ]
+    """A `retry` decision: judged by what the key's workers did, over every plan.
+
+    A live retry of the key that failed or was skipped is the operator's problem, whatever dry
+    runs selected it afterwards; `dry_run_only` means no live worker ever selected it.
+    """
+    runs = index.runs_selecting(key)
+    executions = index.executions.get(key, [])
     context: list[Envelope] = [*plan.records, *runs, *executions]
     if executions and not executions[-1].succeeded:
         state = _execution_failed(executions, context)
         state.decision = decision
         return state
-    if runs and not live_ids:
+    if runs and all(r.dry_run for r in runs):
         return RetryState("dry_run_only", decision, records=context)
     return RetryState("retry_pending", decision, records=context)
 

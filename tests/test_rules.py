@@ -122,6 +122,7 @@ def _retry_slack_in_worker(records, dry_run: bool):
 def test_a_retry_selected_only_by_dry_run_workers_is_dry_run_only(tmp_path):
     records = example()
     _retry_slack_in_worker(records, dry_run=True)
+    records = without(records, EXEC_FAILED_EXECUTION)
     delivery = item(judge(tmp_path, records), EXEC_DELIVERY_FAILED)
     assert delivery.retry_state == "dry_run_only"
     assert "execute=true" in delivery.operator_action
@@ -148,8 +149,15 @@ def test_a_retry_no_worker_selected_is_retry_pending(tmp_path):
     records = example()
     for decision in _slack_decision(records):
         decision.update(action="retry")
-    delivery = item(judge(tmp_path, records), EXEC_DELIVERY_FAILED)
+    delivery = item(judge(tmp_path, without(records, EXEC_FAILED_EXECUTION)), EXEC_DELIVERY_FAILED)
     assert delivery.retry_state == "retry_pending"
+
+
+def test_a_failed_live_retry_stays_execution_failed_when_later_only_dry_runs_select_the_key(tmp_path):
+    records = example()
+    _retry_slack_in_worker(records, dry_run=True)  # D4, the failed live retry of W1, stays
+    delivery = item(judge(tmp_path, records), EXEC_DELIVERY_FAILED)
+    assert delivery.retry_state == "execution_failed"
 
 
 def test_a_failure_without_any_retry_decision_has_no_retry_plan(tmp_path):
