@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from evidence import FIXTURES, codes, comparable
+
 from reportgen.load import load
 from reportgen.summary import summarise
 
