@@ -204,3 +204,57 @@ def main() -> None:
             raise
         click.echo(f"reportgen: internal error: {type(exc).__name__}: {terminal_safe(exc)}", err=True)
         sys.exit(EXIT_USAGE)
+
+
+@cli.command()
+@evidence_argument
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder to write the pack into (default: out/<name>/). An earlier pack there is replaced.",
+)
+@click.option("--name", default="readiness-pack", show_default=True, help="The pack's name (a safe folder name).")
+@click.option("--title", default=None, help="The title shown on every document.")
+@rules_option
+@as_of_option
+@strict_option
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    default=("html,md,pdf,json",),
+    show_default=True,
+    help="Formats to build, comma-separated or repeated: html, md, pdf, json (index.html and manifest.json always).",
+)
+def build(
+    evidence: tuple[str, ...],
+    out: str | None,
+    name: str,
+    title: str | None,
+    rules: str,
+    as_of: datetime | None,
+    strict: bool,
+    formats: tuple[str, ...],
+) -> None:
+    """Build the readiness pack of EVIDENCE, print the files written, and exit with the verdict."""
+    from pathlib import Path
+
+    from .pack import PackError, build_pack, default_out, pack_options
+
+    try:
+        options = pack_options(name, title, formats, strict)
+    except PackError as exc:
+        raise click.UsageError(str(exc)) from None
+    loaded, summary = read_evidence(evidence, rules, as_of)
+    code = exit_code(summary, loaded, strict)
+    if code == EXIT_USAGE:
+        rejected = plural(len(loaded.rejected), "input entry", "input entries")
+        raise click.UsageError(f"{rejected} rejected (--strict); no pack written")
+    try:
+        written = build_pack(summary, options, Path(out) if out else default_out(options.name))
+    except (PackError, OSError) as exc:
+        raise click.UsageError(str(exc)) from None
+    for path in written:
+        click.echo(terminal_safe(path))
+    sys.exit(code)

@@ -1,0 +1,174 @@
+"""Rendering: the one Jinja environment, Markdown escaping, one renderer per format, and the writer.
+
+Every document of the pack is rendered from the same view model. HTML is autoescaped by Jinja;
+Markdown templates get the same protection from `md_escape`, applied to every expression they
+output (a `Markup` value is trusted as-is, as in HTML). PDF is the HTML, printed by WeasyPrint
+without fetching anything.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import jinja2
+from markupsafe import Markup
+
+from .summary import Summary
+from .view import ReportView
+
+TEMPLATES = "reportgen.templates"
+STYLESHEET = "pack.css"
+# No document links a relative resource, so a fixed base keeps PDFs independent of where the
+# pack is written; the .invalid domain can never resolve, and the fetcher refuses all anyway.
+PDF_BASE_URL = "https://reportgen.invalid/"
+
+MD_SPECIAL = re.compile(r"([\\`*\[\]<>#|~&$])")
+# An underscore between two ASCII letters or digits can never open or close emphasis.
+MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+MD_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
+NEWLINES = re.compile(r"\r\n|\r|\n")
+BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def md_escape(value: Any) -> Markup:
+    """Escape a value for GitHub-flavoured Markdown: inline text that also survives in a table cell."""
+    if isinstance(value, Markup):
+        return value
+    text = MD_SPECIAL.sub(r"\\\1", str(value))
+    text = MD_UNDERSCORE.sub(r"\\_", text)
+    text = MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+    return Markup(NEWLINES.sub("<br>", text))
+
+
+@jinja2.pass_eval_context
+def finalize(eval_ctx: jinja2.nodes.EvalContext, value: Any) -> Any:
+    """Escape every expression of a Markdown template, as autoescape does for HTML."""
+    return value if eval_ctx.autoescape else md_escape(value)
+
+
+def autoescape(name: str | None) -> bool:
+    """HTML escaping everywhere but in Markdown templates, which `finalize` escapes instead."""
+    return not (name or "").endswith(".md.j2")
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Jinja environment of reportgen."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(TEMPLATES, "."),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=finalize,
+    )
+    env.filters["md"] = md_escape
+    env.globals["stylesheet"] = Markup(resources.files(TEMPLATES).joinpath(STYLESHEET).read_text("utf-8"))
+    return env
+
+
+def encode_text(text: str) -> bytes:
+    """Normalise a rendered text (LF newlines, no trailing spaces, no blank runs, one final newline)."""
+    lines = [line.rstrip() for line in NEWLINES.split(text)]
+    body = BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+    return (body + "\n").encode("utf-8")
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """The one writer: every file of a pack is written here, as bytes, and synced to disk."""
+    with open(path, "xb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+class Renderer(Protocol):
+    """One output format: renders a named document of the pack to bytes."""
+
+    format: str
+    suffix: str
+
+    def render(self, document: str, view: ReportView) -> bytes:
+        """The document's bytes in this format."""
+        ...
+
+
+class TemplateRenderer:
+    """A format rendered from `<document>.<suffix>.j2` templates."""
+
+    def __init__(self, format: str, suffix: str) -> None:
+        self.format = format
+        self.suffix = suffix
+
+    def render(self, document: str, view: ReportView) -> bytes:
+        """Render the document's template with the view."""
+        template = environment().get_template(f"{document}.{self.suffix}.j2")
+        return encode_text(template.render(view=view))
+
+
+class JsonRenderer:
+    """The summary, as `summary.json`."""
+
+    format = "json"
+    suffix = "json"
+
+    def __init__(self, summary: Summary) -> None:
+        self.summary = summary
+
+    def render(self, document: str, view: ReportView) -> bytes:
+        """The summary's deterministic JSON (the view is not needed)."""
+        return self.summary.to_json()
+
+
+class PdfRenderer:
+    """A document's HTML, printed to PDF by WeasyPrint."""
+
+    format = "pdf"
+    suffix = "pdf"
+
+    def __init__(self, html: Renderer) -> None:
+        self.html = html
+
+    def render(self, document: str, view: ReportView) -> bytes:
+        """Print the document's HTML to PDF."""
+        return html_to_pdf(self.html.render(document, view))
+
+
+def html_to_pdf(html: bytes) -> bytes:
+    """Print HTML to PDF: nothing fetched, identifier from the content, dates from the HTML's meta."""
+    import weasyprint  # lazily: WeasyPrint is slow to import and only PDFs need it
+
+    document = weasyprint.HTML(string=html.decode("utf-8"), base_url=PDF_BASE_URL, url_fetcher=refusing_fetcher())
+    identifier = hashlib.sha256(html).hexdigest()[:32].encode()
+    return document.write_pdf(pdf_identifier=identifier)
+
+
+def refusing_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that refuses every URL: evidence is untrusted, a pack is offline."""
+    from weasyprint.urls import URLFetcher, URLFetchingError
+
+    class RefusingFetcher(URLFetcher):
+        """Refuses every fetch."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            """Refuse."""
+            raise URLFetchingError(f"reportgen fetches nothing: {url[:80]}")
+
+    return RefusingFetcher()
+
+
+def renderers(summary: Summary) -> dict[str, Renderer]:
+    """One renderer per format, by format name."""
+    html = TemplateRenderer("html", "html")
+    return {
+        "html": html,
+        "md": TemplateRenderer("md", "md"),
+        "pdf": PdfRenderer(html),
+        "json": JsonRenderer(summary),
+    }
