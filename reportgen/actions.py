@@ -82,6 +82,10 @@ MISSING_ACTION = (
     "Export the executive and recovery retry health alert evidence (the CAVRA store file or the history "
     "endpoints) and build the pack again; an empty pack never reads as closed."
 )
+SECRET_ACTION = (
+    "Rotate the exposed credential now, then fix the exporter that wrote it unredacted and export the "
+    "evidence again; this pack shows the value masked."
+)
 NOTICE_TITLES = {
     "timestamp_without_offset": "Timestamp without a UTC offset (read as UTC)",
     "evidence_export_incomplete": "Export holds only part of the history",

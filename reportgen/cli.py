@@ -16,7 +16,7 @@ import click
 import orjson
 
 from . import __version__
-from .load import InputError, LoadResult
+from .load import InputError, Limits, LoadResult
 from .summary import Summary, schema_of, summarise_paths
 from .verdict import utc_iso
 
@@ -55,7 +55,41 @@ class AsOf(click.ParamType):
         return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
 
 
-evidence_argument = click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")
+class Size(click.ParamType):
+    """A size in bytes, with an optional K, M or G suffix (powers of 1024)."""
+
+    name = "SIZE"
+    UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Parse the option's value."""
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
+        number, unit = (text[:-1], text[-1]) if text[-1:] in "KMG" and text[-1:] else (text, "")
+        if not number.isdigit() or int(number) <= 0:
+            self.fail(f"{value!r} is not a size such as 16M or 4G", param, ctx)
+        return int(number) * self.UNITS[unit]
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Keep an option's value for read_evidence, out of the command's own arguments."""
+    ctx.meta[f"reportgen.{param.name}"] = value
+    return value
+
+
+def evidence_argument(command: Any) -> Any:
+    """The EVIDENCE argument, with the input limits that guard reading it."""
+    defaults = Limits()
+    for name, default, what in (
+        ("--max-input-bytes", defaults.max_input_bytes, "all inputs together, decompressed"),
+        ("--max-record-bytes", defaults.max_record_bytes, "one NDJSON entry"),
+    ):
+        command = click.option(
+            name, type=Size(), default=default, expose_value=False, callback=_remember, show_default=True,
+            help=f"Refuse more than this many bytes of {what}.",
+        )(command)
+    return click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")(command)
 rules_option = click.option(
     "--rules",
     type=click.Choice(["chain", "cavra"]),
@@ -66,12 +100,18 @@ rules_option = click.option(
 as_of_option = click.option(
     "--as-of", type=AsOf(), default=None, help="Judge as of this UTC time (default: the newest record)."
 )
-strict_option = click.option("--strict", is_flag=True, help="Exit 2 when any input entry was rejected.")
+strict_option = click.option(
+    "--strict", is_flag=True, help="Exit 2 when any input entry was rejected or any input was not read cleanly."
+)
 
 
 def exit_code(summary: Summary, loaded: LoadResult, strict: bool) -> int:
-    """0 when closed and ready, 1 when open or blocked, 2 for rejected input under --strict."""
-    if strict and loaded.rejected:
+    """0 when closed and ready, 1 when open or blocked, 2 under --strict for input not read cleanly.
+
+    Not read cleanly: any rejected entry or file, or any notice about an input (a timestamp without
+    an offset, an empty file, a partial export).
+    """
+    if strict and (loaded.rejected or loaded.notices):
         return EXIT_USAGE
     closed = summary.closure.state == "closed" and summary.readiness.state == "ready"
     return EXIT_OK if closed else EXIT_OPEN
@@ -82,7 +122,10 @@ def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) ->
     if paths.count("-") > 1:
         raise click.UsageError("stdin ('-') can be given only once")
     try:
-        return summarise_paths(paths, rules, as_of, stdin=click.get_binary_stream("stdin"))  # type: ignore[arg-type]
+        meta = click.get_current_context().meta
+        limits = Limits(meta["reportgen.max_record_bytes"], meta["reportgen.max_input_bytes"])
+        stdin = click.get_binary_stream("stdin")
+        return summarise_paths(paths, rules, as_of, stdin=stdin, limits=limits)  # type: ignore[arg-type]
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -250,7 +293,9 @@ def build(
     code = exit_code(summary, loaded, strict)
     if code == EXIT_USAGE:
         rejected = plural(len(loaded.rejected), "input entry", "input entries")
-        raise click.UsageError(f"{rejected} rejected (--strict); no pack written")
+        raise click.UsageError(
+            f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
+        )
     try:
         written = build_pack(summary, options, Path(out) if out else default_out(options.name))
     except (PackError, OSError) as exc:

@@ -88,6 +88,9 @@ class EvidenceIndex:
     executions: dict[Key, list[Execution]] = field(default_factory=lambda: defaultdict(list))
     plans: dict[str, PlanDecisions] = field(default_factory=dict)
     known_ids: set[str] = field(default_factory=set)
+    selections: dict[Key, list[WorkerRun]] = field(default_factory=lambda: defaultdict(list))
+    # Built on first use, once every plan is filed: a plan's decisions can be replaced while filing.
+    _decisions: dict[Key, list[tuple[PlanDecisions, RetryDecision]]] | None = None
 
     def loop(self, name: str) -> LoopEvidence:
         """The records of one loop (empty when the evidence has none)."""
@@ -95,27 +98,19 @@ class EvidenceIndex:
 
     def decisions_for(self, key: Key) -> list[tuple[PlanDecisions, RetryDecision]]:
         """Every retry decision for a chain key, oldest plan first."""
-        loop, health_id, provider = key
-        found = [
-            (plan, decision)
-            for plan in self.plans.values()
-            if plan.loop == loop
-            for decision in plan.decisions
-            if decision.health_id == health_id and norm_provider(decision.provider) == provider
-        ]
+        if self._decisions is None:
+            self._decisions = defaultdict(list)
+            for plan in self.plans.values():
+                for decision in plan.decisions:
+                    self._decisions[(plan.loop, decision.health_id, norm_provider(decision.provider))].append(
+                        (plan, decision)
+                    )
+        found = self._decisions.get(key, [])
         return sorted(found, key=lambda pair: (pair[0].at, pair[0].retry_plan_id))
 
     def runs_selecting(self, key: Key) -> list[WorkerRun]:
         """Worker runs, of any retry plan, that selected the key for redelivery."""
-        loop, health_id, provider = key
-        return [
-            run
-            for run in self.loop(loop).runs
-            if run.body is not None
-            and any(
-                d.health_id == health_id and norm_provider(d.provider) == provider for d in run.body.selected_retries
-            )
-        ]
+        return self.selections.get(key, [])
 
 
 def build_index(records: list[Envelope], unrecognised_ids: list[str] | None = None) -> EvidenceIndex:
@@ -175,6 +170,7 @@ def _file_retry(record: RetryPlan | WorkerRun, index: EvidenceIndex) -> None:
     else:
         index.loop(loop).runs.append(record)
         index.known_ids.add(record.run_key)
+        _file_selections(record, loop, index)
         plan_id, body = record.retry_plan_id, record.body.retry_plan if record.body else None
     if not plan_id or body is None:
         return
@@ -186,6 +182,13 @@ def _file_retry(record: RetryPlan | WorkerRun, index: EvidenceIndex) -> None:
         # The plan's own record is the authority; an embedded copy only adds a place it was seen.
         entry.decisions, entry.at = body.retry_decisions, record.created_at
     entry.records.append(record)
+
+
+def _file_selections(run: WorkerRun, loop: str, index: EvidenceIndex) -> None:
+    """Note which chain keys a worker run selected, once per key."""
+    keys = {(loop, d.health_id, norm_provider(d.provider)) for d in (run.body.selected_retries if run.body else [])}
+    for key in sorted(keys):
+        index.selections[key].append(run)
 
 
 def _file_alert(record: Health | AlertPlan | AlertAck, index: EvidenceIndex) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,13 +18,13 @@ from typing import Any, BinaryIO
 import orjson
 from pydantic import ValidationError
 
+from . import parse
+from .masking import SecretFound, mask_record, may_hold_secrets
 from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance
 
 STDIN_NAME = "<stdin>"
 # Names read when a folder is walked; a file named on the command line is read whatever its name.
 EVIDENCE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
-GZIP_MAGIC = b"\x1f\x8b"
-UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class InputError(Exception):
@@ -81,6 +80,28 @@ class Notice:
     detail: str
 
 
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that keep a hostile input from exhausting memory."""
+
+    max_record_bytes: int = 16 * MIB
+    max_input_bytes: int = 4096 * MIB
+
+
+@dataclass(frozen=True)
+class SecretExposed:
+    """An unredacted secret found (and masked) in an input entry; never the secret itself."""
+
+    source: str
+    line: int | None
+    session_id: str | None
+    path: str
+    kind: str
+
+
 @dataclass
 class LoadResult:
     """Everything the loader read, sorted by time then session id."""
@@ -93,6 +114,7 @@ class LoadResult:
     duplicates: list[Provenance] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    secrets: list[SecretExposed] = field(default_factory=list)
 
     @property
     def entries(self) -> int:
@@ -138,157 +160,130 @@ def _walk(folder: str) -> tuple[list[str], list[str]]:
     return found, ignored
 
 
-def load(paths: Sequence[str], stdin: BinaryIO | None = None) -> LoadResult:
+def load(paths: Sequence[str], stdin: BinaryIO | None = None, limits: Limits | None = None) -> LoadResult:
     """Read every input, validate every entry and merge duplicates and conflicts."""
     files, skipped = expand_paths(paths)
-    result = LoadResult(skipped=skipped)
-    seen: dict[str, _Seen] = {}
+    reader = _Reader(limits or Limits(), stdin, LoadResult(skipped=skipped))
     for path in files:
-        _load_file(path, stdin, result, seen)
-    result.records = sorted((s.record for s in seen.values()), key=lambda r: (r.created_at, r.session_id))
+        reader.read_file(path)
+    result = reader.result
+    result.records = sorted((s.record for s in reader.seen.values()), key=lambda r: (r.created_at, r.session_id))
     return result
 
 
-def _read_bytes(path: str, stdin: BinaryIO | None) -> bytes:
-    """Read a whole input; stdin when the path is '-'."""
-    if path == "-":
-        stream = stdin if stdin is not None else io.BytesIO()
-        return stream.read()
-    with open(path, "rb") as handle:
-        return handle.read()
+class _Reader:
+    """Reads inputs one by one into a LoadResult, within the limits."""
 
+    def __init__(self, limits: Limits, stdin: BinaryIO | None, result: LoadResult) -> None:
+        self.limits, self.stdin, self.result = limits, stdin, result
+        self.budget = limits.max_input_bytes
+        self.seen: dict[str, _Seen] = {}
 
-def _load_file(path: str, stdin: BinaryIO | None, result: LoadResult, seen: dict[str, _Seen]) -> None:
-    """Read one input file into the result; a file that cannot be read is rejected whole."""
-    name = STDIN_NAME if path == "-" else path
-    try:
-        raw = _read_bytes(path, stdin)
-    except OSError as exc:
-        result.rejected.append(Rejection(name, None, f"cannot read file: {exc.strerror or exc}"))
-        return
-    digest = hashlib.sha256(raw).hexdigest()
-    data, problem = _gunzip(raw) if raw.startswith(GZIP_MAGIC) else (raw, None)
-    count, fmt = 0, "empty"
-    for line, entry, entry_format in _entries(data.removeprefix(UTF8_BOM), name, result):
-        count, fmt = count + 1, entry_format
-        _accept(entry, Provenance(source=name, line=line, sha256=digest), result, seen)
-    if problem:
-        result.rejected.append(Rejection(name, None, problem))
-    if not data.strip() and not problem:
-        result.notices.append(Notice("evidence_file_empty", name, None, "the file holds no records"))
-    fmt = f"gzip+{fmt}" if raw.startswith(GZIP_MAGIC) else fmt
-    result.files.append(InputFile(path=name, sha256=digest, bytes=len(raw), format=fmt, records=count))
-
-
-def _gunzip(raw: bytes) -> tuple[bytes, str | None]:
-    """Decompress gzip data (every member), keeping what could be read from a damaged stream."""
-    out: list[bytes] = []
-    rest = raw
-    try:
-        while rest:
-            stream = zlib.decompressobj(wbits=31)
-            out.append(stream.decompress(rest))
-            if not stream.eof:
-                return b"".join(out), "gzip stream is cut short; the entries after the cut were not read"
-            rest = stream.unused_data.lstrip(b"\x00")
-    except zlib.error as exc:
-        return b"".join(out), f"gzip stream is damaged ({exc}); the entries after the damage were not read"
-    return b"".join(out), None
-
-
-def _entries(data: bytes, name: str, result: LoadResult) -> Iterator[tuple[int | None, Any, str]]:
-    """Yield (line or index, parsed entry or parse error, format) for every entry of one input."""
-    if not data.strip():
-        return
-    if b"\x00" in data:
-        result.rejected.append(Rejection(name, None, "binary data, not JSON or NDJSON text"))
-        return
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        if _looks_like_document(data):
-            result.rejected.append(Rejection(name, None, f"not a valid JSON document: {exc}"))
-            return
-        yield from _ndjson_entries(data)
-        return
-    yield from _document_entries(document, name, result)
-
-
-def _looks_like_document(data: bytes) -> bool:
-    """Whether unparsable data is a (broken) multi-line JSON document rather than NDJSON."""
-    first = data.lstrip().split(b"\n", 1)[0].strip()
-    return first.startswith(b"[") or first == b"{"
-
-
-def _ndjson_entries(data: bytes) -> Iterator[tuple[int | None, Any, str]]:
-    """Yield each non-blank NDJSON line, parsed or with its parse error."""
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
+    def read_file(self, path: str) -> None:
+        """Read one input; a file that cannot be read is rejected whole, the rest still read."""
+        name = STDIN_NAME if path == "-" else path
         try:
-            yield number, orjson.loads(line), "ndjson"
-        except orjson.JSONDecodeError as exc:
-            yield number, _NotJson(str(exc)), "ndjson"
+            raw = self._read_bytes(path)
+        except OSError as exc:
+            self.result.rejected.append(Rejection(name, None, f"cannot read file: {exc.strerror or exc}"))
+            return
+        data, problem = self._decompress(raw, name)
+        digest = hashlib.sha256(raw).hexdigest()
+        problems: list[parse.FileProblem] = []
+        count, fmt = 0, "empty"
+        for entry in parse.entries(data, self.limits.max_record_bytes, problems):
+            count, fmt = count + 1, entry.format
+            self.accept(entry, Provenance(source=name, line=entry.line, sha256=digest))
+        self._file_problems(name, data, problem, problems)
+        fmt = f"gzip+{fmt}" if raw.startswith(parse.GZIP_MAGIC) else fmt
+        self.result.files.append(InputFile(path=name, sha256=digest, bytes=len(raw), format=fmt, records=count))
 
+    def _read_bytes(self, path: str) -> bytes:
+        """Read a whole input (stdin for '-'), refusing one larger than what is left of the budget."""
+        if path == "-":
+            stream = self.stdin if self.stdin is not None else io.BytesIO()
+            raw = stream.read(self.budget + 1)
+        else:
+            if os.path.isfile(path) and os.path.getsize(path) > self.budget:
+                raise InputError(self._over_budget(path))
+            with open(path, "rb") as handle:
+                raw = handle.read(self.budget + 1)
+        if len(raw) > self.budget:
+            raise InputError(self._over_budget(STDIN_NAME if path == "-" else path))
+        self.budget -= len(raw)
+        return raw
 
-def _document_entries(document: Any, name: str, result: LoadResult) -> Iterator[tuple[int | None, Any, str]]:
-    """Yield the records of one JSON document: a record, a list, a store file or an API page."""
-    if isinstance(document, list):
-        yield from ((i, item, "json-list") for i, item in enumerate(document))
-    elif isinstance(document, dict) and isinstance(document.get("items"), list) and "metadata_kind" not in document:
-        items = document["items"]
-        _note_partial_page(document, len(items), name, result)
-        fmt = "cavra-api-history" if "total" in document else "cavra-store"
-        yield from ((i, item, fmt) for i, item in enumerate(items))
-    else:
-        yield 1, document, "json-record"
-
-
-def _note_partial_page(document: dict[str, Any], held: int, name: str, result: LoadResult) -> None:
-    """Note an API history page that holds fewer items than the history's total."""
-    total = document.get("total")
-    if isinstance(total, int) and not isinstance(total, bool) and total > held:
-        detail = (
-            f"the API history response holds {held} of {total} items "
-            f"(offset {document.get('offset')}, limit {document.get('limit')}): the export is incomplete"
+    def _over_budget(self, name: str) -> str:
+        """The one-line error for inputs over the total size limit."""
+        return (
+            f"{name}: the inputs exceed the input size limit of {self.limits.max_input_bytes} bytes (--max-input-bytes)"
         )
-        result.notices.append(Notice("evidence_export_incomplete", name, None, detail))
 
+    def _decompress(self, raw: bytes, name: str) -> tuple[bytes, str | None]:
+        """Gunzip gzip input within the budget; other input as it is."""
+        if not raw.startswith(parse.GZIP_MAGIC):
+            return raw, None
+        try:
+            data, problem = parse.gunzip(raw, self.budget)
+        except parse.TooLarge as exc:
+            raise InputError(f"{name}: {exc} (--max-input-bytes)") from None
+        self.budget -= len(data)
+        return data, problem
 
-@dataclass(frozen=True)
-class _NotJson:
-    """A line that did not parse, with the parser's message."""
+    def _file_problems(self, name: str, data: bytes, cut: str | None, problems: list[parse.FileProblem]) -> None:
+        """Record what was wrong with a whole input: rejections and notices."""
+        for p in problems:
+            if p.rejects:
+                self.result.rejected.append(Rejection(name, None, p.detail))
+            else:
+                self.result.notices.append(Notice(p.code, name, None, p.detail))
+        if cut:
+            self.result.rejected.append(Rejection(name, None, cut))
+        elif not data.strip():
+            self.result.notices.append(Notice("evidence_file_empty", name, None, "the file holds no records"))
 
-    message: str
+    def accept(self, entry: parse.Entry, prov: Provenance) -> None:
+        """Classify one entry as a record, a rejection or an unrecognised record."""
+        value = self._masked(entry, prov)
+        problem = _shape_problem(value)
+        if problem:
+            self.result.rejected.append(Rejection(prov.source, prov.line, problem))
+            return
+        if value["metadata_kind"] not in KNOWN_KINDS:
+            self.result.unrecognised.append(
+                Unrecognised(prov.source, prov.line, value["session_id"], value["metadata_kind"])
+            )
+            return
+        naive: list[str] = []
+        try:
+            record = RECORD_ADAPTER.validate_python(value, context={"naive": naive})
+        except ValidationError as exc:
+            self.result.rejected.append(Rejection(prov.source, prov.line, describe_validation_error(exc)))
+            return
+        record._provenance = prov
+        if naive:
+            detail = f"timestamp without a UTC offset in {', '.join(sorted(set(naive)))}; read as UTC"
+            self.result.notices.append(Notice("timestamp_without_offset", prov.source, prov.line, detail))
+        _merge(record, orjson.dumps(value, option=orjson.OPT_SORT_KEYS), self.result, self.seen)
 
-
-def _accept(entry: Any, prov: Provenance, result: LoadResult, seen: dict[str, _Seen]) -> None:
-    """Classify one entry as a record, a rejection or an unrecognised record."""
-    problem = _shape_problem(entry)
-    if problem:
-        result.rejected.append(Rejection(prov.source, prov.line, problem))
-        return
-    if entry["metadata_kind"] not in KNOWN_KINDS:
-        result.unrecognised.append(Unrecognised(prov.source, prov.line, entry["session_id"], entry["metadata_kind"]))
-        return
-    naive: list[str] = []
-    try:
-        record = RECORD_ADAPTER.validate_python(entry, context={"naive": naive})
-    except ValidationError as exc:
-        result.rejected.append(Rejection(prov.source, prov.line, describe_validation_error(exc)))
-        return
-    record._provenance = prov
-    if naive:
-        fields = ", ".join(sorted(set(naive)))
-        detail = f"timestamp without a UTC offset in {fields}; read as UTC"
-        result.notices.append(Notice("timestamp_without_offset", prov.source, prov.line, detail))
-    _merge(record, orjson.dumps(entry, option=orjson.OPT_SORT_KEYS), result, seen)
+    def _masked(self, entry: parse.Entry, prov: Provenance) -> Any:
+        """The entry's value with every secret masked, each one noted with where it was."""
+        value = entry.value
+        if isinstance(value, parse.Problem) or (entry.raw is not None and not may_hold_secrets(entry.raw)):
+            return value
+        found: list[SecretFound] = []
+        value = mask_record(value, found)
+        session_id = value.get("session_id") if isinstance(value, dict) else None
+        sid = session_id if isinstance(session_id, str) else None
+        for secret in found:
+            self.result.secrets.append(SecretExposed(prov.source, prov.line, sid, secret.path, secret.kind))
+        return value
 
 
 def _shape_problem(entry: Any) -> str | None:
     """Why an entry is not a record at all, or None when it has an object with id and kind."""
-    if isinstance(entry, _NotJson):
-        return f"not JSON: {entry.message}"
+    if isinstance(entry, parse.Problem):
+        return entry.reason
     if not isinstance(entry, dict):
         return f"not a JSON object but {_json_type(entry)}"
     session_id = entry.get("session_id")

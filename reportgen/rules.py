@@ -15,7 +15,7 @@ from datetime import datetime
 
 from . import actions
 from .index import EvidenceIndex, Key, Outcome, PlanDecisions, norm_provider
-from .load import LoadResult
+from .load import LoadResult, SecretExposed
 from .models import CLEARING_ACK_STATES, LOOPS, AlertAck, Envelope, Execution, RetryDecision
 from .verdict import (
     SEVERITY_ORDER,
@@ -331,6 +331,7 @@ def integrity_items(index: EvidenceIndex, loaded: LoadResult) -> list[OpenItem]:
                 evidence_total=len(evidence),
             )
         )
+    items.extend(secret_items(loaded))
     if not any(is_alert_loop_record(r) for r in index.records):
         items.append(
             OpenItem(
@@ -342,6 +343,31 @@ def integrity_items(index: EvidenceIndex, loaded: LoadResult) -> list[OpenItem]:
                 detail="No executive or recovery retry health alert record is in the evidence; an empty pack never reads as closed.",
                 operator_action=actions.MISSING_ACTION,
                 count=0,
+            )
+        )
+    return items
+
+
+def secret_items(loaded: LoadResult) -> list[OpenItem]:
+    """An unredacted secret in the evidence is critical: it was masked, and it says where, never what."""
+    by_entry: dict[tuple[str, int | None], list[SecretExposed]] = {}
+    for secret in loaded.secrets:
+        by_entry.setdefault((secret.source, secret.line), []).append(secret)
+    items = []
+    for (source, line), found in sorted(by_entry.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        places = "; ".join(sorted({f"{s.path} ({s.kind})" for s in found}))
+        items.append(
+            OpenItem(
+                id=item_id("evidence_secret_exposed", source, str(line)),
+                code="evidence_secret_exposed",
+                severity="critical",
+                loop="evidence",
+                title="Unredacted secret in the evidence",
+                detail=f"{len(found)} secret value(s) masked in this pack, found at: {places}",
+                operator_action=actions.SECRET_ACTION,
+                count=len(found),
+                evidence=[EvidenceRef(session_id=found[0].session_id, source=source, line=line)],
+                evidence_total=1,
             )
         )
     return items

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .index import build_index
-from .load import LoadResult, load
+from .load import Limits, LoadResult, load
 from .models import Provenance
 from .rules import evaluate
 from .verdict import Closure, Model, Readiness, RulesMode
@@ -169,10 +169,14 @@ def summarise(loaded: LoadResult, mode: RulesMode = "chain", as_of: datetime | N
 
 
 def summarise_paths(
-    paths: Sequence[str], mode: RulesMode = "chain", as_of: datetime | None = None, stdin: BinaryIO | None = None
+    paths: Sequence[str],
+    mode: RulesMode = "chain",
+    as_of: datetime | None = None,
+    stdin: BinaryIO | None = None,
+    limits: Limits | None = None,
 ) -> tuple[LoadResult, Summary]:
     """Load evidence from paths and judge it."""
-    loaded = load(paths, stdin=stdin)
+    loaded = load(paths, stdin=stdin, limits=limits)
     return loaded, summarise(loaded, mode, as_of)
 
 

@@ -1,0 +1,1 @@
+"""Benchmark and large-input tooling for reportgen: a deterministic CAVRA evidence generator."""

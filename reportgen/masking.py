@@ -1,0 +1,144 @@
+"""Secrets in evidence: found, masked at the source, and reported without being repeated.
+
+Masking happens in the loader, before a record is validated or stored, so no renderer, summary,
+attachment or manifest can ever see the secret. What is kept is where it was found and what kind
+of secret it looked like.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MASK = "REDACTED"
+# Header names whose values are credentials (upstream redacts the first four, §3.2).
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "dd-api-key", "x-auth-token", "cookie"}
+)
+
+# Bytes that any secret below contains; a record without any of them is not walked at all.
+TRIGGER = re.compile(
+    rb"hooks\.slack\.com|\?|@|[Bb]earer|xox[abprs]-|gh[pousr]_|github_pat_|AKIA|ASIA|PRIVATE KEY|"
+    rb"(?i:authorization|api[-_]?key|auth-token|cookie)"
+)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One shape of secret and how to mask it."""
+
+    kind: str
+    regex: re.Pattern[str]
+    mask: Callable[[re.Match[str]], str]
+
+
+def _keep_group(group: int, tail: str) -> Callable[[re.Match[str]], str]:
+    """A mask that keeps the start of the match and replaces the rest with `tail`."""
+    return lambda m: m.group(group) + tail
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern(
+        "private key block",
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
+        lambda m: f"-----{MASK} PRIVATE KEY-----",
+    ),
+    Pattern(
+        "Slack webhook URL",
+        re.compile(r"(https?://hooks\.slack\.com/services/)(?!REDACTED\b)[^\s\"'<>]+"),
+        _keep_group(1, MASK),
+    ),
+    Pattern(
+        "URL credentials",
+        re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s:@\"'<>]+:[^/\s@\"'<>]+@", re.I),
+        _keep_group(1, f"{MASK}@"),
+    ),
+    Pattern(
+        "URL query string",
+        re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s?\"'<>]+\?)(?!REDACTED\b)[^\s#\"'<>]+", re.I),
+        _keep_group(1, MASK),
+    ),
+    Pattern(
+        "authorization header",
+        re.compile(
+            r"(\b(?:proxy-)?authorization\s*[:=]\s*)(?!REDACTED\b)(?:(?:basic|bearer|token|digest)\s+)?[^\s,;\"']+",
+            re.I,
+        ),
+        _keep_group(1, MASK),
+    ),
+    Pattern(
+        "API key header",
+        re.compile(r"(\b(?:x-|dd-)?api[-_]?key\s*[:=]\s*)(?!REDACTED\b)[^\s,;\"']+", re.I),
+        _keep_group(1, MASK),
+    ),
+    Pattern("bearer token", re.compile(r"(\b[Bb]earer\s+)(?!REDACTED\b)[A-Za-z0-9._~+/=-]{8,}"), _keep_group(1, MASK)),
+    Pattern("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{8,}"), lambda m: MASK),
+    Pattern(
+        "GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"), lambda m: MASK
+    ),
+    Pattern("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), lambda m: MASK),
+)
+
+
+@dataclass(frozen=True)
+class SecretFound:
+    """Where a secret was found (a JSON path in the record) and what it looked like; never its value."""
+
+    path: str
+    kind: str
+
+
+def may_hold_secrets(raw: bytes) -> bool:
+    """A fast look at raw bytes: False means no string in them can hold a secret."""
+    return TRIGGER.search(raw) is not None
+
+
+def mask_string(text: str) -> tuple[str, list[str]]:
+    """The text with every secret masked, and the kinds of secret masked."""
+    kinds = []
+    for pattern in PATTERNS:
+        text, count = pattern.regex.subn(pattern.mask, text)
+        if count:
+            kinds.append(pattern.kind)
+    return text, kinds
+
+
+def mask_record(node: Any, found: list[SecretFound], path: str = "") -> Any:
+    """A copy of a parsed JSON value with every secret masked; what was masked goes into `found`."""
+    if isinstance(node, str):
+        masked, kinds = mask_string(node)
+        found.extend(SecretFound(path or "$", kind) for kind in kinds)
+        return masked
+    if isinstance(node, list):
+        return [mask_record(item, found, f"{path}[{i}]") for i, item in enumerate(node)]
+    if isinstance(node, dict):
+        masked = {}
+        for key, value in node.items():
+            safe_key = mask_key(key, found, path)
+            masked[safe_key] = mask_value(key, value, found, _join(path, safe_key))
+        return masked
+    return node
+
+
+def mask_key(key: str, found: list[SecretFound], path: str) -> str:
+    """A dict key with any secret in it masked."""
+    masked, kinds = mask_string(key)
+    found.extend(SecretFound(path or "$", f"{kind} in a key") for kind in kinds)
+    return masked
+
+
+def mask_value(key: str, value: Any, found: list[SecretFound], path: str) -> Any:
+    """A value masked; a credential header's value is masked whole unless already redacted."""
+    if key.lower() in SECRET_HEADERS and isinstance(value, str) and value and value != MASK:
+        found.append(SecretFound(path, f"{key.lower()} header value"))
+        return MASK
+    return mask_record(value, found, path)
+
+
+def _join(path: str, key: str) -> str:
+    """Extend a JSON path with a key: `a.b`, or `a['odd key']`."""
+    if not key.isidentifier():
+        return f"{path}[{key!r}]"
+    return f"{path}.{key}" if path else key

@@ -1,0 +1,215 @@
+"""The evidence formats: bytes in, one parsed entry (or the reason it is not one) per record out.
+
+Formats are told apart by content: gzip by its magic bytes, a JSON document (a record, a list, a
+CAVRA store file or API history page) when the whole input parses, NDJSON otherwise. Every entry
+carries its raw bytes where the format has them, so later checks need not serialise it again.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class TooLarge(Exception):
+    """Decompressed data that would exceed the input budget."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An entry that is not a parsed JSON value, and why."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of an input: where it is, its parsed value (or a Problem) and its format."""
+
+    line: int | None
+    value: Any
+    format: str
+    raw: bytes | None = None
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Something about a whole input: rejected (nothing more read) or a notice (read anyway)."""
+
+    code: str
+    detail: str
+    rejects: bool
+
+
+def gunzip(raw: bytes, budget: int) -> tuple[bytes, str | None]:
+    """Decompress every gzip member, keeping what a damaged stream gave; TooLarge past the budget."""
+    out: list[bytes] = []
+    size, rest = 0, raw
+    try:
+        while rest:
+            stream = zlib.decompressobj(wbits=31)
+            chunk = stream.decompress(rest, budget - size + 1)
+            size += len(chunk)
+            if size > budget or stream.unconsumed_tail:
+                raise TooLarge(f"decompresses to more than the input limit of {budget} bytes")
+            out.append(chunk)
+            if not stream.eof:
+                return b"".join(out), "gzip stream is cut short; the entries after the cut were not read"
+            rest = stream.unused_data.lstrip(b"\x00")
+    except zlib.error as exc:
+        return b"".join(out), f"gzip stream is damaged ({exc}); the entries after the damage were not read"
+    return b"".join(out), None
+
+
+def entries(data: bytes, max_record: int, problems: list[FileProblem]) -> Iterator[Entry]:
+    """Every entry of one input's (decompressed) bytes; whole-input problems go into `problems`."""
+    data = data.removeprefix(UTF8_BOM)
+    if not data.strip():
+        return
+    # A NUL on the first line marks a binary file; one later is just a bad NDJSON line.
+    if b"\x00" in data.lstrip().split(b"\n", 1)[0]:
+        problems.append(FileProblem("binary", "binary data, not JSON or NDJSON text", rejects=True))
+        return
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if looks_like_document(data):
+            problems.append(FileProblem("broken", f"not a valid JSON document: {exc}", rejects=True))
+            return
+        yield from ndjson_entries(data, max_record)
+        return
+    yield from document_entries(document, data, problems)
+
+
+def looks_like_document(data: bytes) -> bool:
+    """Whether unparsable data is a (broken) multi-line JSON document rather than NDJSON."""
+    first = data.lstrip().split(b"\n", 1)[0].strip()
+    return first.startswith(b"[") or first == b"{"
+
+
+def ndjson_entries(data: bytes, max_record: int) -> Iterator[Entry]:
+    """Each non-blank NDJSON line, parsed, or with the reason it is not a record."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        if len(line) > max_record:
+            reason = f"entry of {len(line)} bytes is over the record size limit of {max_record} bytes"
+            yield Entry(number, Problem(reason), "ndjson")
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield Entry(number, Problem(f"not JSON: {exc}"), "ndjson")
+            continue
+        duplicate = duplicate_key(line, value)
+        yield Entry(number, Problem(f"duplicate key {duplicate!r}") if duplicate else value, "ndjson", line)
+
+
+def document_entries(document: Any, data: bytes, problems: list[FileProblem]) -> Iterator[Entry]:
+    """The records of one JSON document: a record, a list, a store file or an API history page."""
+    duplicates = duplicate_keys_by_item(data, document)
+    if isinstance(document, list):
+        items, fmt = document, "json-list"
+    elif isinstance(document, dict) and isinstance(document.get("items"), list) and "metadata_kind" not in document:
+        items, fmt = document["items"], "cavra-api-history" if "total" in document else "cavra-store"
+        partial = partial_page(document, len(items))
+        if partial:
+            problems.append(FileProblem("evidence_export_incomplete", partial, rejects=False))
+    else:
+        # A lone record: it starts on line 1, and there is no array index to give.
+        found = duplicates.get(0)
+        yield Entry(1, Problem(f"duplicate key {found!r}") if found else document, "json-record", data)
+        return
+    if not items:
+        problems.append(FileProblem("evidence_file_empty", "the JSON document holds no records", rejects=False))
+    for index, item in enumerate(items):
+        found = duplicates.get(index)
+        yield Entry(index, Problem(f"duplicate key {found!r}") if found else item, fmt)
+
+
+def partial_page(document: dict[str, Any], held: int) -> str | None:
+    """Why an API history page holds only part of the history, or None."""
+    total = document.get("total")
+    if isinstance(total, int) and not isinstance(total, bool) and total > held:
+        return (
+            f"the API history response holds {held} of {total} items "
+            f"(offset {document.get('offset')}, limit {document.get('limit')}): the export is incomplete"
+        )
+    return None
+
+
+# --- duplicate keys: orjson keeps the last silently, so they are looked for ---------------------
+
+
+class _Pairs(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers the first key it saw twice."""
+
+    duplicate: str | None = None
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    """Build an object from its key/value pairs, noting a repeated key."""
+    obj = _Pairs()
+    for key, value in pairs:
+        if key in obj and obj.duplicate is None:
+            obj.duplicate = key
+        obj[key] = value
+    return obj
+
+
+def count_keys(value: Any) -> int:
+    """How many object keys a parsed JSON value holds, at every depth."""
+    count, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
+def may_repeat_keys(raw: bytes, value: Any) -> bool:
+    """A fast look: False when the raw text has no more key tokens than the parsed value has keys."""
+    tokens = raw.count(b'":') + raw.count(b'" :') - raw.count(b'\\":')
+    return tokens > count_keys(value)
+
+
+def first_duplicate(value: Any) -> str | None:
+    """The first repeated key found in a value parsed with `_pairs`."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Pairs) and node.duplicate is not None:
+            return node.duplicate
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def duplicate_key(raw: bytes, value: Any) -> str | None:
+    """The first key an entry repeats, or None."""
+    if not may_repeat_keys(raw, value):
+        return None
+    return first_duplicate(json.loads(raw, object_pairs_hook=_pairs))
+
+
+def duplicate_keys_by_item(data: bytes, document: Any) -> dict[int, str]:
+    """For a JSON document, the repeated key of each item (by index) that repeats one."""
+    if not may_repeat_keys(data, document):
+        return {}
+    slow = json.loads(data, object_pairs_hook=_pairs)
+    items = slow if isinstance(slow, list) else slow.get("items") if isinstance(slow.get("items"), list) else [slow]
+    found = {i: first_duplicate(item) for i, item in enumerate(items)}
+    return {i: key for i, key in found.items() if key is not None}
