@@ -10,7 +10,7 @@ import os
 import sys
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -19,6 +19,9 @@ from . import __version__
 from .load import InputError, Limits, LoadResult
 from .summary import Summary, schema_of, summarise_paths
 from .verdict import utc_iso
+
+if TYPE_CHECKING:
+    from .history import Trend
 
 EXIT_OK, EXIT_OPEN, EXIT_USAGE = 0, 1, 2
 
@@ -104,6 +107,48 @@ strict_option = click.option(
     "--strict", is_flag=True, help="Exit 2 when any input entry was rejected or any input was not read cleanly."
 )
 
+waivers_option = click.option(
+    "--waivers",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    expose_value=False,
+    callback=_remember,
+    help="Accept the open items these waivers cover until they expire (YAML or JSON; `reportgen schema waivers`).",
+)
+history_option = click.option(
+    "--history",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    expose_value=False,
+    callback=_remember,
+    help="A folder of earlier packs (or a published wiki): the dashboard gains a trend section.",
+)
+
+
+def waived(summary: Summary) -> Summary:
+    """The summary with the --waivers file applied, when one was given."""
+    path = click.get_current_context().meta.get("reportgen.waivers")
+    if path is None:
+        return summary
+    from .waivers import WaiverError, apply_waivers, load_waivers
+
+    try:
+        return apply_waivers(summary, load_waivers(path))
+    except WaiverError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def history_trend(summary: Summary) -> Trend | None:
+    """The trend over the --history folder's packs judged before this summary, when one was given."""
+    folder = click.get_current_context().meta.get("reportgen.history")
+    if folder is None:
+        return None
+    from pathlib import Path
+
+    from .history import load_history, trend
+
+    return trend(load_history(Path(folder), before=summary.as_of), summary)
+
 
 def exit_code(summary: Summary, loaded: LoadResult, strict: bool) -> int:
     """0 when closed and ready, 1 when open or blocked, 2 under --strict for input not read cleanly.
@@ -141,10 +186,12 @@ def cli() -> None:
 @rules_option
 @as_of_option
 @strict_option
+@waivers_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON instead of the text verdict.")
 def check(evidence: tuple[str, ...], rules: str, as_of: datetime | None, strict: bool, as_json: bool) -> None:
     """Judge EVIDENCE (files, folders, or - for stdin) and exit with the verdict."""
     loaded, summary = read_evidence(evidence, rules, as_of)
+    summary = waived(summary)
     if as_json:
         click.echo(summary.to_json().decode(), nl=False)
     else:
@@ -172,6 +219,7 @@ def verdict_text(summary: Summary) -> str:
         (i.severity, i.loop or "-", i.code, i.health_id or "-", i.provider or "-", i.retry_state or "-") for i in items
     ]
     lines += table(rows) if items else ["  none"]
+    lines += accepted_text(summary)
     if summary.closure.warnings:
         lines += ["", f"Warnings ({len(summary.closure.warnings)})"]
         lines += [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings]
@@ -181,6 +229,26 @@ def verdict_text(summary: Summary) -> str:
     lines += ["", "Readiness checks"]
     lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
     return "\n".join(lines)
+
+
+def accepted_text(summary: Summary) -> list[str]:
+    """The accepted items as a table: shown, never hidden, with who accepted them and until when."""
+    items = summary.closure.accepted_items
+    if not items:
+        return []
+    rows = [("SEVERITY", "CODE", "HEALTH_ID", "PROVIDER", "WAIVER", "APPROVED_BY", "EXPIRES_AT (UTC)")] + [
+        (
+            i.severity,
+            i.code,
+            i.health_id or "-",
+            i.provider or "-",
+            i.waiver.id if i.waiver else "-",
+            i.waiver.approved_by if i.waiver else "-",
+            utc_iso(i.waiver.expires_at) if i.waiver else "-",
+        )
+        for i in items
+    ]
+    return ["", f"Accepted items, deviation approved ({len(items)})", *table(rows)]
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -221,10 +289,13 @@ def validate(evidence: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@click.argument("name", type=click.Choice(["summary", "evidence", "inputs"]), default="summary")
+@click.argument("name", type=click.Choice(["summary", "evidence", "inputs", "waivers"]), default="summary")
 def schema(name: str) -> None:
-    """Print the JSON Schema of the summary, one evidence record, or the input inventory."""
-    click.echo(orjson.dumps(schema_of(name), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
+    """Print the JSON Schema of the summary, one evidence record, the input inventory, or the waiver file."""
+    from .waivers import waiver_schema
+
+    document = waiver_schema() if name == "waivers" else schema_of(name)
+    click.echo(orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
 
 
 def main() -> None:
@@ -262,6 +333,8 @@ def main() -> None:
 @rules_option
 @as_of_option
 @strict_option
+@waivers_option
+@history_option
 @click.option(
     "--format",
     "formats",
@@ -269,6 +342,26 @@ def main() -> None:
     default=("html,md,pdf,json",),
     show_default=True,
     help="Formats to build, comma-separated or repeated: html, md, pdf, json (index.html and manifest.json always).",
+)
+@click.option("--author", default=None, help="The PDFs' author (default: reportgen).")
+@click.option(
+    "--attach-evidence",
+    is_flag=True,
+    help="Embed the input records in each PDF as evidence.ndjson, so `reportgen check` can re-judge them.",
+)
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(["pdf", "pdf/a-3b", "pdf/ua-1"]),
+    default="pdf",
+    show_default=True,
+    help="pdf/a-3b: archival, attachments as associated files; pdf/ua-1: tagged for accessibility.",
+)
+@click.option(
+    "--pdf-max-rows",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Rows per table in the PDFs; longer tables keep the most severe and oldest rows (the HTML keeps all).",
 )
 def build(
     evidence: tuple[str, ...],
@@ -279,17 +372,28 @@ def build(
     as_of: datetime | None,
     strict: bool,
     formats: tuple[str, ...],
+    author: str | None,
+    attach_evidence: bool,
+    pdf_variant: str,
+    pdf_max_rows: int,
 ) -> None:
-    """Build the readiness pack of EVIDENCE, print the files written, and exit with the verdict."""
+    """Build the readiness pack of EVIDENCE, print the files written, and exit with the verdict.
+
+    If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
+    stderr, and the exit code is 2.
+    """
     from pathlib import Path
 
-    from .pack import PackError, build_pack, default_out, pack_options
+    from .pack import PackError, PdfNotWritten, build_pack, default_out, pack_options
+    from .pdf import pdf_options
 
     try:
-        options = pack_options(name, title, formats, strict)
-    except PackError as exc:
+        pdf = pdf_options(author, pdf_variant, pdf_max_rows, attach_evidence)
+        options = pack_options(name, title, formats, strict, pdf)
+    except (PackError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
     loaded, summary = read_evidence(evidence, rules, as_of)
+    summary = waived(summary)
     code = exit_code(summary, loaded, strict)
     if code == EXIT_USAGE:
         rejected = plural(len(loaded.rejected), "input entry", "input entries")
@@ -297,9 +401,75 @@ def build(
             f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
         )
     try:
-        written = build_pack(summary, options, Path(out) if out else default_out(options.name))
+        trend = history_trend(summary)
+        target = Path(out) if out else default_out(options.name)
+        written = build_pack(summary, options, target, trend=trend, records=loaded.records)
+    except PdfNotWritten as exc:
+        echo_paths(exc.written)
+        click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
+        sys.exit(EXIT_USAGE)
     except (PackError, OSError) as exc:
         raise click.UsageError(str(exc)) from None
-    for path in written:
-        click.echo(terminal_safe(path))
+    echo_paths(written)
     sys.exit(code)
+
+
+def echo_paths(paths: list[Any]) -> None:
+    """Print the paths a command wrote, one a line."""
+    for path in paths:
+        click.echo(terminal_safe(path))
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True))
+@click.argument("new", type=click.Path(exists=True))
+@waivers_option
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+def diff(old: str, new: str, as_json: bool) -> None:
+    """Print what changed from pack OLD to pack NEW (folders or summary.json files); exit 1 when an item opened."""
+    from pathlib import Path
+
+    from .diff import diff_json, diff_text
+    from .history import HistoryError, compare, read_summary
+
+    try:
+        before, after = (waived(read_summary(Path(p))) for p in (old, new))
+    except HistoryError as exc:
+        raise click.UsageError(str(exc)) from None
+    changes = compare(before, after)
+    if as_json:
+        click.echo(diff_json(before, after, changes).decode(), nl=False)
+    else:
+        click.echo("\n".join(terminal_safe(line) for line in diff_text(before, after, changes)))
+    sys.exit(EXIT_OPEN if changes.opened else EXIT_OK)
+
+
+@cli.command()
+@click.argument("pack", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--to", "to", required=True, type=click.Path(file_okay=False), help="The wiki checkout (or site) to publish into."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["wiki", "mkdocs", "confluence"]),
+    default="wiki",
+    show_default=True,
+    help="wiki: Markdown pages (GitHub/GitLab wiki); mkdocs: pages under docs/ with a nav entry; confluence: XHTML.",
+)
+@click.option("--commit", "do_commit", is_flag=True, help="Commit the published files in the git repository at --to.")
+def publish(pack: str, to: str, fmt: str, do_commit: bool) -> None:
+    """Publish the built PACK's documents into the folder --to; publishing it again changes nothing."""
+    from pathlib import Path
+
+    from .publish import PublishError
+    from .publish import publish as publish_pack
+
+    try:
+        done = publish_pack(Path(pack), Path(to), fmt, do_commit)
+    except (PublishError, OSError) as exc:
+        raise click.UsageError(str(exc)) from None
+    for name in done.written:
+        click.echo(terminal_safe(Path(to) / name))
+    state = "committed" if done.committed else ("nothing to commit" if do_commit else "not committed")
+    click.echo(terminal_safe(f"published {done.page}: {len(done.written)} files changed, {state}"), err=True)

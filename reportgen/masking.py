@@ -98,8 +98,21 @@ class SecretFound:
     kind: str
 
 
+# Unicode bidirectional controls reorder the text around them (the "Trojan Source" trick), so
+# evidence shows them as visible escapes instead: the text is kept, its display cannot be bent.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+BIDI_BYTES = (b"\xe2\x80", b"\xe2\x81", b"\xd8\x9c", b"\\u20", b"\\u061")
+
+
+def show_bidi(text: str) -> str:
+    """The text with every bidi control written as a visible `<U+202E>` mark."""
+    return BIDI_CONTROLS.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
+
+
 def may_hold_secrets(raw: bytes) -> bool:
-    """A fast look at raw bytes: False means no string in them can hold a secret."""
+    """A fast look at raw bytes: False means no string in them can hold a secret or a bidi control."""
+    if any(mark in raw for mark in BIDI_BYTES):
+        return True
     if not any(mark in raw for mark in MARK_BYTES):
         return False
     # Most exports hold only upstream's redactions; take those out and look again.
@@ -112,6 +125,7 @@ def may_hold_secrets(raw: bytes) -> bool:
 def mask_string(text: str) -> tuple[str, list[str]]:
     """The text with every secret masked, and the kinds of secret masked."""
     kinds: list[str] = []
+    text = show_bidi(text)
     if not any(mark in text for mark in MARKS):
         return text, kinds
     for pattern in PATTERNS:

@@ -396,6 +396,15 @@ EvidenceRecord = Annotated[
 RECORD_ADAPTER: TypeAdapter[EvidenceRecord] = TypeAdapter(EvidenceRecord)
 
 
+def record_json(record: Envelope) -> dict[str, Any]:
+    """A record as the loader read it: every key it had, its nested record under the kind's own key."""
+    data = record.model_dump(mode="json", exclude_unset=True)
+    # The models read a kind's nested record into `body`; in the evidence it has the kind's name.
+    if "body" in data:
+        data[NESTED_KEY[record.metadata_kind]] = data.pop("body")
+    return data
+
+
 def evidence_schema() -> dict[str, Any]:
     """The JSON Schema of one evidence record, as reportgen validates it."""
     schema = RECORD_ADAPTER.json_schema(mode="validation")

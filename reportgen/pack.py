@@ -14,7 +14,7 @@ import re
 import secrets
 import shutil
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -22,10 +22,15 @@ from typing import Any
 
 import orjson
 
+from .history import Trend
+from .models import Envelope
+from .pdf import PdfError, PdfOptions, PdfRenderer, evidence_ndjson
 from .render import Renderer, renderers, write_file
 from .summary import GENERATOR, Summary, source_date_epoch
 from .verdict import utc_iso
 from .view import DocumentLink, OutputFile, PackInfo, ReportView, build_view, bytes_text
+from .view_dashboard import extend_dashboard
+from .view_history import extend_view
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://reportgen.dev/readiness-pack/v1"
@@ -52,14 +57,23 @@ class PackError(Exception):
     """A pack that cannot be built as asked, or written where asked."""
 
 
+class PdfNotWritten(PackError):
+    """The PDFs could not be printed; the pack was written without them."""
+
+    def __init__(self, reason: str, written: list[Path]) -> None:
+        super().__init__(f"no PDF written: {reason}; the pack's other files were written")
+        self.written = written
+
+
 @dataclass(frozen=True)
 class PackOptions:
-    """What the user asked for: the pack's name, title and formats."""
+    """What the user asked for: the pack's name, title and formats, and how its PDFs are made."""
 
     name: str = DEFAULT_NAME
     title: str = DEFAULT_TITLE
     formats: tuple[str, ...] = FORMATS
     strict: bool = False
+    pdf: PdfOptions = PdfOptions()
 
 
 @dataclass(frozen=True)
@@ -103,10 +117,12 @@ def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in asked)
 
 
-def pack_options(name: str, title: str | None, formats: Iterable[str], strict: bool = False) -> PackOptions:
+def pack_options(
+    name: str, title: str | None, formats: Iterable[str], strict: bool = False, pdf: PdfOptions | None = None
+) -> PackOptions:
     """Options from the command line, checked and made safe."""
     clean_title = " ".join((title or DEFAULT_TITLE).split()) or DEFAULT_TITLE
-    return PackOptions(sanitise_name(name), clean_title, parse_formats(formats), strict)
+    return PackOptions(sanitise_name(name), clean_title, parse_formats(formats), strict, pdf or PdfOptions())
 
 
 def default_out(name: str) -> Path:
@@ -177,11 +193,19 @@ def with_digests(view: ReportView, done: list[PackFile], planned: tuple[str, ...
 
 
 def render_pack(
-    summary: Summary, options: PackOptions, by_format: Mapping[str, Renderer] | None = None
+    summary: Summary,
+    options: PackOptions,
+    by_format: Mapping[str, Renderer] | None = None,
+    trend: Trend | None = None,
+    records: Sequence[Envelope] = (),
 ) -> list[PackFile]:
-    """Render every file of the pack in memory; the manifest last, over all the others."""
-    by_format = by_format or renderers(summary)
-    view = build_view(summary, pack_info(summary, options))
+    """Render every file of the pack in memory; the manifest last, over all the others.
+
+    `records` are the loaded evidence: the dashboard embeds those its findings cite.
+    """
+    by_format = by_format or pack_renderers(summary, options, records)
+    view = extend_view(build_view(summary, pack_info(summary, options)), summary, trend)
+    view = extend_dashboard(view, summary, records)
     titles = file_titles(view.pack)
     planned = (*(name for stage in stages(options.formats) for name in stage), MANIFEST)
     done: list[PackFile] = []
@@ -192,6 +216,16 @@ def render_pack(
             done.append(PackFile(name, titles[name], by_format[fmt].render(document, stage_view)))
     done.append(PackFile(MANIFEST, titles[MANIFEST], manifest(summary, options, done)))
     return done
+
+
+def pack_renderers(summary: Summary, options: PackOptions, records: Sequence[Envelope]) -> dict[str, Renderer]:
+    """One renderer per format; the PDF's carries the evidence when asked to."""
+    evidence = None
+    if options.pdf.attach_evidence and "pdf" in options.formats:
+        if summary.inputs.records and not records:
+            raise PackError("internal error: --attach-evidence needs the loaded records")
+        evidence = evidence_ndjson(records, summary.inputs)
+    return {**renderers(summary), "pdf": PdfRenderer(summary, options.pdf, evidence)}
 
 
 # --- the manifest ----------------------------------------------------------------------------
@@ -219,15 +253,29 @@ def manifest(summary: Summary, options: PackOptions, files: list[PackFile]) -> b
             "outputs": [
                 {"path": f.name, "sha256": f.sha256, "bytes": len(f.data)} for f in sorted(files, key=lambda f: f.name)
             ],
-            "parameters": {
-                "name": options.name,
-                "title": options.title,
-                "formats": list(options.formats),
-                "strict": options.strict,
-            },
+            "parameters": parameters(options),
         },
     }
     return orjson.dumps(statement, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+
+
+def parameters(options: PackOptions) -> dict[str, Any]:
+    """The options the pack was built with, as the manifest records them."""
+    recorded: dict[str, Any] = {
+        "name": options.name,
+        "title": options.title,
+        "formats": list(options.formats),
+        "strict": options.strict,
+    }
+    if "pdf" in options.formats:
+        pdf = options.pdf
+        recorded["pdf"] = {
+            "author": pdf.author,
+            "variant": pdf.variant,
+            "max_rows": pdf.max_rows,
+            "attach_evidence": pdf.attach_evidence,
+        }
+    return recorded
 
 
 def validate(files: list[PackFile]) -> None:
@@ -303,8 +351,24 @@ def write_pack(files: list[PackFile], target: Path) -> list[Path]:
     return [target / f.name for f in files]
 
 
-def build_pack(summary: Summary, options: PackOptions, target: Path) -> list[Path]:
-    """Render, check and write one pack; returns the paths written."""
-    files = render_pack(summary, options)
+def build_pack(
+    summary: Summary,
+    options: PackOptions,
+    target: Path,
+    trend: Trend | None = None,
+    records: Sequence[Envelope] = (),
+) -> list[Path]:
+    """Render, check and write one pack (with the trend over earlier packs, if given); returns the paths written.
+
+    When the PDFs cannot be printed, the pack is written without them and `PdfNotWritten` says why.
+    """
+    try:
+        files, failure = render_pack(summary, options, trend=trend, records=records), None
+    except PdfError as exc:
+        without_pdf = replace(options, formats=tuple(f for f in options.formats if f != "pdf"))
+        files, failure = render_pack(summary, without_pdf, trend=trend, records=records), str(exc)
     validate(files)
-    return write_pack(files, target)
+    written = write_pack(files, target)
+    if failure:
+        raise PdfNotWritten(failure, written)
+    return written

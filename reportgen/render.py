@@ -2,16 +2,18 @@
 
 Every document of the pack is rendered from the same view model. HTML is autoescaped by Jinja;
 Markdown templates get the same protection from `md_escape`, applied to every expression they
-output (a `Markup` value is trusted as-is, as in HTML). PDF is the HTML, printed by WeasyPrint
-without fetching anything.
+output (a `Markup` value is trusted as-is, as in HTML). The PDF renderer (`reportgen.pdf`) prints
+the HTML with WeasyPrint.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,12 +23,13 @@ from markupsafe import Markup
 
 from .summary import Summary
 from .view import ReportView
+from .view_dashboard import page
 
 TEMPLATES = "reportgen.templates"
 STYLESHEET = "pack.css"
-# No document links a relative resource, so a fixed base keeps PDFs independent of where the
-# pack is written; the .invalid domain can never resolve, and the fetcher refuses all anyway.
-PDF_BASE_URL = "https://reportgen.invalid/"
+SCRIPT = "dashboard.js"
+# Print and PDF rules, inlined right after the stylesheet, so a browser prints what a PDF shows.
+PRINT_STYLESHEET = "print.css"
 
 MD_SPECIAL = re.compile(r"([\\`*\[\]<>#|~&$])")
 # An underscore between two ASCII letters or digits can never open or close emphasis.
@@ -69,8 +72,32 @@ def environment() -> jinja2.Environment:
         finalize=finalize,
     )
     env.filters["md"] = md_escape
-    env.globals["stylesheet"] = Markup(resources.files(TEMPLATES).joinpath(STYLESHEET).read_text("utf-8"))
+    env.filters["page"] = page
+    env.globals["stylesheet"] = Markup("\n".join(stylesheet_text(name) for name in (STYLESHEET, PRINT_STYLESHEET)))
+    env.globals["script"] = inline_script(SCRIPT)
     return env
+
+
+@dataclass(frozen=True)
+class InlineScript:
+    """A script inlined into every page, and the Content-Security-Policy source that allows it alone."""
+
+    element: Markup
+    csp: Markup
+
+
+def inline_script(name: str) -> InlineScript:
+    """Read a script, normalised as every page is, and hash exactly the text the page will hold."""
+    body = "\n" + encode_text(resources.files(TEMPLATES).joinpath(name).read_text("utf-8")).decode("utf-8")
+    if "</script" in body.lower() or "<!--" in body:
+        raise ValueError(f"{name}: an inline script must not contain '</script' or '<!--'")
+    digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
+    return InlineScript(Markup(f"<script>{body}</script>"), Markup(f"'sha256-{digest}'"))
+
+
+def stylesheet_text(name: str) -> str:
+    """A stylesheet of the package, as text."""
+    return resources.files(TEMPLATES).joinpath(name).read_text("utf-8")
 
 
 def encode_text(text: str) -> bytes:
@@ -126,49 +153,11 @@ class JsonRenderer:
         return self.summary.to_json()
 
 
-class PdfRenderer:
-    """A document's HTML, printed to PDF by WeasyPrint."""
-
-    format = "pdf"
-    suffix = "pdf"
-
-    def __init__(self, html: Renderer) -> None:
-        self.html = html
-
-    def render(self, document: str, view: ReportView) -> bytes:
-        """Print the document's HTML to PDF."""
-        return html_to_pdf(self.html.render(document, view))
-
-
-def html_to_pdf(html: bytes) -> bytes:
-    """Print HTML to PDF: nothing fetched, identifier from the content, dates from the HTML's meta."""
-    import weasyprint  # lazily: WeasyPrint is slow to import and only PDFs need it
-
-    document = weasyprint.HTML(string=html.decode("utf-8"), base_url=PDF_BASE_URL, url_fetcher=refusing_fetcher())
-    identifier = hashlib.sha256(html).hexdigest()[:32].encode()
-    return document.write_pdf(pdf_identifier=identifier)
-
-
-def refusing_fetcher() -> Any:
-    """A WeasyPrint URL fetcher that refuses every URL: evidence is untrusted, a pack is offline."""
-    from weasyprint.urls import URLFetcher, URLFetchingError
-
-    class RefusingFetcher(URLFetcher):
-        """Refuses every fetch."""
-
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            """Refuse."""
-            raise URLFetchingError(f"reportgen fetches nothing: {url[:80]}")
-
-    return RefusingFetcher()
-
-
 def renderers(summary: Summary) -> dict[str, Renderer]:
     """One renderer per format, by format name."""
     html = TemplateRenderer("html", "html")
     return {
         "html": html,
         "md": TemplateRenderer("md", "md"),
-        "pdf": PdfRenderer(html),
         "json": JsonRenderer(summary),
     }

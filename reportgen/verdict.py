@@ -6,15 +6,16 @@ These models are the contract that the summary publishes and every renderer read
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 Severity = Literal["critical", "warning"]
 RetryState = Literal["exhausted", "waiting", "execution_failed", "dry_run_only", "retry_pending", "no_retry_plan"]
 CheckStatus = Literal["pass", "fail", "warning"]
 RulesMode = Literal["chain", "cavra"]
+ItemStatus = Literal["open", "deviation-approved", "closed"]
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
 
@@ -46,13 +47,39 @@ class EvidenceRef(Model):
     kind: str | None = None
 
 
+class Waiver(Model):
+    """An accepted risk: which open items it covers, who approved it, and until when."""
+
+    id: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    loop: str | None = None
+    health_id: str | None = None
+    provider: str | None = None
+    justification: str = Field(min_length=1)
+    approved_by: str = Field(min_length=1)
+    approved_at: datetime
+    expires_at: datetime
+
+    @field_validator("approved_at", "expires_at", mode="before")
+    @classmethod
+    def _utc(cls, value: object) -> object:
+        """Read a date as midnight UTC and a time without an offset as UTC."""
+        if isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day)
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.strip())
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=value.tzinfo or UTC).astimezone(UTC)
+        return value
+
+
 class OpenItem(Model):
     """One open reporting risk: what is open, how bad, what happened, and what to do."""
 
     id: str
     code: str
     severity: Severity
-    status: Literal["open"] = "open"
+    status: ItemStatus = "open"
     loop: str | None
     health_id: str | None = None
     provider: str | None = None
@@ -70,6 +97,8 @@ class OpenItem(Model):
     acknowledgement_state: str | None = None
     evidence: list[EvidenceRef] = []
     evidence_total: int = 0
+    waiver: Waiver | None = None
+    waiver_expired: str | None = None
 
 
 class Finding(Model):
@@ -100,6 +129,7 @@ class Closure(Model):
 
     state: Literal["open", "closed"]
     open_items: list[OpenItem]
+    accepted_items: list[OpenItem] = []
     warnings: list[Finding] = []
     resolved_chains: list[ResolvedChain] = []
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .summary import Inputs, Summary
 from .verdict import Check, EvidenceRef, Finding, OpenItem, ResolvedChain, utc_iso
+
+if TYPE_CHECKING:
+    from .view_dashboard import DashboardView
+    from .view_history import AcceptedView, TrendView
 
 LOOP_TITLES = {
     "executive": "Executive retry health alert loop",
@@ -173,6 +177,7 @@ class EvidenceView:
     location: str
     kind: str
     kind_label: str
+    record_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,9 @@ class ItemView:
     facts: tuple[Fact, ...]
     evidence: tuple[EvidenceView, ...]
     evidence_hidden: int
+    loop: str = ""
+    provider_key: str = ""
+    age_seconds: int = -1
 
 
 @dataclass(frozen=True)
@@ -245,6 +253,7 @@ class ChainView:
     resolved_after: str
     resolved_by: EvidenceView
     failed: tuple[EvidenceView, ...]
+    loop: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,6 +313,11 @@ class ReportView:
     inventory: InventoryView
     dashboard_sections: tuple[Section, ...] = ()
     runbook_sections: tuple[Section, ...] = ()
+    accepted: tuple[AcceptedView, ...] = ()
+    trend: TrendView | None = None
+    dashboard: DashboardView | None = None
+    # (table key, note) for each table a PDF cut to its row limit; empty everywhere else.
+    omitted: tuple[tuple[str, str], ...] = ()
 
 
 # --- small formatters ------------------------------------------------------------------------
@@ -374,6 +388,7 @@ def evidence_view(ref: EvidenceRef) -> EvidenceView:
         location=location(ref.source, ref.line),
         kind=ref.kind or "—",
         kind_label=kind_label(ref.kind),
+        record_id=ref.session_id or "",
     )
 
 
@@ -423,6 +438,9 @@ def item_view(number: int, item: OpenItem, as_of: datetime) -> ItemView:
         facts=item_facts(item, as_of),
         evidence=tuple(evidence_view(ref) for ref in item.evidence),
         evidence_hidden=max(item.evidence_total - len(item.evidence), 0),
+        loop=item.loop or "other",
+        provider_key=item.provider or "",
+        age_seconds=-1 if item.opened_at is None else int((as_of - item.opened_at).total_seconds()),
     )
 
 
@@ -508,6 +526,7 @@ def chain_view(chain: ResolvedChain) -> ChainView:
         resolved_after=duration(chain.resolved_at - chain.first_failed_at),
         resolved_by=evidence_view(chain.resolved_by),
         failed=tuple(evidence_view(r) for r in chain.failed),
+        loop=chain.loop,
     )
 
 

@@ -65,8 +65,9 @@ def pinned(summary: Summary) -> Summary:
 def render_case(case: str) -> dict[str, bytes]:
     """The gold-checked files of one case, rendered in memory."""
     with in_root():
-        summary = pinned(summarise(load(CASES[case])))
-        files = render_pack(summary, OPTIONS)
+        loaded = load(CASES[case])
+        summary = pinned(summarise(loaded))
+        files = render_pack(summary, OPTIONS, records=loaded.records)
     return {f.name: f.data for f in files if f.name in GOLD_FILES}
 
 

@@ -1,0 +1,111 @@
+"""A pack built from 100 000 generated records: it opens, is interactive and filters within stated bounds.
+
+The evidence comes from `bench.generate` (deterministic for a seed), written to the test's own
+folder. The bounds are generous for a 2-core CI machine (the measured times are printed in the
+run's summary and recorded as test properties, with the size of each HTML file).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+
+import pytest
+from browsing import REPORTED, ROOT, BuiltPack, build, open_page, wait_until
+
+pytestmark = pytest.mark.browser
+
+RECORDS, SEED = 100_000, 7
+# From navigation start until the filters are shown, i.e. the script has taken over the page.
+INTERACTIVE_WITHIN = 20.0
+# From choosing a filter value until the matching rows (and only they) are on screen.
+FILTERED_WITHIN = 2.0
+PAGE_SIZE = 100
+
+
+@pytest.fixture(scope="module")
+def large_pack(tmp_path_factory: pytest.TempPathFactory) -> BuiltPack:
+    """The pack of 100 000 generated records (HTML, Markdown, JSON), built once."""
+    if not (ROOT / "bench" / "generate.py").exists():
+        pytest.skip("bench/generate.py is not in this checkout")
+    sys.path.insert(0, str(ROOT))
+    from bench.generate import write
+
+    folder = tmp_path_factory.mktemp("large")
+    evidence = folder / "evidence.ndjson"
+    started = time.monotonic()
+    write(str(evidence), "ndjson", RECORDS, SEED)
+    pack = build([str(evidence)], folder / "pack")
+    REPORTED.append(f"{RECORDS:,} records: generated and built in {time.monotonic() - started:.1f} s")
+    for name in ("closure-dashboard.html", "operator-runbook.html"):
+        size = (pack.folder / name).stat().st_size
+        REPORTED.append(f"{RECORDS:,} records: {name} is {size:,} bytes ({size / 2**20:.1f} MiB)")
+    return pack
+
+
+def busiest_provider(pack: BuiltPack) -> tuple[str, int]:
+    """The provider with the most open items, and how many it has."""
+    counts = Counter(i.provider for i in pack.summary.closure.open_items if i.provider)
+    return counts.most_common(1)[0]
+
+
+def test_the_dashboard_of_100000_records_is_interactive_and_filters_within_bounds(browser, large_pack, record_property):
+    url = large_pack.url("closure-dashboard.html")
+    items = large_pack.summary.closure.open_items
+    provider, expected = busiest_provider(large_pack)
+    started = time.monotonic()
+    with open_page(browser, url) as (page, log):
+        wait_until(
+            page,
+            "document.querySelector('form[data-filters]') && !document.querySelector('form[data-filters]').hidden",
+            60,
+        )
+        interactive = time.monotonic() - started
+        first = page.locator("tbody[id^='rows-']").first.locator("tr").count()
+        started = time.monotonic()
+        page.select_option("#filter-provider", provider)
+        wait_until(
+            page,
+            f"document.querySelector('[data-filter-summary]').textContent.startsWith('Showing {expected:,} of {len(items):,} open items')",
+        )
+        shown = page.eval_on_selector_all(
+            "tbody[id^='rows-'] tr", "rows => rows.filter(r => r.offsetParent).map(r => r.dataset.provider)"
+        )
+        filtered = time.monotonic() - started
+    size = (large_pack.folder / "closure-dashboard.html").stat().st_size
+    for key, value in (
+        ("html_bytes", size),
+        ("interactive_s", round(interactive, 2)),
+        ("filtered_s", round(filtered, 3)),
+    ):
+        record_property(key, value)
+    REPORTED.append(
+        f"{RECORDS:,} records: dashboard interactive in {interactive:.2f} s (bound {INTERACTIVE_WITHIN} s), "
+        f"filter by {provider} shown in {filtered:.3f} s (bound {FILTERED_WITHIN} s)"
+    )
+    assert log.requests == [url] and log.errors == []
+    assert first == PAGE_SIZE, "the first rows are in the page at once, the rest on demand"
+    assert shown and set(shown) == {provider} and len(shown) <= expected
+    assert interactive < INTERACTIVE_WITHIN
+    assert filtered < FILTERED_WITHIN
+
+
+def test_the_runbook_of_100000_records_filters_its_steps_within_bounds(browser, large_pack):
+    provider, expected = busiest_provider(large_pack)
+    with open_page(browser, large_pack.url("operator-runbook.html")) as (page, log):
+        wait_until(
+            page,
+            "document.querySelector('form[data-filters]') && !document.querySelector('form[data-filters]').hidden",
+            60,
+        )
+        started = time.monotonic()
+        page.select_option("#filter-provider", provider)
+        wait_until(
+            page, f"document.querySelector('[data-filter-summary]').textContent.startsWith('Showing {expected:,} of')"
+        )
+        filtered = time.monotonic() - started
+        page.click("#step-list ~ .list-status button.more")
+        assert page.locator("#step-list > li").count() == min(2 * PAGE_SIZE, expected)
+    assert log.errors == []
+    assert filtered < FILTERED_WITHIN
