@@ -50,6 +50,9 @@ DOCUMENTS = {
     ),
 }
 FORMAT_TITLES = {"html": "HTML", "md": "Markdown", "pdf": "PDF", "json": "JSON"}
+WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+)
 UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -100,10 +103,13 @@ class PackFile:
 def sanitise_name(raw: str) -> str:
     """A pack name safe as one folder name: letters, digits, '.', '_', '-'; never '.', '..' or a path."""
     text = unicodedata.normalize("NFKC", raw)
-    name = UNSAFE_NAME.sub("-", text).strip("-.")
+    name = UNSAFE_NAME.sub("-", text).strip("-.")[:100]
     if not name:
         raise PackError(f"pack name {raw!r} has no usable characters (use letters, digits, '.', '_', '-')")
-    return name[:100]
+    # Names Windows reserves for devices cannot be folders there, whatever their extension.
+    if name.split(".")[0].upper() in WINDOWS_RESERVED:
+        name = f"pack-{name}"
+    return name
 
 
 def parse_formats(values: Iterable[str]) -> tuple[str, ...]:

@@ -131,7 +131,15 @@ def test_an_existing_file_is_not_a_target(tmp_path, summary):
 
 @pytest.mark.parametrize(
     ("raw", "name"),
-    [("readiness-pack", "readiness-pack"), ("../../etc/passwd", "etc-passwd"), ("Rel 1.2 / rc", "Rel-1.2-rc")],
+    [
+        ("readiness-pack", "readiness-pack"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("/abs/path", "abs-path"),
+        ("a\x00b", "a-b"),
+        ("Rel 1.2 / rc", "Rel-1.2-rc"),
+        ("con", "pack-con"),
+        ("LPT1.txt", "pack-LPT1.txt"),
+    ],
 )
 def test_pack_names_are_made_one_safe_folder_name(raw, name):
     assert sanitise_name(raw) == name

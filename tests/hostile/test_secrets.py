@@ -60,7 +60,7 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("secrets")
     evidence = write_ndjson(folder / "evidence.ndjson", planted())
     subprocess.run(
-        [sys.executable, "-m", "reportgen", "build", str(evidence), "--out", str(folder / "pack")],
+        [sys.executable, "-m", "reportgen", "build", str(evidence), "--out", str(folder / "pack"), "--attach-evidence"],
         capture_output=True,
         timeout=300,
         check=False,
@@ -86,6 +86,7 @@ def pdf_bytes(path: Path) -> bytes:
 
 def test_no_output_file_holds_any_planted_secret(pack):
     files = sorted(pack.iterdir())
+    assert "evidence.ndjson" in PdfReader(pack / "closure-dashboard.pdf").attachments
     assert {f.suffix for f in files} >= {".html", ".md", ".pdf", ".json"}
     for path in files:
         data = pdf_bytes(path) if path.suffix == ".pdf" else path.read_bytes()
