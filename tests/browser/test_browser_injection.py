@@ -9,9 +9,8 @@ import pytest
 from browsing import build, open_page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
-from test_injection import PAYLOADS, hostile  # noqa: E402
-
 from evidence import write_ndjson  # noqa: E402
+from test_injection import PAYLOADS, hostile  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
