@@ -10,6 +10,7 @@ import os
 import sys
 import unicodedata
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -89,10 +90,17 @@ def evidence_argument(command: Any) -> Any:
         ("--max-record-bytes", defaults.max_record_bytes, "one NDJSON entry"),
     ):
         command = click.option(
-            name, type=Size(), default=default, expose_value=False, callback=_remember, show_default=True,
+            name,
+            type=Size(),
+            default=default,
+            expose_value=False,
+            callback=_remember,
+            show_default=True,
             help=f"Refuse more than this many bytes of {what}.",
         )(command)
     return click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")(command)
+
+
 rules_option = click.option(
     "--rules",
     type=click.Choice(["chain", "cavra"]),
@@ -143,8 +151,6 @@ def history_trend(summary: Summary) -> Trend | None:
     folder = click.get_current_context().meta.get("reportgen.history")
     if folder is None:
         return None
-    from pathlib import Path
-
     from .history import load_history, trend
 
     return trend(load_history(Path(folder), before=summary.as_of), summary)
@@ -298,28 +304,6 @@ def schema(name: str) -> None:
     click.echo(orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
 
 
-def main() -> None:
-    """Run the CLI; an unexpected error becomes one line on stderr and exit code 2."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "reportgen"
-        click.echo(f"{command}: error: {terminal_safe(exc.format_message())}", err=True)
-        sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
-        click.echo("reportgen: aborted", err=True)
-        sys.exit(EXIT_USAGE)
-    except (KeyboardInterrupt, BrokenPipeError):
-        sys.exit(EXIT_USAGE)
-    except Exception as exc:  # the promise is one line, never a traceback
-        if os.environ.get("REPORTGEN_DEBUG"):
-            raise
-        click.echo(f"reportgen: internal error: {type(exc).__name__}: {terminal_safe(exc)}", err=True)
-        sys.exit(EXIT_USAGE)
-
-
 @cli.command()
 @evidence_argument
 @click.option(
@@ -382,8 +366,6 @@ def build(
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from pathlib import Path
-
     from .pack import PackError, PdfNotWritten, build_pack, default_out, pack_options
     from .pdf import pdf_options
 
@@ -427,8 +409,6 @@ def echo_paths(paths: list[Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def diff(old: str, new: str, as_json: bool) -> None:
     """Print what changed from pack OLD to pack NEW (folders or summary.json files); exit 1 when an item opened."""
-    from pathlib import Path
-
     from .diff import diff_json, diff_text
     from .history import HistoryError, compare, read_summary
 
@@ -460,8 +440,6 @@ def diff(old: str, new: str, as_json: bool) -> None:
 @click.option("--commit", "do_commit", is_flag=True, help="Commit the published files in the git repository at --to.")
 def publish(pack: str, to: str, fmt: str, do_commit: bool) -> None:
     """Publish the built PACK's documents into the folder --to; publishing it again changes nothing."""
-    from pathlib import Path
-
     from .publish import PublishError
     from .publish import publish as publish_pack
 
@@ -473,3 +451,25 @@ def publish(pack: str, to: str, fmt: str, do_commit: bool) -> None:
         click.echo(terminal_safe(Path(to) / name))
     state = "committed" if done.committed else ("nothing to commit" if do_commit else "not committed")
     click.echo(terminal_safe(f"published {done.page}: {len(done.written)} files changed, {state}"), err=True)
+
+
+def main() -> None:
+    """Run the CLI; an unexpected error becomes one line on stderr and exit code 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "reportgen"
+        click.echo(f"{command}: error: {terminal_safe(exc.format_message())}", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("reportgen: aborted", err=True)
+        sys.exit(EXIT_USAGE)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(EXIT_USAGE)
+    except Exception as exc:  # the promise is one line, never a traceback
+        if os.environ.get("REPORTGEN_DEBUG"):
+            raise
+        click.echo(f"reportgen: internal error: {type(exc).__name__}: {terminal_safe(exc)}", err=True)
+        sys.exit(EXIT_USAGE)
