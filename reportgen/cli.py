@@ -18,6 +18,7 @@ import orjson
 
 from . import __version__
 from .load import InputError, Limits, LoadResult
+from .progress import progress_line
 from .summary import Summary, schema_of, summarise_paths
 from .verdict import utc_iso
 
@@ -98,6 +99,14 @@ def evidence_argument(command: Any) -> Any:
             show_default=True,
             help=f"Refuse more than this many bytes of {what}.",
         )(command)
+    command = click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="No progress line on stderr (it only shows on a terminal anyway).",
+    )(command)
     return click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")(command)
 
 
@@ -172,13 +181,18 @@ def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) ->
     """Load and judge evidence, turning unopenable inputs into a usage error."""
     if paths.count("-") > 1:
         raise click.UsageError("stdin ('-') can be given only once")
+    bar = None
     try:
         meta = click.get_current_context().meta
         limits = Limits(meta["reportgen.max_record_bytes"], meta["reportgen.max_input_bytes"])
         stdin = click.get_binary_stream("stdin")
-        return summarise_paths(paths, rules, as_of, stdin=stdin, limits=limits)  # type: ignore[arg-type]
+        bar = progress_line(click.get_text_stream("stderr"), meta.get("reportgen.quiet", False))
+        return summarise_paths(paths, rules, as_of, stdin=stdin, limits=limits, progress=bar)  # type: ignore[arg-type]
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

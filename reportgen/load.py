@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -160,10 +160,17 @@ def _walk(folder: str) -> tuple[list[str], list[str]]:
     return found, ignored
 
 
-def load(paths: Sequence[str], stdin: BinaryIO | None = None, limits: Limits | None = None) -> LoadResult:
+Progress = Callable[[int, int], None]
+# How many entries pass between two progress reports; the report itself decides whether to show.
+PROGRESS_EVERY = 2000
+
+
+def load(
+    paths: Sequence[str], stdin: BinaryIO | None = None, limits: Limits | None = None, progress: Progress | None = None
+) -> LoadResult:
     """Read every input, validate every entry and merge duplicates and conflicts."""
     files, skipped = expand_paths(paths)
-    reader = _Reader(limits or Limits(), stdin, LoadResult(skipped=skipped))
+    reader = _Reader(limits or Limits(), stdin, LoadResult(skipped=skipped), progress)
     for path in files:
         reader.read_file(path)
     result = reader.result
@@ -174,8 +181,9 @@ def load(paths: Sequence[str], stdin: BinaryIO | None = None, limits: Limits | N
 class _Reader:
     """Reads inputs one by one into a LoadResult, within the limits."""
 
-    def __init__(self, limits: Limits, stdin: BinaryIO | None, result: LoadResult) -> None:
-        self.limits, self.stdin, self.result = limits, stdin, result
+    def __init__(self, limits: Limits, stdin: BinaryIO | None, result: LoadResult, progress: Progress | None) -> None:
+        self.limits, self.stdin, self.result, self.progress = limits, stdin, result, progress
+        self.entries = 0
         self.budget = limits.max_input_bytes
         self.seen: dict[str, _Seen] = {}
 
@@ -193,10 +201,17 @@ class _Reader:
         count, fmt = 0, "empty"
         for entry in parse.entries(data, self.limits.max_record_bytes, problems):
             count, fmt = count + 1, entry.format
+            self._report()
             self.accept(entry, Provenance(source=name, line=entry.line, sha256=digest))
         self._file_problems(name, data, problem, problems)
         fmt = f"gzip+{fmt}" if raw.startswith(parse.GZIP_MAGIC) else fmt
         self.result.files.append(InputFile(path=name, sha256=digest, bytes=len(raw), format=fmt, records=count))
+
+    def _report(self) -> None:
+        """Count one entry, and tell the progress report every so often."""
+        self.entries += 1
+        if self.progress is not None and self.entries % PROGRESS_EVERY == 0:
+            self.progress(self.limits.max_input_bytes - self.budget, self.entries)
 
     def _read_bytes(self, path: str) -> bytes:
         """Read a whole input (stdin for '-'), refusing one larger than what is left of the budget."""

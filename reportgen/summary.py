@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .index import build_index
-from .load import Limits, LoadResult, load
+from .load import Limits, LoadResult, Progress, load
 from .models import Provenance
 from .rules import evaluate
 from .verdict import Closure, Model, Readiness, RulesMode
@@ -174,9 +174,10 @@ def summarise_paths(
     as_of: datetime | None = None,
     stdin: BinaryIO | None = None,
     limits: Limits | None = None,
+    progress: Progress | None = None,
 ) -> tuple[LoadResult, Summary]:
     """Load evidence from paths and judge it."""
-    loaded = load(paths, stdin=stdin, limits=limits)
+    loaded = load(paths, stdin=stdin, limits=limits, progress=progress)
     return loaded, summarise(loaded, mode, as_of)
 
 
