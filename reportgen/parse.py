@@ -113,21 +113,28 @@ def ndjson_entries(data: bytes, max_record: int) -> Iterator[Entry]:
         yield Entry(number, Problem(f"duplicate key {duplicate!r}") if duplicate else value, "ndjson", line)
 
 
+def document_items(document: Any) -> tuple[list[Any], str] | None:
+    """The records of a list, a store file or an API history page, and which it is; None for one record."""
+    if isinstance(document, list):
+        return document, "json-list"
+    if isinstance(document, dict) and isinstance(document.get("items"), list) and "metadata_kind" not in document:
+        return document["items"], "cavra-api-history" if "total" in document else "cavra-store"
+    return None
+
+
 def document_entries(document: Any, data: bytes, problems: list[FileProblem]) -> Iterator[Entry]:
     """The records of one JSON document: a record, a list, a store file or an API history page."""
     duplicates = duplicate_keys_by_item(data, document)
-    if isinstance(document, list):
-        items, fmt = document, "json-list"
-    elif isinstance(document, dict) and isinstance(document.get("items"), list) and "metadata_kind" not in document:
-        items, fmt = document["items"], "cavra-api-history" if "total" in document else "cavra-store"
-        partial = partial_page(document, len(items))
-        if partial:
-            problems.append(FileProblem("evidence_export_incomplete", partial, rejects=False))
-    else:
+    found_items = document_items(document)
+    if found_items is None:
         # A lone record: it starts on line 1, and there is no array index to give.
         found = duplicates.get(0)
         yield Entry(1, Problem(f"duplicate key {found!r}") if found else document, "json-record", data)
         return
+    items, fmt = found_items
+    partial = partial_page(document, len(items)) if fmt == "cavra-api-history" else None
+    if partial:
+        problems.append(FileProblem("evidence_export_incomplete", partial, rejects=False))
     if not items:
         problems.append(FileProblem("evidence_file_empty", "the JSON document holds no records", rejects=False))
     for index, item in enumerate(items):
@@ -201,6 +208,7 @@ def duplicate_keys_by_item(data: bytes, document: Any) -> dict[int, str]:
     if not may_repeat_keys(data, document):
         return {}
     slow = json.loads(data, object_pairs_hook=_pairs)
-    items = slow if isinstance(slow, list) else slow.get("items") if isinstance(slow.get("items"), list) else [slow]
+    found_items = document_items(slow)
+    items = found_items[0] if found_items else [slow]
     found = {i: first_duplicate(item) for i, item in enumerate(items)}
     return {i: key for i, key in found.items() if key is not None}

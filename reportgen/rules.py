@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import actions
@@ -140,11 +140,7 @@ class RetryState:
     state: str
     decision: RetryDecision | None = None
     skip_reason: str | None = None
-    records: list[Envelope] = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        """Default the records to an empty list."""
-        self.records = self.records or []
+    records: list[Envelope] = field(default_factory=list)
 
 
 def retry_state(index: EvidenceIndex, key: Key) -> RetryState:
@@ -376,13 +372,13 @@ def secret_items(loaded: LoadResult) -> list[OpenItem]:
 def reference_warnings(index: EvidenceIndex) -> list[Finding]:
     """An execution record, worker run or retry decision that points at an id not in the evidence."""
     findings = []
-    for record, field, target in _references(index):
+    for record, link, target in _references(index):
         if target and target not in index.known_ids:
             findings.append(
                 Finding(
                     code="evidence_reference_broken",
                     title="Reference to a record that is not in the evidence",
-                    detail=f"{record.session_id} {field} -> {target} is not in the evidence",
+                    detail=f"{record.session_id} {link} -> {target} is not in the evidence",
                     evidence=[ref(record)],
                 )
             )
@@ -452,8 +448,8 @@ def load_warnings(loaded: LoadResult, index: EvidenceIndex, as_of: datetime) -> 
 
 def evaluate(loaded: LoadResult, index: EvidenceIndex, mode: RulesMode, as_of: datetime) -> Verdict:
     """Apply one rules mode to the evidence and return the verdict."""
-    counts = count_evidence(index)
     states = chain_states(index)
+    counts = count_evidence(index, states)
     if mode == "chain":
         items = delivery_failed_items(index, states) + ack_items(index) + integrity_items(index, loaded)
         items.sort(
@@ -642,12 +638,12 @@ def _integrity_check(loaded: LoadResult, closure: Closure) -> Check:
 # --- counts ------------------------------------------------------------------------------------
 
 
-def count_evidence(index: EvidenceIndex) -> dict[str, object]:
+def count_evidence(index: EvidenceIndex, states: list[ChainState]) -> dict[str, object]:
     """Counts per kind, per loop and per outcome, plus the upstream dashboard counts."""
     return {
         "records": len(index.records),
         "by_kind": dict(sorted(Counter(r.metadata_kind for r in index.records).items())),
-        "loops": {loop: _loop_counts(index, loop) for loop in LOOPS},
+        "loops": {loop: _loop_counts(index, loop, states) for loop in LOOPS},
         "notification": {
             "plans": len(index.notification_plans),
             "acknowledgements": len(index.notification_acks),
@@ -660,11 +656,11 @@ def count_evidence(index: EvidenceIndex) -> dict[str, object]:
     }
 
 
-def _loop_counts(index: EvidenceIndex, loop: str) -> dict[str, object]:
+def _loop_counts(index: EvidenceIndex, loop: str, all_states: list[ChainState]) -> dict[str, object]:
     """The counts of one alert loop."""
     ev = index.loop(loop)
     decisions = Counter(d.action for p in index.plans.values() if p.loop == loop for d in p.decisions)
-    states = [s for s in chain_states(index) if s.key[0] == loop]
+    states = [s for s in all_states if s.key[0] == loop]
     return {
         "health_records": len(ev.health),
         "alert_plans": len(ev.plans),

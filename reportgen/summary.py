@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from . import __version__
 from .index import build_index
 from .load import Limits, LoadResult, Progress, load
-from .models import Provenance
+from .models import Provenance, evidence_schema
 from .rules import evaluate
 from .verdict import Closure, Model, Readiness, RulesMode
 
@@ -183,8 +183,6 @@ def summarise_paths(
 
 def schema_of(name: str) -> dict[str, Any]:
     """The JSON Schema of the summary, its input inventory, or one evidence record."""
-    from .models import evidence_schema
-
     models: dict[str, type[BaseModel]] = {"summary": Summary, "inputs": Inputs}
     if name == "evidence":
         return evidence_schema()

@@ -50,11 +50,6 @@ def without(records: list[dict[str, Any]], *session_ids: str) -> list[dict[str, 
     return [r for r in records if r["session_id"] not in session_ids]
 
 
-def kind_endswith(records: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]]:
-    """The records whose metadata_kind ends with suffix."""
-    return [r for r in records if r["metadata_kind"].endswith(suffix)]
-
-
 def write_store(path: Path, records: list[dict[str, Any]]) -> Path:
     """Write records as a CAVRA store file."""
     path.write_text(json.dumps({"items": records}, indent=2, sort_keys=True) + "\n")

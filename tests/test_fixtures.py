@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from evidence import FIXTURES, codes, comparable
 
@@ -71,5 +69,5 @@ def test_the_broken_set_accounts_for_every_line():
 @pytest.mark.parametrize("path", sorted(p.name for p in (FIXTURES / "formats").iterdir()))
 def test_every_container_of_the_example_gives_the_example_verdict(path):
     example = summarise(load([str(FIXTURES / "example")]))
-    other = summarise(load([str(Path(FIXTURES / "formats" / path))]))
+    other = summarise(load([str(FIXTURES / "formats" / path)]))
     assert comparable(other) == comparable(example)

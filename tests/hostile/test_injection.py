@@ -29,9 +29,8 @@ BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 def hostile(text: str) -> list[dict]:
     """The example chain with text in every field the documents show: provider, ids, reasons, kinds."""
     records = example()
-    for rec in (record(records, A1),):
-        rec["providers"] = ["slack", text]
-        rec["failed_providers"] = ["slack", text]
+    failed = record(records, A1)
+    failed["providers"] = failed["failed_providers"] = ["slack", text]
     plan = record(records, EXEC_PLAN)
     plan["acknowledgement_required_providers"].append(text)
     record(records, EXEC_ACK)["provider"] = text
