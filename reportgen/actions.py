@@ -118,8 +118,7 @@ def delivery_action(loop: str, health_id: str, provider: str, retry: RetryState)
             f"(provider={provider}, force=true), and acknowledge the alert after governance review."
         )
     if retry.state == "waiting":
-        due = retry.decision.next_retry_at if retry.decision else None
-        when = due.isoformat().replace("+00:00", "Z") if due else "the retry delay"
+        when = retry.due.isoformat().replace("+00:00", "Z") if retry.due else "the retry delay"
         return f"Wait until {when} (UTC), then run the retry worker live: {worker}."
     if retry.state == "execution_failed":
         if retry.skip_reason in HEALTH_NOT_FOUND:

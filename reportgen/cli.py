@@ -100,6 +100,16 @@ def evidence_argument(command: Any) -> Any:
             help=f"Refuse more than this many bytes of {what}.",
         )(command)
     command = click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        default=None,
+        expose_value=False,
+        callback=_remember,
+        help="Worker processes reading the inputs (files, and byte ranges of large NDJSON files). "
+        "[default: the number of cores]",
+    )(command)
+    command = click.option(
         "--quiet",
         "-q",
         is_flag=True,
@@ -177,6 +187,11 @@ def exit_code(summary: Summary, loaded: LoadResult, strict: bool) -> int:
     return EXIT_OK if closed else EXIT_OPEN
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) -> tuple[LoadResult, Summary]:
     """Load and judge evidence, turning unopenable inputs into a usage error."""
     if paths.count("-") > 1:
@@ -187,7 +202,8 @@ def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) ->
         limits = Limits(meta["reportgen.max_record_bytes"], meta["reportgen.max_input_bytes"])
         stdin = click.get_binary_stream("stdin")
         bar = progress_line(click.get_text_stream("stderr"), meta.get("reportgen.quiet", False))
-        return summarise_paths(paths, rules, as_of, stdin=stdin, limits=limits, progress=bar)  # type: ignore[arg-type]
+        jobs = meta.get("reportgen.jobs") or cores()
+        return summarise_paths(paths, rules, as_of, stdin=stdin, limits=limits, progress=bar, jobs=jobs)  # type: ignore[arg-type]
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
@@ -380,7 +396,7 @@ def build(
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from .pack import PackError, PdfNotWritten, build_pack, default_out, pack_options
+    from .pack import PackError, PdfNotWritten, build_pack, default_out, pack_options, records_for
     from .pdf import pdf_options
 
     try:
@@ -399,7 +415,8 @@ def build(
     try:
         trend = history_trend(summary)
         target = Path(out) if out else default_out(options.name)
-        written = build_pack(summary, options, target, trend=trend, records=loaded.records)
+        records = records_for(summary, options, loaded)
+        written = build_pack(summary, options, target, trend=trend, records=records)
     except PdfNotWritten as exc:
         echo_paths(exc.written)
         click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)

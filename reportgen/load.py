@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing
 import os
+import tempfile
+import threading
+from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import msgspec
 import orjson
 from pydantic import ValidationError
 
-from . import parse
+from . import parse, stream
+from .lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun
+from .ledger import Ledger, quiet_gc
 from .masking import SecretFound, mask_record, may_hold_secrets
-from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance
+from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance, parse_timestamp
 
 STDIN_NAME = "<stdin>"
 # Names read when a folder is walked; a file named on the command line is read whatever its name.
@@ -81,6 +91,8 @@ class Notice:
 
 
 MIB = 1 << 20
+# Inputs are read, copied and hashed this many bytes at a time.
+CHUNK = 8 * MIB
 
 
 @dataclass(frozen=True)
@@ -104,9 +116,9 @@ class SecretExposed:
 
 @dataclass
 class LoadResult:
-    """Everything the loader read, sorted by time then session id."""
+    """Everything the loader read: the folded evidence and the account of every entry."""
 
-    records: list[Envelope] = field(default_factory=list)
+    ledger: Ledger = field(default_factory=Ledger)
     files: list[InputFile] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     unrecognised: list[Unrecognised] = field(default_factory=list)
@@ -115,19 +127,29 @@ class LoadResult:
     notices: list[Notice] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     secrets: list[SecretExposed] = field(default_factory=list)
+    # Where the evidence can be read again: the input files, stdin as spooled to a temporary file.
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    digests: dict[int, str] = field(default_factory=dict)
+    dropped: set[tuple[int, int | None]] = field(default_factory=set)
+    limits: Limits = field(default_factory=Limits)
+    _spool: Any = None
+    _records: list[Envelope] | None = None
 
     @property
     def entries(self) -> int:
         """How many entries were read from all inputs."""
         return sum(f.records for f in self.files)
 
+    @property
+    def records(self) -> list[Envelope]:
+        """Every kept record in full, sorted by time then session id: the inputs read a second time."""
+        if self._records is None:
+            self._records = read_records(self)
+        return self._records
 
-@dataclass
-class _Seen:
-    """The record currently kept for a session id, with its content digest."""
-
-    record: Envelope
-    digest: bytes
+    def records_at(self, places: set[tuple[str, int | None]]) -> list[Envelope]:
+        """The kept records read at these places (source, line), sorted by time then session id."""
+        return read_records(self, places)
 
 
 def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -163,136 +185,554 @@ def _walk(folder: str) -> tuple[list[str], list[str]]:
 Progress = Callable[[int, int], None]
 # How many entries pass between two progress reports; the report itself decides whether to show.
 PROGRESS_EVERY = 2000
+# A plain NDJSON file larger than this is split by byte range over the jobs.
+SPLIT_BYTES = 32 * MIB
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of reading: a whole input, or a byte range (start, end, first line) of a plain NDJSON file."""
+
+    index: int
+    name: str
+    path: str
+    span: tuple[int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    """A record whose session id is read more than once, kept aside until every copy is seen."""
+
+    record: Lean
+    at: datetime
+    digest: bytes
+    index: int
+    line: int | None
+
+
+@dataclass
+class Part:
+    """What reading one unit gave: its folded records and its account of every entry."""
+
+    ledger: Ledger
+    entries: int = 0
+    decompressed: int = 0
+    file: InputFile | None = None
+    rejected: list[Rejection] = field(default_factory=list)
+    unrecognised: list[Unrecognised] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    secrets: list[SecretExposed] = field(default_factory=list)
+    sids: array[int] = field(default_factory=lambda: array("q"))
+    held: list[Held] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How to read: the limits, the as-of time, and the session ids read more than once (pass two)."""
+
+    limits: Limits
+    as_of: datetime | None = None
+    suspects: frozenset[int] | None = None
+
+
+class Rejected(Exception):
+    """An entry that is not a record, with the one-line reason."""
 
 
 def load(
-    paths: Sequence[str], stdin: BinaryIO | None = None, limits: Limits | None = None, progress: Progress | None = None
+    paths: Sequence[str],
+    stdin: BinaryIO | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+    as_of: datetime | None = None,
+    jobs: int = 1,
 ) -> LoadResult:
-    """Read every input, validate every entry and merge duplicates and conflicts."""
+    """Read every input, fold every record in, and account for every entry.
+
+    Records are folded as they are read. When a session id turns up more than once, the inputs
+    are read a second time with those ids held aside, so duplicates count once and of conflicting
+    copies the later-created is kept, exactly as if everything had been read in one go.
+    """
     files, skipped = expand_paths(paths)
-    reader = _Reader(limits or Limits(), stdin, LoadResult(skipped=skipped), progress)
-    for path in files:
-        reader.read_file(path)
-    result = reader.result
-    result.records = sorted((s.record for s in reader.seen.values()), key=lambda r: (r.created_at, r.session_id))
+    result = LoadResult(skipped=skipped, limits=limits or Limits())
+    result.sources, result._spool = _sources(files, stdin, result.limits)
+    units = plan_units(result.sources, result.limits, jobs)
+    with quiet_gc():
+        parts = read_units(units, Reading(result.limits, as_of), jobs, progress)
+        suspects = repeated_ids(parts)
+        if suspects:
+            parts = read_units(units, Reading(result.limits, as_of, frozenset(suspects)), jobs, progress)
+        assemble(result, units, parts)
     return result
 
 
-class _Reader:
-    """Reads inputs one by one into a LoadResult, within the limits."""
+def _sources(files: list[str], stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], Any]:
+    """(name, path) of every input; stdin is spooled to a temporary file so it can be read again."""
+    spool = None
+    sources = []
+    for path in files:
+        if path != "-":
+            sources.append((path, path))
+            continue
+        spool = tempfile.NamedTemporaryFile(prefix="reportgen-stdin-", suffix=".evidence")
+        handle = stdin if stdin is not None else io.BytesIO()
+        copied = 0
+        while chunk := handle.read(CHUNK):
+            copied += len(chunk)
+            if copied > limits.max_input_bytes:
+                raise InputError(over_budget(STDIN_NAME, limits))
+            spool.write(chunk)
+        spool.flush()
+        sources.append((STDIN_NAME, spool.name))
+    return sources, spool
 
-    def __init__(self, limits: Limits, stdin: BinaryIO | None, result: LoadResult, progress: Progress | None) -> None:
-        self.limits, self.stdin, self.result, self.progress = limits, stdin, result, progress
-        self.entries = 0
-        self.budget = limits.max_input_bytes
-        self.seen: dict[str, _Seen] = {}
 
-    def read_file(self, path: str) -> None:
-        """Read one input; a file that cannot be read is rejected whole, the rest still read."""
-        name = STDIN_NAME if path == "-" else path
-        try:
-            raw = self._read_bytes(path)
-        except OSError as exc:
-            self.result.rejected.append(Rejection(name, None, f"cannot read file: {exc.strerror or exc}"))
-            return
-        data, problem = self._decompress(raw, name)
-        digest = hashlib.sha256(raw).hexdigest()
-        problems: list[parse.FileProblem] = []
-        count, fmt = 0, "empty"
-        for entry in parse.entries(data, self.limits.max_record_bytes, problems):
-            count, fmt = count + 1, entry.format
-            self._report()
-            self.accept(entry, Provenance(source=name, line=entry.line, sha256=digest))
-        self._file_problems(name, data, problem, problems)
-        fmt = f"gzip+{fmt}" if raw.startswith(parse.GZIP_MAGIC) else fmt
-        self.result.files.append(InputFile(path=name, sha256=digest, bytes=len(raw), format=fmt, records=count))
+def over_budget(name: str, limits: Limits) -> str:
+    """The one-line error for inputs over the total size limit."""
+    return f"{name}: the inputs exceed the input size limit of {limits.max_input_bytes} bytes (--max-input-bytes)"
 
-    def _report(self) -> None:
-        """Count one entry, and tell the progress report every so often."""
-        self.entries += 1
-        if self.progress is not None and self.entries % PROGRESS_EVERY == 0:
-            self.progress(self.limits.max_input_bytes - self.budget, self.entries)
 
-    def _read_bytes(self, path: str) -> bytes:
-        """Read a whole input (stdin for '-'), refusing one larger than what is left of the budget."""
-        if path == "-":
-            stream = self.stdin if self.stdin is not None else io.BytesIO()
-            raw = stream.read(self.budget + 1)
+def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> list[Unit]:
+    """Cut the inputs into units of reading; plain files count against the budget before any is read."""
+    budget = limits.max_input_bytes
+    for name, path in sources:
+        if os.path.isfile(path) and not _is_gzip(path):
+            budget -= os.path.getsize(path)
+            if budget < 0:
+                raise InputError(over_budget(name, limits))
+    units: list[Unit] = []
+    for index, (name, path) in enumerate(sources):
+        ranges = stream.ndjson_ranges(path, jobs) if jobs > 1 and splittable(path, limits) else []
+        if len(ranges) > 1:
+            units += [Unit(index, name, path, (start, end, 0)) for start, end in ranges]
         else:
-            if os.path.isfile(path) and os.path.getsize(path) > self.budget:
-                raise InputError(self._over_budget(path))
-            with open(path, "rb") as handle:
-                raw = handle.read(self.budget + 1)
-        if len(raw) > self.budget:
-            raise InputError(self._over_budget(STDIN_NAME if path == "-" else path))
-        self.budget -= len(raw)
-        return raw
+            units.append(Unit(index, name, path))
+    return units
 
-    def _over_budget(self, name: str) -> str:
-        """The one-line error for inputs over the total size limit."""
-        return (
-            f"{name}: the inputs exceed the input size limit of {self.limits.max_input_bytes} bytes (--max-input-bytes)"
+
+# --- reading units, here or in worker processes ----------------------------------------------
+
+# Set before the worker processes fork, so they inherit it instead of receiving it per unit.
+_READING: Reading | None = None
+_PROGRESS: Any = None
+
+
+def splittable(path: str, limits: Limits) -> bool:
+    """Whether a file is plain NDJSON big enough to be split by byte range over the jobs."""
+    return (
+        os.path.isfile(path)
+        and os.path.getsize(path) > SPLIT_BYTES
+        and stream.splittable(path, limits.max_record_bytes)
+    )
+
+
+def _is_gzip(path: str) -> bool:
+    """Whether a file starts with gzip's magic bytes."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == parse.GZIP_MAGIC
+    except OSError:
+        return False
+
+
+def read_units(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
+    """Read every unit, in worker processes when there is more than one job and more than one unit."""
+    if jobs <= 1 or len(units) <= 1:
+        return _read_here(units, reading, progress)
+    return _read_in_workers(units, reading, jobs, progress)
+
+
+def _read_here(units: list[Unit], reading: Reading, progress: Progress | None) -> list[Part]:
+    """Read the units one after the other in this process."""
+    parts: list[Part] = []
+    done = [0, 0]
+
+    def report(bytes_read: int, entries: int) -> None:
+        if progress is not None:
+            progress(done[0] + bytes_read, done[1] + entries)
+
+    for unit in _with_first_lines(units, map):
+        part = read_unit(unit, reading, report)
+        done[0] += part.decompressed
+        done[1] += part.entries
+        parts.append(part)
+    return parts
+
+
+def _with_first_lines(units: list[Unit], mapper: Callable[..., Any]) -> list[Unit]:
+    """The units with each byte range's first line number, from the newlines before it."""
+    spans = [u for u in units if u.span is not None]
+    counts = list(mapper(_count_newlines, spans))
+    lines: dict[str, int] = {}
+    out = []
+    for unit in units:
+        if unit.span is None:
+            out.append(unit)
+            continue
+        first = lines.get(unit.path, 1)
+        out.append(Unit(unit.index, unit.name, unit.path, (unit.span[0], unit.span[1], first)))
+        lines[unit.path] = first + counts.pop(0)
+    return out
+
+
+def _count_newlines(unit: Unit) -> int:
+    """How many lines a byte range holds."""
+    assert unit.span is not None
+    return stream.count_newlines(unit.path, unit.span[0], unit.span[1])
+
+
+def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
+    """Read the units in forked worker processes, reporting their progress from here."""
+    global _READING, _PROGRESS
+    context = multiprocessing.get_context("fork")
+    _READING, _PROGRESS = reading, context.Array("q", 2 * len(units), lock=False)
+    digests = _FileDigests(units)
+    try:
+        with context.Pool(min(jobs, len(units))) as pool:
+            units = _with_first_lines(units, pool.map)
+            pending = pool.map_async(_work, list(enumerate(units)), chunksize=1)
+            while not pending.ready():
+                pending.wait(0.25)
+                if progress is not None:
+                    shown = list(_PROGRESS)
+                    progress(sum(shown[0::2]), sum(shown[1::2]))
+            parts = pending.get()
+    finally:
+        _READING, _PROGRESS = None, None
+    for part, unit in zip(parts, units, strict=True):
+        if part.file is None and unit.span is not None and unit.span[0] == 0:
+            part.file = digests.file(unit)
+    return parts
+
+
+def _work(numbered: tuple[int, Unit]) -> Part:
+    """Read one unit in a worker process."""
+    slot, unit = numbered
+    assert _READING is not None
+
+    def report(bytes_read: int, entries: int) -> None:
+        _PROGRESS[2 * slot], _PROGRESS[2 * slot + 1] = bytes_read, entries
+
+    return read_unit(unit, _READING, report)
+
+
+class _FileDigests:
+    """The sha256 of every file split by byte range, computed in a thread while the workers read."""
+
+    def __init__(self, units: list[Unit]) -> None:
+        paths = sorted({u.path for u in units if u.span is not None})
+        self.threads = {path: _DigestThread(path) for path in paths}
+        for thread in self.threads.values():
+            thread.start()
+
+    def file(self, unit: Unit) -> InputFile:
+        """The facts of a split file (its entries are added as its ranges are assembled)."""
+        thread = self.threads[unit.path]
+        thread.join()
+        return InputFile(path=unit.name, sha256=thread.digest, bytes=thread.size, format="ndjson")
+
+
+class _DigestThread(threading.Thread):
+    """Hash one file (hashlib lets go of the interpreter while it hashes)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(daemon=True)
+        self.path, self.digest, self.size = path, "", 0
+
+    def run(self) -> None:
+        """Read and hash the file in chunks."""
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                self.size += len(chunk)
+        self.digest = digest.hexdigest()
+
+
+# --- reading one unit -------------------------------------------------------------------------
+
+
+def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
+    """Read one unit's entries into a part: each folded in, rejected, held aside or not recognised."""
+    part = Part(Ledger(reading.as_of))
+    reader = EntryReader(part, unit, reading, report)
+    limits = reading.limits
+    if unit.span is not None:
+        start, end, first = unit.span
+        for entry in stream.range_entries(unit.path, start, end, first, limits.max_record_bytes):
+            reader.read(entry)
+        part.decompressed = end - start
+        return part
+    try:
+        handle = open(unit.path, "rb")
+    except OSError as exc:
+        part.rejected.append(Rejection(unit.name, None, f"cannot read file: {exc.strerror or exc}"))
+        return part
+    with handle:
+        opened = stream.InputStream(
+            unit.name, handle, stream.StreamLimits(limits.max_record_bytes, limits.max_input_bytes)
         )
-
-    def _decompress(self, raw: bytes, name: str) -> tuple[bytes, str | None]:
-        """Gunzip gzip input within the budget; other input as it is."""
-        if not raw.startswith(parse.GZIP_MAGIC):
-            return raw, None
         try:
-            data, problem = parse.gunzip(raw, self.budget)
+            for entry in opened.entries():
+                reader.read(entry)
         except parse.TooLarge as exc:
-            raise InputError(f"{name}: {exc} (--max-input-bytes)") from None
-        self.budget -= len(data)
-        return data, problem
+            raise InputError(f"{unit.name}: {exc} (--max-input-bytes)") from None
+    _file_problems(part, unit.name, opened)
+    part.decompressed = opened.charged
+    part.file = InputFile(path=unit.name, sha256=opened.sha256, bytes=opened.size, format=opened.format)
+    return part
 
-    def _file_problems(self, name: str, data: bytes, cut: str | None, problems: list[parse.FileProblem]) -> None:
-        """Record what was wrong with a whole input: rejections and notices."""
-        for p in problems:
-            if p.rejects:
-                self.result.rejected.append(Rejection(name, None, p.detail))
-            else:
-                self.result.notices.append(Notice(p.code, name, None, p.detail))
-        if cut:
-            self.result.rejected.append(Rejection(name, None, cut))
-        elif not data.strip():
-            self.result.notices.append(Notice("evidence_file_empty", name, None, "the file holds no records"))
 
-    def accept(self, entry: parse.Entry, prov: Provenance) -> None:
-        """Classify one entry as a record, a rejection or an unrecognised record."""
-        value = self._masked(entry, prov)
-        problem = _shape_problem(value)
-        if problem:
-            self.result.rejected.append(Rejection(prov.source, prov.line, problem))
-            return
-        if value["metadata_kind"] not in KNOWN_KINDS:
-            self.result.unrecognised.append(
-                Unrecognised(prov.source, prov.line, value["session_id"], value["metadata_kind"])
-            )
-            return
+def _file_problems(part: Part, name: str, opened: stream.InputStream) -> None:
+    """Record what was wrong with a whole input: rejections and notices."""
+    for p in opened.problems:
+        if p.rejects:
+            part.rejected.append(Rejection(name, None, p.detail))
+        else:
+            part.notices.append(Notice(p.code, name, None, p.detail))
+    if opened.cut:
+        part.rejected.append(Rejection(name, None, opened.cut))
+    elif opened.blank:
+        part.notices.append(Notice("evidence_file_empty", name, None, "the file holds no records"))
+
+
+class EntryReader:
+    """Turns the entries of one unit into folded records, rejections and unrecognised records."""
+
+    def __init__(self, part: Part, unit: Unit, reading: Reading, report: Progress) -> None:
+        self.part, self.unit, self.reading, self.report = part, unit, reading, report
+        self.bytes = 0
+
+    def read(self, entry: stream.RawEntry) -> None:
+        """Account for one entry."""
+        part = self.part
+        part.entries += 1
+        self.bytes += len(entry.raw or b"") + 1
+        if part.entries % PROGRESS_EVERY == 0:
+            self.report(self.bytes, part.entries)
+        if entry.raw is not None and entry.problem is None and not entry.parsed:
+            found = self.plain(entry.raw)
+            if found is not None:
+                self.keep(*found, entry.line)
+                return
+        self.checked(entry)
+
+    def plain(self, raw: bytes) -> tuple[Lean, datetime, dict[str, Any]] | None:
+        """The common case in one go, or None for anything else (which `checked` reads in full).
+
+        Common: valid JSON with no repeated key and no mark of a secret, a record of a known kind
+        that the lean structs decode, with timestamps that carry their offset.
+        """
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        if parse.may_repeat_keys(raw, value) or may_hold_secrets(raw):
+            return None
         naive: list[str] = []
         try:
-            record = RECORD_ADAPTER.validate_python(value, context={"naive": naive})
-        except ValidationError as exc:
-            self.result.rejected.append(Rejection(prov.source, prov.line, describe_validation_error(exc)))
-            return
-        record._provenance = prov
-        if naive:
-            detail = f"timestamp without a UTC offset in {', '.join(sorted(set(naive)))}; read as UTC"
-            self.result.notices.append(Notice("timestamp_without_offset", prov.source, prov.line, detail))
-        _merge(record, orjson.dumps(value, option=orjson.OPT_SORT_KEYS), self.result, self.seen)
+            record = DECODER.decode(raw)
+            at = parse_timestamp(record.created_at, naive, "created_at")
+            for decision in decisions_of(record):
+                if decision.next_retry_at is not None:
+                    parse_timestamp(decision.next_retry_at, naive, "next_retry_at")
+        except (msgspec.MsgspecError, ValueError):
+            return None
+        if naive or not record.session_id.strip():
+            return None
+        return record, at, value
 
-    def _masked(self, entry: parse.Entry, prov: Provenance) -> Any:
-        """The entry's value with every secret masked, each one noted with where it was."""
-        value = entry.value
-        if isinstance(value, parse.Problem) or (entry.raw is not None and not may_hold_secrets(entry.raw)):
-            return value
+    def checked(self, entry: stream.RawEntry) -> None:
+        """Account for an entry step by step: rejected with its reason, not recognised, or kept."""
+        part = self.part
+        try:
+            value, raw = self.value(entry)
+            kind = value["metadata_kind"]
+            if kind not in KNOWN_KINDS:
+                part.unrecognised.append(Unrecognised(self.unit.name, entry.line, value["session_id"], kind))
+                part.ledger.know(value["session_id"])
+                return
+            record, at = self.record(entry, value, raw)
+        except Rejected as exc:
+            part.rejected.append(Rejection(self.unit.name, entry.line, str(exc)))
+            return
+        self.keep(record, at, value, entry.line)
+
+    def value(self, entry: stream.RawEntry) -> tuple[dict[str, Any], bytes]:
+        """The entry parsed, its secrets masked, checked to be an object with an id and a kind."""
+        if entry.problem is not None:
+            raise Rejected(entry.problem)
+        value, raw = entry.value, entry.raw
+        if not entry.parsed and raw is not None:
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise Rejected(f"not JSON: {exc}") from None
+            repeated = parse.duplicate_key(raw, value)
+            if repeated:
+                raise Rejected(f"duplicate key {repeated!r}")
+        if raw is None or may_hold_secrets(raw):
+            value = self.masked(value, entry.line)
+            raw = orjson.dumps(value)
+        problem = _shape_problem(value)
+        if problem:
+            raise Rejected(problem)
+        return value, raw
+
+    def masked(self, value: Any, line: int | None) -> Any:
+        """The value with every secret masked, each one noted with where it was."""
         found: list[SecretFound] = []
         value = mask_record(value, found)
         session_id = value.get("session_id") if isinstance(value, dict) else None
         sid = session_id if isinstance(session_id, str) else None
         for secret in found:
-            self.result.secrets.append(SecretExposed(prov.source, prov.line, sid, secret.path, secret.kind))
+            self.part.secrets.append(SecretExposed(self.unit.name, line, sid, secret.path, secret.kind))
         return value
+
+    def record(self, entry: stream.RawEntry, value: dict[str, Any], raw: bytes) -> tuple[Lean, datetime]:
+        """The lean record and its creation time; the schema gives the reason when it is not valid."""
+        naive: list[str] = []
+        try:
+            record = DECODER.decode(raw)
+            at = parse_timestamp(record.created_at, naive, "created_at")
+            for decision in decisions_of(record):
+                if decision.next_retry_at is not None:
+                    parse_timestamp(decision.next_retry_at, naive, "next_retry_at")
+        except (msgspec.MsgspecError, ValueError) as exc:
+            raise Rejected(schema_reason(value, exc)) from None
+        if naive:
+            detail = f"timestamp without a UTC offset in {', '.join(sorted(set(naive)))}; read as UTC"
+            self.part.notices.append(Notice("timestamp_without_offset", self.unit.name, entry.line, detail))
+        return record, at
+
+    def keep(self, record: Lean, at: datetime, value: dict[str, Any], line: int | None) -> None:
+        """Fold the record in, or hold it aside when its session id is read more than once."""
+        key = hash(record.session_id)
+        suspects = self.reading.suspects
+        if suspects is not None and key in suspects:
+            digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).digest()
+            self.part.held.append(Held(record, at, digest, self.unit.index, line))
+            return
+        self.part.sids.append(key)
+        self.part.ledger.add(record, at, self.unit.name, line)
+
+
+def decisions_of(record: Lean) -> list[RetryDecision]:
+    """Every retry decision a record carries (their timestamps are validated too)."""
+    if isinstance(record, RetryPlan):
+        return record.body.retry_decisions if record.body else []
+    if isinstance(record, WorkerRun) and record.body is not None:
+        embedded = record.body.retry_plan.retry_decisions if record.body.retry_plan else []
+        return [*embedded, *record.body.selected_retries]
+    return []
+
+
+def schema_reason(value: dict[str, Any], exc: Exception) -> str:
+    """Why a record is invalid, in the published schema's words."""
+    try:
+        RECORD_ADAPTER.validate_python(value, context={"naive": []})
+    except ValidationError as error:
+        return describe_validation_error(error)
+    return f"invalid record: {exc}"
+
+
+# --- putting the parts together ---------------------------------------------------------------
+
+
+def repeated_ids(parts: list[Part]) -> set[int]:
+    """The session ids (as hashes) that more than one entry carried."""
+    total = sum(len(part.sids) for part in parts)
+    if len(set().union(*(part.sids for part in parts))) == total:
+        return set()
+    counts = Counter(chain.from_iterable(part.sids for part in parts))
+    return {key for key, count in counts.items() if count > 1}
+
+
+def assemble(result: LoadResult, units: list[Unit], parts: list[Part]) -> None:
+    """Merge the parts, in input order, into the result; settle the records held aside."""
+    files: dict[int, InputFile] = {}
+    decompressed: dict[int, int] = {}
+    for unit, part in zip(units, parts, strict=True):
+        result.ledger.merge(part.ledger)
+        result.rejected += part.rejected
+        result.unrecognised += part.unrecognised
+        result.notices += part.notices
+        result.secrets += part.secrets
+        found = files.get(unit.index) or part.file
+        if found is not None:  # None: the file could not be opened, and is rejected whole
+            files[unit.index] = replace(found, records=found.records + part.entries)
+            decompressed[unit.index] = decompressed.get(unit.index, 0) + part.decompressed
+    result.files = [files[i] for i in sorted(files)]
+    _check_budget(result, files, decompressed)
+    result.digests = {index: f.sha256 for index, f in files.items()}
+    settle([held for part in parts for held in part.held], result)
+
+
+def _check_budget(result: LoadResult, files: dict[int, InputFile], decompressed: dict[int, int]) -> None:
+    """Refuse inputs whose decompressed size, all together, is over the input limit."""
+    total = 0
+    for index in sorted(files):
+        total += decompressed[index]
+        if total > result.limits.max_input_bytes:
+            raise InputError(over_budget(files[index].path, result.limits))
+
+
+def settle(held: list[Held], result: LoadResult) -> None:
+    """Of the records sharing a session id: duplicates count once, conflicts keep the later-created."""
+    kept: dict[str, Held] = {}
+    for record in held:
+        sid = record.record.session_id
+        previous = kept.get(sid)
+        if previous is None:
+            kept[sid] = record
+        elif previous.digest == record.digest:
+            result.duplicates.append(_provenance(record, result))
+            result.dropped.add((record.index, record.line))
+        else:
+            newer = record.at >= previous.at
+            winner, loser = (record, previous) if newer else (previous, record)
+            result.conflicts.append(Conflict(sid, _provenance(winner, result), _provenance(loser, result)))
+            result.dropped.add((loser.index, loser.line))
+            if newer:
+                kept[sid] = record
+    for record in kept.values():
+        result.ledger.add(record.record, record.at, result.sources[record.index][0], record.line)
+
+
+def _provenance(held: Held, result: LoadResult) -> Provenance:
+    """Where a held record was read."""
+    return Provenance(source=result.sources[held.index][0], line=held.line, sha256=result.digests[held.index])
+
+
+def read_records(result: LoadResult, places: set[tuple[str, int | None]] | None = None) -> list[Envelope]:
+    """Read the inputs again for the kept records in full: all of them, or those at `places`."""
+    records = []
+    for index, (name, path) in enumerate(result.sources):
+        if index not in result.digests:
+            continue
+        limits = stream.StreamLimits(result.limits.max_record_bytes, result.limits.max_input_bytes)
+        with open(path, "rb") as handle:
+            for entry in stream.InputStream(name, handle, limits).entries():
+                if (index, entry.line) in result.dropped or (places is not None and (name, entry.line) not in places):
+                    continue
+                record = full_record(entry, name, result.digests[index])
+                if record is not None:
+                    records.append(record)
+    return sorted(records, key=lambda r: (r.created_at, r.session_id))
+
+
+def full_record(entry: stream.RawEntry, name: str, sha256: str) -> Envelope | None:
+    """One entry as a full, validated record, or None when it is not a record reportgen knows."""
+    reader = EntryReader(Part(Ledger()), Unit(0, name, ""), Reading(Limits()), lambda _b, _n: None)
+    try:
+        value, _ = reader.value(entry)
+        if value["metadata_kind"] not in KNOWN_KINDS:
+            return None
+        record = RECORD_ADAPTER.validate_python(value, context={"naive": []})
+    except (Rejected, ValidationError):
+        return None
+    record._provenance = Provenance(source=name, line=entry.line, sha256=sha256)
+    return record
 
 
 def _shape_problem(entry: Any) -> str | None:
@@ -325,20 +765,3 @@ def describe_validation_error(exc: ValidationError) -> str:
     where = ".".join(loc) or "record"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"invalid {where}: {first['msg']}{more}"
-
-
-def _merge(record: Envelope, content: bytes, result: LoadResult, seen: dict[str, _Seen]) -> None:
-    """Keep one record per session id: duplicates count once, conflicts keep the later-created."""
-    digest = hashlib.sha256(content).digest()
-    previous = seen.get(record.session_id)
-    if previous is None:
-        seen[record.session_id] = _Seen(record, digest)
-        return
-    if previous.digest == digest:
-        result.duplicates.append(record.provenance)
-        return
-    newer = record.created_at >= previous.record.created_at
-    kept, replaced = (record, previous.record) if newer else (previous.record, record)
-    result.conflicts.append(Conflict(record.session_id, kept.provenance, replaced.provenance))
-    if newer:
-        seen[record.session_id] = _Seen(record, digest)

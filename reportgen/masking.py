@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import re2
+
 MASK = "REDACTED"
 # Header names whose values are credentials (upstream redacts the first four, §3.2).
 SECRET_HEADERS = frozenset(
@@ -20,17 +22,38 @@ SECRET_HEADERS = frozenset(
 
 # Literal marks that every secret below contains: a text without any of them is not searched.
 MARKS = (
-    "hooks.slack.com", "?", "@", "earer", "xox", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-    "AKIA", "ASIA", "PRIVATE KEY", "uthorization", "UTHORIZATION", "pi-key", "pi_key", "PI-KEY", "PI_KEY",
-    "apikey", "APIKEY", "uth-token", "UTH-TOKEN", "ookie", "OOKIE",
+    "hooks.slack.com",
+    "?",
+    "@",
+    "earer",
+    "xox",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "AKIA",
+    "ASIA",
+    "PRIVATE KEY",
+    "uthorization",
+    "UTHORIZATION",
+    "pi-key",
+    "pi_key",
+    "PI-KEY",
+    "PI_KEY",
+    "apikey",
+    "APIKEY",
+    "uth-token",
+    "UTH-TOKEN",
+    "ookie",
+    "OOKIE",
 )
 MARK_BYTES = tuple(mark.encode() for mark in MARKS)
 # Upstream's own redactions, which are not secrets: raw text holding only these needs no walk.
 REDACTED_FORMS = (b"hooks.slack.com/services/REDACTED", b"?REDACTED")
 # A credential header that upstream left redacted, as it appears in raw JSON.
-REDACTED_HEADER = re.compile(
-    rb'"(?:proxy-)?authorization"\s*:\s*"REDACTED"|"(?:x-|dd-)?api-key"\s*:\s*"REDACTED"', re.I
-)
+REDACTED_HEADER = rb'"(?i:(?:proxy-)?authorization|(?:x-|dd-)?api-key)"\s*:\s*"REDACTED"'
 
 
 @dataclass(frozen=True)
@@ -109,17 +132,27 @@ def show_bidi(text: str) -> str:
     return BIDI_CONTROLS.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
 
 
+def _prefilters() -> tuple[re2._Regexp, re2._Regexp]:
+    """Every mark as one pattern, and the same with upstream's redactions matched first (group 1).
+
+    RE2 runs a whole alternation as one automaton, where Python's `re` or one search per mark
+    cost ten times as much on every record; Latin-1 mode lets it look for bytes of UTF-8.
+    """
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    redacted = b"|".join([*(re2.escape(form) for form in REDACTED_FORMS), REDACTED_HEADER])
+    marks = b"|".join(re2.escape(mark) for mark in (*MARK_BYTES, *BIDI_BYTES))
+    return re2.compile(marks, options), re2.compile(b"(" + redacted + b")|" + marks, options)
+
+
+ANY_MARK, MARK_OR_REDACTION = _prefilters()
+
+
 def may_hold_secrets(raw: bytes) -> bool:
     """A fast look at raw bytes: False means no string in them can hold a secret or a bidi control."""
-    if any(mark in raw for mark in BIDI_BYTES):
-        return True
-    if not any(mark in raw for mark in MARK_BYTES):
+    if ANY_MARK.search(raw) is None:
         return False
-    # Most exports hold only upstream's redactions; take those out and look again.
-    for form in REDACTED_FORMS:
-        raw = raw.replace(form, b"")
-    raw = REDACTED_HEADER.sub(b"", raw)
-    return any(mark in raw for mark in MARK_BYTES)
+    return any(match.start(1) < 0 for match in MARK_OR_REDACTION.finditer(raw))
 
 
 def mask_string(text: str) -> tuple[str, list[str]]:

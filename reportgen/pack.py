@@ -23,13 +23,14 @@ from typing import Any
 import orjson
 
 from .history import Trend
+from .load import LoadResult
 from .models import Envelope
 from .pdf import PdfError, PdfOptions, PdfRenderer, evidence_ndjson
 from .render import Renderer, renderers, write_file
 from .summary import GENERATOR, Summary, source_date_epoch
 from .verdict import utc_iso
 from .view import DocumentLink, OutputFile, PackInfo, ReportView, build_view, bytes_text
-from .view_dashboard import extend_dashboard
+from .view_dashboard import embedded_refs, extend_dashboard
 from .view_history import extend_view
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -222,6 +223,14 @@ def render_pack(
             done.append(PackFile(name, titles[name], by_format[fmt].render(document, stage_view)))
     done.append(PackFile(MANIFEST, titles[MANIFEST], manifest(summary, options, done)))
     return done
+
+
+def records_for(summary: Summary, options: PackOptions, loaded: LoadResult) -> list[Envelope]:
+    """The records a pack carries, read again from the inputs: all of them when the PDF attaches
+    the evidence, else the ones the dashboard embeds."""
+    if options.pdf.attach_evidence and "pdf" in options.formats:
+        return loaded.records
+    return loaded.records_at({(ref.source, ref.line) for ref in embedded_refs(summary)})
 
 
 def pack_renderers(summary: Summary, options: PackOptions, records: Sequence[Envelope]) -> dict[str, Renderer]:

@@ -178,8 +178,9 @@ def key_tokens(text: bytes) -> int:
 
 
 def may_repeat_keys(raw: bytes, value: Any) -> bool:
-    """A fast look: False when the raw text has no more keys than its parsed value, re-serialised."""
-    return key_tokens(raw) > key_tokens(orjson.dumps(value))
+    """A fast look: False when the raw text is its parsed value re-serialised, or has no more keys."""
+    again = orjson.dumps(value)
+    return again != raw and key_tokens(raw) > key_tokens(again)
 
 
 def first_duplicate(value: Any) -> str | None:

@@ -14,9 +14,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import actions
-from .index import EvidenceIndex, Key, Outcome, PlanDecisions, norm_provider
+from .lean import RetryDecision
+from .ledger import (
+    MAX_CITED,
+    Chain,
+    Cite,
+    ExecutionSeen,
+    Key,
+    Ledger,
+    Link,
+    Oldest,
+    Pair,
+    Plan,
+    RequiredBy,
+    norm_provider,
+)
 from .load import LoadResult, SecretExposed
-from .models import CLEARING_ACK_STATES, LOOPS, AlertAck, Envelope, Execution, RetryDecision
+from .models import LOOPS, parse_timestamp
 from .verdict import (
     SEVERITY_ORDER,
     Check,
@@ -33,7 +47,6 @@ from .verdict import (
     utc_iso,
 )
 
-MAX_EVIDENCE = 50
 CAVRA_ORDER = (
     "executive_retry_health_alert_delivery_failed",
     "executive_retry_health_alert_acknowledgement_outstanding",
@@ -43,74 +56,90 @@ CAVRA_ORDER = (
 )
 
 
-def ref(record: Envelope) -> EvidenceRef:
-    """Point at one record by id and location."""
-    prov = record.provenance
-    return EvidenceRef(session_id=record.session_id, source=prov.source, line=prov.line, kind=record.metadata_kind)
+def ref(cite: Cite) -> EvidenceRef:
+    """Point at one record by id and location (fields the loader already checked)."""
+    return EvidenceRef.model_construct(session_id=cite[1], source=cite[3], line=cite[4], kind=cite[2])
 
 
-def refs(records: Iterable[Envelope]) -> tuple[list[EvidenceRef], int]:
+def refs(cites: Iterable[Cite]) -> tuple[list[EvidenceRef], int]:
     """Point at records, oldest first and each once, capped; also return how many there were."""
-    unique = {r.session_id: r for r in records}
-    ordered = sorted(unique.values(), key=lambda r: (r.created_at, r.session_id))
-    return [ref(r) for r in ordered[:MAX_EVIDENCE]], len(ordered)
+    unique = {cite[1]: cite for cite in cites}
+    ordered = sorted(unique.values())
+    return [ref(c) for c in ordered[:MAX_CITED]], len(ordered)
+
+
+def joined_refs(cites: Iterable[Cite], accumulator: Oldest) -> tuple[list[EvidenceRef], int]:
+    """Point at some records and at an accumulator's (a disjoint set), oldest first, capped."""
+    unique = {cite[1]: cite for cite in cites}
+    ordered = sorted([*unique.values(), *accumulator.oldest()])
+    return [ref(c) for c in ordered[:MAX_CITED]], len(unique) + accumulator.total
+
+
+# --- the evidence, arranged for judging -------------------------------------------------------
+
+
+@dataclass
+class Facts:
+    """The ledger, with the per-key views the rules read built once."""
+
+    ledger: Ledger
+    decisions: dict[Key, list[tuple[Plan, RetryDecision]]] = field(default_factory=dict)
+    _required: dict[tuple[str, bool], dict[Pair, list[RequiredBy]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> Facts:
+        """Arrange the ledger's retry decisions by chain key, oldest plan first."""
+        found: dict[Key, list[tuple[tuple[datetime, str, int], Plan, RetryDecision]]] = {}
+        for plan_id, plan in ledger.plans.items():
+            for i, decision in enumerate(plan.decisions):
+                key = (plan.loop, decision.health_id, norm_provider(decision.provider))
+                found.setdefault(key, []).append(((plan.at, plan_id, i), plan, decision))
+        decisions = {key: [(p, d) for _, p, d in sorted(pairs, key=lambda t: t[0])] for key, pairs in found.items()}
+        return cls(ledger, decisions)
+
+    def executions(self, key: Key) -> list[ExecutionSeen]:
+        """A key's execution records, oldest first."""
+        return sorted(self.ledger.executions.get(key, []), key=lambda e: e.cite)
+
+    def required(self, loop: str, latest_only: bool) -> dict[Pair, list[RequiredBy]]:
+        """Every (health_id, provider) an alert plan requires to acknowledge, with the plans requiring it.
+
+        With `latest_only`, only the latest plan of each health id counts (upstream's recovery rule).
+        """
+        found = self._required.get((loop, latest_only))
+        if found is None:
+            found = self._required[(loop, latest_only)] = required_acks(self.ledger, loop, latest_only)
+        return found
+
+    def runs_selecting(self, key: Key) -> list[tuple[Cite, bool]]:
+        """Worker runs (citation, dry run) of any plan that selected the key, oldest first."""
+        return sorted(self.ledger.selections.get(key, []))
 
 
 # --- delivery chains (chain mode) -------------------------------------------------------------
 
 
-@dataclass
-class ChainState:
-    """A chain key's outcomes, judged."""
-
-    key: Key
-    outcomes: list[Outcome]
-
-    @property
-    def latest(self) -> Outcome:
-        """The latest outcome by parsed time."""
-        return self.outcomes[-1]
-
-    @property
-    def resolved(self) -> bool:
-        """Whether the latest outcome is a success."""
-        return self.latest.success
-
-    @property
-    def failures(self) -> list[Outcome]:
-        """Every failed outcome."""
-        return [o for o in self.outcomes if not o.success]
-
-    def open_streak(self) -> list[Outcome]:
-        """The failures since the last success: what keeps the chain open."""
-        streak: list[Outcome] = []
-        for outcome in self.outcomes:
-            streak = [] if outcome.success else streak + [outcome]
-        return streak
+ChainState = tuple[Key, Chain]
 
 
-def chain_states(index: EvidenceIndex) -> list[ChainState]:
-    """Every chain key that ever failed, with its outcomes ordered by time."""
-    states = []
-    for key, outcomes in index.outcomes.items():
-        ordered = sorted(outcomes, key=lambda o: o.order)
-        if any(not o.success for o in ordered):
-            states.append(ChainState(key, ordered))
-    return sorted(states, key=lambda s: s.key)
+def chain_states(ledger: Ledger) -> list[ChainState]:
+    """Every chain key that ever failed, with its state, by key."""
+    return sorted((key, chain) for key, chain in ledger.chains.items() if chain.failures)
 
 
-def delivery_failed_items(index: EvidenceIndex, states: list[ChainState]) -> list[OpenItem]:
+def delivery_failed_items(facts: Facts, states: list[ChainState]) -> list[OpenItem]:
     """A chain whose latest outcome is a failure stays open: `<loop>_retry_health_alert_delivery_failed`."""
-    return [_delivery_item(index, state) for state in states if not state.resolved]
+    return [_delivery_item(facts, key, chain) for key, chain in states if not chain.resolved]
 
 
-def _delivery_item(index: EvidenceIndex, state: ChainState) -> OpenItem:
+def _delivery_item(facts: Facts, key: Key, chain: Chain) -> OpenItem:
     """Describe one open delivery chain, with what happened after its failure."""
-    loop, health_id, provider = state.key
-    retry = retry_state(index, state.key)
-    streak = state.open_streak()
-    evidence, total = refs([o.record for o in streak] + retry.records)
+    loop, health_id, provider = key
+    retry = retry_state(facts, key)
+    streak = chain.open_streak()
+    evidence, total = refs(streak + retry.records)
     code = f"{loop}_retry_health_alert_delivery_failed"
+    decision = retry.decision
     return OpenItem(
         id=item_id(code, loop, health_id, provider),
         code=code,
@@ -120,13 +149,13 @@ def _delivery_item(index: EvidenceIndex, state: ChainState) -> OpenItem:
         provider=provider,
         retry_state=retry.state,
         title=actions.delivery_title(loop, provider, retry.state),
-        detail=actions.delivery_detail(len(state.failures), retry),
+        detail=actions.delivery_detail(chain.failures, retry),
         operator_action=actions.delivery_action(loop, health_id, provider, retry),
-        opened_at=streak[0].at,
-        attempts=len(state.failures),
-        retry_count=retry.decision.retry_count if retry.decision else None,
-        max_retry_attempts=retry.decision.max_retry_attempts if retry.decision else None,
-        next_retry_at=retry.decision.next_retry_at if retry.state == "waiting" and retry.decision else None,
+        opened_at=streak[0][0],
+        attempts=chain.failures,
+        retry_count=decision.retry_count if decision else None,
+        max_retry_attempts=decision.max_retry_attempts if decision else None,
+        next_retry_at=retry.due,
         skip_reason=retry.skip_reason,
         evidence=evidence,
         evidence_total=total,
@@ -140,129 +169,115 @@ class RetryState:
     state: str
     decision: RetryDecision | None = None
     skip_reason: str | None = None
-    records: list[Envelope] = field(default_factory=list)
+    records: list[Cite] = field(default_factory=list)
+
+    @property
+    def due(self) -> datetime | None:
+        """When a waiting retry is due (UTC)."""
+        if self.state != "waiting" or self.decision is None or self.decision.next_retry_at is None:
+            return None
+        return parse_timestamp(self.decision.next_retry_at)
 
 
-def retry_state(index: EvidenceIndex, key: Key) -> RetryState:
+def retry_state(facts: Facts, key: Key) -> RetryState:
     """Decide the retry state of a failed chain from its latest retry decision (reference §6)."""
-    decisions = index.decisions_for(key)
-    failed_runs = [e for e in index.executions.get(key, []) if not e.succeeded]
+    decisions = facts.decisions.get(key, [])
+    executions = facts.executions(key)
     if not decisions:
-        if failed_runs:
-            return _execution_failed(failed_runs, [])
-        return RetryState("no_retry_plan")
+        failed = [e for e in executions if not e.succeeded]
+        return _execution_failed(failed, []) if failed else RetryState("no_retry_plan")
     plan, decision = decisions[-1]
     if decision.action == "suppress":
         return RetryState("exhausted", decision, records=plan.records)
     if decision.action == "wait":
         return RetryState("waiting", decision, records=plan.records)
-    return _retry_decision_state(index, key, plan, decision)
+    return _retry_decision_state(facts, key, plan, decision, executions)
 
 
-def _retry_decision_state(index: EvidenceIndex, key: Key, plan: PlanDecisions, decision: RetryDecision) -> RetryState:
+def _retry_decision_state(
+    facts: Facts, key: Key, plan: Plan, decision: RetryDecision, executions: list[ExecutionSeen]
+) -> RetryState:
     """A `retry` decision: judged by what the key's workers did, over every plan.
 
     A live retry of the key that failed or was skipped is the operator's problem, whatever dry
     runs selected it afterwards; `dry_run_only` means no live worker ever selected it.
     """
-    runs = index.runs_selecting(key)
-    executions = index.executions.get(key, [])
-    context: list[Envelope] = [*plan.records, *runs, *executions]
+    runs = facts.runs_selecting(key)
+    context = [*plan.records, *(cite for cite, _ in runs), *(e.cite for e in executions)]
     if executions and not executions[-1].succeeded:
         state = _execution_failed(executions, context)
         state.decision = decision
         return state
-    if runs and all(r.dry_run for r in runs):
+    if runs and all(dry for _, dry in runs):
         return RetryState("dry_run_only", decision, records=context)
     return RetryState("retry_pending", decision, records=context)
 
 
-def _execution_failed(executions: list[Execution], context: list[Envelope]) -> RetryState:
+def _execution_failed(executions: list[ExecutionSeen], context: list[Cite]) -> RetryState:
     """The latest live execution failed or was skipped; carry its skip reason."""
-    latest = executions[-1]
-    reason = latest.body.skipped if latest.body and latest.body.skipped else None
-    return RetryState("execution_failed", skip_reason=reason, records=[*context, *executions])
+    return RetryState(
+        "execution_failed", skip_reason=executions[-1].skipped, records=[*context, *(e.cite for e in executions)]
+    )
 
 
 def resolved_chains(states: list[ChainState]) -> list[ResolvedChain]:
     """Chains that failed and whose latest outcome is a success, with the record that closed them."""
     resolved = []
-    for state in states:
-        if not state.resolved:
+    for (loop, health_id, provider), chain in states:
+        if not chain.resolved or chain.failed is None:
             continue
-        loop, health_id, provider = state.key
-        closer = _closing_record(state)
-        failed, _ = refs(o.record for o in state.failures)
+        failed, _ = refs(chain.failed.oldest())
         resolved.append(
             ResolvedChain(
                 loop=loop,
                 health_id=health_id,
                 provider=provider,
-                failures=len(state.failures),
-                first_failed_at=state.failures[0].at,
-                resolved_at=state.latest.at,
-                resolved_by=ref(closer),
+                failures=chain.failures,
+                first_failed_at=chain.failed.oldest()[0][0],
+                resolved_at=chain.latest_at,
+                resolved_by=ref(chain.closer()),
                 failed=failed,
             )
         )
     return resolved
 
 
-def _closing_record(state: ChainState) -> Envelope:
-    """The record that closed a chain: its delivered execution record if it has one, else the delivery."""
-    last_failure = state.failures[-1].order
-    closers = [o.record for o in state.outcomes if o.success and o.order > last_failure]
-    executions = [r for r in closers if isinstance(r, Execution)]
-    return (executions or closers)[0]
-
-
 # --- acknowledgements --------------------------------------------------------------------------
 
 
-def required_acks(index: EvidenceIndex, loop: str, latest_only: bool) -> dict[tuple[str, str], list[Envelope]]:
+def required_acks(ledger: Ledger, loop: str, latest_only: bool) -> dict[Pair, list[RequiredBy]]:
     """Every (health_id, provider) an alert plan requires to acknowledge, with the plans requiring it."""
-    plans = index.loop(loop).plans
+    plans = sorted(ledger.required[loop], key=lambda p: p.cite)
     if latest_only:
-        latest: dict[str, Envelope] = {}
-        for plan in plans:
-            latest[plan.health_id] = plan
-        plans = list(latest.values())
-    required: dict[tuple[str, str], list[Envelope]] = {}
+        plans = list({plan.health_id: plan for plan in plans}.values())
+    required: dict[Pair, list[RequiredBy]] = {}
     for plan in plans:
-        for provider in plan.required_providers():
-            required.setdefault((plan.health_id, norm_provider(provider)), []).append(plan)
+        for provider in plan.providers:
+            required.setdefault((plan.health_id, provider), []).append(plan)
     return required
 
 
-def acks_by_pair(index: EvidenceIndex, loop: str) -> dict[tuple[str, str], list[AlertAck]]:
-    """The alert acks of a loop by (health_id, provider), oldest first."""
-    pairs: dict[tuple[str, str], list[AlertAck]] = {}
-    for ack in index.loop(loop).acks:
-        pairs.setdefault((ack.health_id, norm_provider(ack.provider)), []).append(ack)
-    return pairs
+def cleared(ledger: Ledger, loop: str, pair: Pair) -> bool:
+    """Whether any acknowledgement acknowledged or resolved the pair."""
+    acks = ledger.acks[loop].get(pair)
+    return acks is not None and acks.cleared
 
 
-def outstanding_acks(
-    index: EvidenceIndex, loop: str, latest_only: bool = False
-) -> dict[tuple[str, str], list[Envelope]]:
+def outstanding_acks(facts: Facts, loop: str, latest_only: bool = False) -> dict[Pair, list[RequiredBy]]:
     """Required pairs that no ack has acknowledged or resolved."""
-    acks = acks_by_pair(index, loop)
-    return {
-        pair: plans
-        for pair, plans in required_acks(index, loop, latest_only).items()
-        if not any(a.acknowledgement_state in CLEARING_ACK_STATES for a in acks.get(pair, []))
-    }
+    required = facts.required(loop, latest_only)
+    return {pair: plans for pair, plans in required.items() if not cleared(facts.ledger, loop, pair)}
 
 
-def ack_items(index: EvidenceIndex) -> list[OpenItem]:
+def ack_items(facts: Facts) -> list[OpenItem]:
     """A required acknowledgement that is not acknowledged or resolved stays open."""
+    ledger = facts.ledger
     items = []
     for loop in LOOPS:
-        acks = acks_by_pair(index, loop)
-        for (health_id, provider), plans in sorted(outstanding_acks(index, loop).items()):
-            seen = acks.get((health_id, provider), [])
-            state = seen[-1].acknowledgement_state if seen else None
-            evidence, total = refs([*plans, *seen])
+        for (health_id, provider), plans in sorted(outstanding_acks(facts, loop).items()):
+            seen = ledger.acks[loop].get((health_id, provider))
+            state = seen.latest[1] if seen is not None and seen.latest is not None else None
+            evidence, total = joined_refs((p.cite for p in plans), seen.acks if seen is not None else Oldest())
             code = f"{loop}_retry_health_alert_acknowledgement_outstanding"
             items.append(
                 OpenItem(
@@ -275,7 +290,7 @@ def ack_items(index: EvidenceIndex) -> list[OpenItem]:
                     title=actions.ack_title(loop, provider),
                     detail=actions.ack_detail(len(plans), state),
                     operator_action=actions.ack_action(loop, health_id, provider, state),
-                    opened_at=min(p.created_at for p in plans),
+                    opened_at=min(p.cite[0] for p in plans),
                     acknowledgement_state=state,
                     evidence=evidence,
                     evidence_total=total,
@@ -284,31 +299,20 @@ def ack_items(index: EvidenceIndex) -> list[OpenItem]:
     return items
 
 
-def notification_outstanding(index: EvidenceIndex) -> list[tuple[str, str, Envelope]]:
+def notification_outstanding(ledger: Ledger) -> list[tuple[str, str, Cite]]:
     """(schedule_id, provider, plan) pairs of the latest plan per schedule that no ack cleared (§8.3)."""
-    latest: dict[str, Envelope] = {}
-    for plan in index.notification_plans:
-        latest[plan.schedule_key] = plan
-    cleared = {
-        (a.schedule_id, a.provider) for a in index.notification_acks if a.acknowledgement_state in CLEARING_ACK_STATES
-    }
     return [
-        (schedule, provider, plan)
-        for schedule, plan in sorted(latest.items())
-        for provider in plan.required_providers()  # type: ignore[attr-defined]
-        if (schedule, provider) not in cleared
+        (schedule, provider, cite)
+        for schedule, (cite, providers) in sorted(ledger.schedules.items())
+        for provider in providers
+        if (schedule, provider) not in ledger.notification_cleared
     ]
 
 
 # --- evidence integrity ------------------------------------------------------------------------
 
 
-def is_alert_loop_record(record: Envelope) -> bool:
-    """Whether a record belongs to the executive or the recovery alert loop."""
-    return record.loop is not None or getattr(record, "delivery_loop", None) is not None
-
-
-def integrity_items(index: EvidenceIndex, loaded: LoadResult) -> list[OpenItem]:
+def integrity_items(ledger: Ledger, loaded: LoadResult) -> list[OpenItem]:
     """Rejected records, or no alert-loop evidence at all, keep the closure open in both modes."""
     items = []
     if loaded.rejected:
@@ -323,12 +327,12 @@ def integrity_items(index: EvidenceIndex, loaded: LoadResult) -> list[OpenItem]:
                 detail=f"{len(loaded.rejected)} input entries were rejected; the verdict cannot cover them.",
                 operator_action=actions.UNREADABLE_ACTION,
                 count=len(loaded.rejected),
-                evidence=evidence[:MAX_EVIDENCE],
+                evidence=evidence[:MAX_CITED],
                 evidence_total=len(evidence),
             )
         )
     items.extend(secret_items(loaded))
-    if not any(is_alert_loop_record(r) for r in index.records):
+    if not ledger.alert_loop:
         items.append(
             OpenItem(
                 id=item_id("evidence_missing"),
@@ -369,45 +373,39 @@ def secret_items(loaded: LoadResult) -> list[OpenItem]:
     return items
 
 
-def reference_warnings(index: EvidenceIndex) -> list[Finding]:
+def reference_warnings(ledger: Ledger) -> list[Finding]:
     """An execution record, worker run or retry decision that points at an id not in the evidence."""
-    findings = []
-    for record, link, target in _references(index):
-        if target and target not in index.known_ids:
-            findings.append(
-                Finding(
-                    code="evidence_reference_broken",
-                    title="Reference to a record that is not in the evidence",
-                    detail=f"{record.session_id} {link} -> {target} is not in the evidence",
-                    evidence=[ref(record)],
+    links = [*ledger.links, *_plan_links(ledger)]
+    found = ledger.knows({hash(link.target) for link in links})
+    broken = sorted((link for link in links if hash(link.target) not in found), key=lambda link: link.place)
+    return [
+        Finding(
+            code="evidence_reference_broken",
+            title="Reference to a record that is not in the evidence",
+            detail=f"{link.cite[1]} {link.field} -> {link.target} is not in the evidence",
+            evidence=[ref(link.cite)],
+        )
+        for link in broken
+    ]
+
+
+def _plan_links(ledger: Ledger) -> Iterable[Link]:
+    """The links of every retry plan's decisions, cited at the first record that carried the plan."""
+    for plan_id, plan in ledger.plans.items():
+        holder = min(plan.records)
+        for i, decision in enumerate(plan.decisions):
+            for j, (name, target) in enumerate(
+                (
+                    ("retry_decisions.latest_delivery_id", decision.latest_delivery_id),
+                    ("retry_decisions.plan_id", decision.plan_id),
+                    ("retry_decisions.health_id", decision.health_id),
                 )
-            )
-    return findings
+            ):
+                if target:
+                    yield Link(target, (len(LOOPS), plan_id, i, j), holder, name)
 
 
-def _references(index: EvidenceIndex) -> Iterable[tuple[Envelope, str, str]]:
-    """Every (record, field, id) link the reference defines for executions, runs and decisions."""
-    for loop in LOOPS:
-        for e in index.loop(loop).executions:
-            yield e, "worker_run_id", e.worker_run_id
-            yield e, "retry_plan_id", e.retry_plan_id
-            yield e, "health_id", e.health_id
-            yield e, "plan_id", e.plan_id
-            if e.body is not None:
-                yield e, "latest_delivery_id", e.body.latest_delivery_id
-                yield e, "delivery_metadata_id", e.body.delivery_metadata_id
-        for run in index.loop(loop).runs:
-            for decision in run.body.selected_retries if run.body else []:
-                yield run, "selected_retries.latest_delivery_id", decision.latest_delivery_id
-    for plan in sorted(index.plans.values(), key=lambda p: p.retry_plan_id):
-        holder = plan.records[0]
-        for decision in plan.decisions:
-            yield holder, "retry_decisions.latest_delivery_id", decision.latest_delivery_id
-            yield holder, "retry_decisions.plan_id", decision.plan_id
-            yield holder, "retry_decisions.health_id", decision.health_id
-
-
-def load_warnings(loaded: LoadResult, index: EvidenceIndex, as_of: datetime) -> list[Finding]:
+def load_warnings(loaded: LoadResult, ledger: Ledger, as_of: datetime) -> list[Finding]:
     """Warnings from reading the evidence: conflicts, naive or future timestamps, partial exports."""
     findings = [
         Finding(
@@ -434,11 +432,11 @@ def load_warnings(loaded: LoadResult, index: EvidenceIndex, as_of: datetime) -> 
         Finding(
             code="timestamp_in_future",
             title="Record created after the as-of time",
-            detail=f"{r.session_id} was created at {utc_iso(r.created_at)}, after as-of {utc_iso(as_of)}",
-            evidence=[ref(r)],
+            detail=f"{cite[1]} was created at {utc_iso(cite[0])}, after as-of {utc_iso(as_of)}",
+            evidence=[ref(cite)],
         )
-        for r in index.records
-        if r.created_at > as_of
+        for cite in sorted(ledger.future)
+        if cite[0] > as_of
     ]
     return findings
 
@@ -446,26 +444,28 @@ def load_warnings(loaded: LoadResult, index: EvidenceIndex, as_of: datetime) -> 
 # --- the verdict -------------------------------------------------------------------------------
 
 
-def evaluate(loaded: LoadResult, index: EvidenceIndex, mode: RulesMode, as_of: datetime) -> Verdict:
-    """Apply one rules mode to the evidence and return the verdict."""
-    states = chain_states(index)
-    counts = count_evidence(index, states)
+def evaluate(loaded: LoadResult, mode: RulesMode, as_of: datetime) -> Verdict:
+    """Apply one rules mode to the loaded evidence and return the verdict."""
+    ledger = loaded.ledger
+    facts = Facts.of(ledger)
+    states = chain_states(ledger)
+    counts = count_evidence(facts, states)
     if mode == "chain":
-        items = delivery_failed_items(index, states) + ack_items(index) + integrity_items(index, loaded)
+        items = delivery_failed_items(facts, states) + ack_items(facts) + integrity_items(ledger, loaded)
         items.sort(
             key=lambda i: (i.loop or "", SEVERITY_ORDER[i.severity], i.health_id or "", i.provider or "", i.code)
         )
-        warnings = reference_warnings(index) + load_warnings(loaded, index, as_of)
+        warnings = reference_warnings(ledger) + load_warnings(loaded, ledger, as_of)
     else:
-        items = cavra_items(index, counts["cavra"]) + integrity_items(index, loaded)
-        warnings = load_warnings(loaded, index, as_of)
+        items = cavra_items(facts, counts["cavra"]) + integrity_items(ledger, loaded)  # type: ignore[arg-type]
+        warnings = load_warnings(loaded, ledger, as_of)
     closure = Closure(
         state="open" if any(i.severity == "critical" for i in items) else "closed",
         open_items=items,
         warnings=warnings,
         resolved_chains=resolved_chains(states) if mode == "chain" else [],
     )
-    checks = readiness_checks(index, loaded, closure, counts, states, mode)
+    checks = readiness_checks(facts, loaded, closure, counts, states, mode)
     return Verdict(rules=mode, closure=closure, readiness=readiness(checks), counts=counts)
 
 
@@ -488,57 +488,59 @@ def readiness(checks: list[Check]) -> Readiness:
 # --- cavra mode --------------------------------------------------------------------------------
 
 
-def cavra_counts(index: EvidenceIndex) -> dict[str, int]:
+def cavra_counts(facts: Facts) -> dict[str, int]:
     """The upstream dashboard counts, over all the evidence instead of the newest 500 records."""
-    executive, recovery = index.loop("executive"), index.loop("recovery")
+    ledger = facts.ledger
+    executive, recovery = ledger.loops["executive"], ledger.loops["recovery"]
     return {
-        "executive_retry_health_alert_delivery_failed_count": sum(not d.delivery_success for d in executive.deliveries),
-        "executive_retry_health_alert_acknowledgement_outstanding_count": len(_cavra_exec_outstanding(index)),
-        "executive_retry_health_alert_retry_execution_failed_count": sum(not e.succeeded for e in executive.executions),
-        "recovery_retry_health_alert_delivery_failed_count": sum(not d.delivery_success for d in recovery.deliveries),
+        "executive_retry_health_alert_delivery_failed_count": executive.delivery_failures,
+        "executive_retry_health_alert_acknowledgement_outstanding_count": len(_cavra_exec_outstanding(ledger)),
+        "executive_retry_health_alert_retry_execution_failed_count": executive.failed_executions.total,
+        "recovery_retry_health_alert_delivery_failed_count": recovery.delivery_failures,
         "recovery_retry_health_alert_acknowledgement_outstanding_count": len(
-            outstanding_acks(index, "recovery", latest_only=True)
+            outstanding_acks(facts, "recovery", latest_only=True)
         ),
-        "recovery_retry_health_alert_retry_execution_failed_count": sum(not e.succeeded for e in recovery.executions),
-        "notification_outstanding_acknowledgement_count": len(notification_outstanding(index)),
+        "recovery_retry_health_alert_retry_execution_failed_count": recovery.failed_executions.total,
+        "notification_outstanding_acknowledgement_count": len(notification_outstanding(ledger)),
     }
 
 
-def _cavra_exec_outstanding(index: EvidenceIndex) -> list[tuple[str, str, Envelope]]:
-    """Upstream counts an outstanding executive ack once per plan, not once per pair (§10.1)."""
-    cleared = {
-        pair
-        for pair, acks in acks_by_pair(index, "executive").items()
-        if any(a.acknowledgement_state in CLEARING_ACK_STATES for a in acks)
-    }
+def _cavra_exec_outstanding(ledger: Ledger) -> list[RequiredBy]:
+    """Upstream counts an outstanding executive ack once per plan and provider, not once per pair (§10.1)."""
     return [
-        (plan.health_id, norm_provider(p), plan)
-        for plan in index.loop("executive").plans
-        for p in plan.required_providers()
-        if (plan.health_id, norm_provider(p)) not in cleared
+        plan
+        for plan in ledger.required["executive"]
+        for provider in plan.providers
+        if not cleared(ledger, "executive", (plan.health_id, provider))
     ]
 
 
-def _cavra_records(index: EvidenceIndex, code: str) -> list[Envelope]:
-    """The records behind one cavra-mode count."""
-    loop = index.loop(code.split("_", 1)[0])
-    if code.endswith("delivery_failed"):
-        return [d for d in loop.deliveries if not d.delivery_success]
-    if code.endswith("retry_execution_failed"):
-        return [e for e in loop.executions if not e.succeeded]
+def _cavra_evidence(facts: Facts, code: str) -> tuple[list[EvidenceRef], int, datetime]:
+    """The records behind one cavra-mode count: cited, how many, and when the oldest was made."""
+    ledger = facts.ledger
+    loop = code.split("_", 1)[0]
+    if code.endswith("delivery_failed") or code.endswith("retry_execution_failed"):
+        tally = ledger.loops[loop]
+        failed = tally.failed_deliveries if code.endswith("delivery_failed") else tally.failed_executions
+        evidence, total = joined_refs((), failed)
+        return evidence, total, failed.oldest()[0][0]
     if code.startswith("executive"):
-        return [plan for _, _, plan in _cavra_exec_outstanding(index)]
-    return [p for plans in outstanding_acks(index, "recovery", latest_only=True).values() for p in plans]
+        cites = [plan.cite for plan in _cavra_exec_outstanding(ledger)]
+    else:
+        cites = [p.cite for plans in outstanding_acks(facts, "recovery", latest_only=True).values() for p in plans]
+    evidence, total = refs(cites)
+    return evidence, total, min(cites)[0]
 
 
-def cavra_items(index: EvidenceIndex, counts: dict[str, int]) -> list[OpenItem]:
+def cavra_items(facts: Facts, counts: dict[str, int]) -> list[OpenItem]:
     """Open items in upstream order, one per code whose count over all records is above zero."""
+    ledger = facts.ledger
     items = []
     for code in CAVRA_ORDER:
         count = counts[f"{code}_count"]
         if not count:
             continue
-        evidence, total = refs(_cavra_records(index, code))
+        evidence, total, oldest = _cavra_evidence(facts, code)
         items.append(
             OpenItem(
                 id=item_id(code, "cavra"),
@@ -546,9 +548,9 @@ def cavra_items(index: EvidenceIndex, counts: dict[str, int]) -> list[OpenItem]:
                 severity="critical",
                 loop=code.split("_", 1)[0],
                 title=actions.CAVRA_TITLES[code],
-                detail=f"{code}_count={count} over all {len(index.records)} records (no 500-record window)",
+                detail=f"{code}_count={count} over all {ledger.records} records (no 500-record window)",
                 operator_action=actions.CAVRA_ACTIONS[code],
-                opened_at=min(r.created_at for r in _cavra_records(index, code)),
+                opened_at=oldest,
                 count=count,
                 evidence=evidence,
                 evidence_total=total,
@@ -561,7 +563,7 @@ def cavra_items(index: EvidenceIndex, counts: dict[str, int]) -> list[OpenItem]:
 
 
 def readiness_checks(
-    index: EvidenceIndex,
+    facts: Facts,
     loaded: LoadResult,
     closure: Closure,
     counts: dict[str, object],
@@ -573,9 +575,9 @@ def readiness_checks(
     judge: Callable[..., Check] = _chain_check if mode == "chain" else _cavra_check
     checks = [
         _check("final_reporting_closure_state", closure.state != "closed", f"closure_state={closure.state}"),
-        judge("executive_retry_health_alert_delivery", index, states, cavra),
-        judge("executive_retry_health_alert_retry_execution", index, states, cavra),
-        judge("recovery_retry_health_alert_retry_execution", index, states, cavra),
+        judge("executive_retry_health_alert_delivery", facts, states, cavra),
+        judge("executive_retry_health_alert_retry_execution", facts, states, cavra),
+        judge("recovery_retry_health_alert_retry_execution", facts, states, cavra),
         _check(
             "notification_acknowledgements",
             cavra["notification_outstanding_acknowledgement_count"] > 0,
@@ -600,7 +602,7 @@ def _check(check_id: str, failed: bool, evidence: str, status: str | None = None
     )
 
 
-def _cavra_check(check_id: str, index: EvidenceIndex, states: list[ChainState], cavra: dict[str, int]) -> Check:
+def _cavra_check(check_id: str, facts: Facts, states: list[ChainState], cavra: dict[str, int]) -> Check:
     """Fail on any failed record in the evidence, as upstream does."""
     if check_id == "executive_retry_health_alert_delivery":
         count = cavra["executive_retry_health_alert_delivery_failed_count"]
@@ -609,15 +611,16 @@ def _cavra_check(check_id: str, index: EvidenceIndex, states: list[ChainState], 
     return _check(check_id, count > 0, f"failed_execution_count={count}")
 
 
-def _chain_check(check_id: str, index: EvidenceIndex, states: list[ChainState], cavra: dict[str, int]) -> Check:
+def _chain_check(check_id: str, facts: Facts, states: list[ChainState], cavra: dict[str, int]) -> Check:
     """Fail only on failures whose chain was not later delivered."""
     loop = check_id.split("_", 1)[0]
-    open_states = [s for s in states if s.key[0] == loop and not s.resolved]
+    open_keys = [key for key, chain in states if key[0] == loop and not chain.resolved]
     if check_id.endswith("_delivery"):
         failed = cavra[f"{loop}_retry_health_alert_delivery_failed_count"]
-        evidence = f"open_failed_chains={len(open_states)} resolved_chains={sum(s.key[0] == loop and s.resolved for s in states)} failed_delivery_records={failed}"
-        return _check(check_id, bool(open_states), evidence)
-    unresolved = [e for s in open_states for e in index.executions.get(s.key, []) if not e.succeeded]
+        resolved = sum(key[0] == loop and chain.resolved for key, chain in states)
+        evidence = f"open_failed_chains={len(open_keys)} resolved_chains={resolved} failed_delivery_records={failed}"
+        return _check(check_id, bool(open_keys), evidence)
+    unresolved = [e for key in open_keys for e in facts.ledger.executions.get(key, []) if not e.succeeded]
     total = cavra[f"{check_id}_failed_count"]
     return _check(
         check_id, bool(unresolved), f"unresolved_failed_executions={len(unresolved)} failed_execution_records={total}"
@@ -638,61 +641,52 @@ def _integrity_check(loaded: LoadResult, closure: Closure) -> Check:
 # --- counts ------------------------------------------------------------------------------------
 
 
-def count_evidence(index: EvidenceIndex, states: list[ChainState]) -> dict[str, object]:
+def count_evidence(facts: Facts, states: list[ChainState]) -> dict[str, object]:
     """Counts per kind, per loop and per outcome, plus the upstream dashboard counts."""
+    ledger = facts.ledger
     return {
-        "records": len(index.records),
-        "by_kind": dict(sorted(Counter(r.metadata_kind for r in index.records).items())),
-        "loops": {loop: _loop_counts(index, loop, states) for loop in LOOPS},
+        "records": ledger.records,
+        "by_kind": dict(sorted(ledger.kinds.items())),
+        "loops": {loop: _loop_counts(facts, loop, states) for loop in LOOPS},
         "notification": {
-            "plans": len(index.notification_plans),
-            "acknowledgements": len(index.notification_acks),
-            "outstanding_acknowledgements": len(notification_outstanding(index)),
+            "plans": ledger.notification_plans,
+            "acknowledgements": ledger.notification_acks,
+            "outstanding_acknowledgements": len(notification_outstanding(ledger)),
         },
-        "other_deliveries": _by_source(index),
-        "readiness_summaries": len(index.readiness_summaries),
-        "runbook_exports": len(index.runbook_exports),
-        "cavra": cavra_counts(index),
+        "other_deliveries": {
+            source: {"deliveries": n, "failures": failed}
+            for source, (n, failed) in sorted(ledger.other_deliveries.items())
+        },
+        "readiness_summaries": ledger.readiness_summaries,
+        "runbook_exports": ledger.runbook_exports,
+        "cavra": cavra_counts(facts),
     }
 
 
-def _loop_counts(index: EvidenceIndex, loop: str, all_states: list[ChainState]) -> dict[str, object]:
+def _loop_counts(facts: Facts, loop: str, all_states: list[ChainState]) -> dict[str, object]:
     """The counts of one alert loop."""
-    ev = index.loop(loop)
-    decisions = Counter(d.action for p in index.plans.values() if p.loop == loop for d in p.decisions)
-    states = [s for s in all_states if s.key[0] == loop]
+    ledger = facts.ledger
+    tally = ledger.loops[loop]
+    plans = [plan for plan in ledger.plans.values() if plan.loop == loop]
+    decisions = Counter(d.action for plan in plans for d in plan.decisions)
+    states = [chain for key, chain in all_states if key[0] == loop]
     return {
-        "health_records": len(ev.health),
-        "alert_plans": len(ev.plans),
-        "deliveries": len(ev.deliveries),
-        "delivery_successes": sum(d.delivery_success for d in ev.deliveries),
-        "delivery_failures": sum(not d.delivery_success for d in ev.deliveries),
+        "health_records": tally.health_records,
+        "alert_plans": tally.alert_plans,
+        "deliveries": tally.deliveries,
+        "delivery_successes": tally.deliveries - tally.delivery_failures,
+        "delivery_failures": tally.delivery_failures,
         "chains": {
-            "total": len({k for k in index.outcomes if k[0] == loop}),
+            "total": sum(key[0] == loop for key in ledger.chains),
             "failed": len(states),
-            "resolved": sum(s.resolved for s in states),
-            "open": sum(not s.resolved for s in states),
+            "resolved": sum(chain.resolved for chain in states),
+            "open": sum(not chain.resolved for chain in states),
         },
-        "retry_plans": len({p.retry_plan_id for p in index.plans.values() if p.loop == loop}),
+        "retry_plans": len(plans),
         "retry_decisions": {a: decisions.get(a, 0) for a in ("retry", "wait", "suppress")},
-        "worker_runs": {"live": sum(not r.dry_run for r in ev.runs), "dry_run": sum(r.dry_run for r in ev.runs)},
-        "executions": {
-            s: sum(e.execution_status == s for e in ev.executions) for s in ("delivered", "failed", "skipped")
-        },
-        "acknowledgements": {
-            s: sum(a.acknowledgement_state == s for a in ev.acks)
-            for s in ("acknowledged", "resolved", "dismissed", "escalated")
-        },
-        "acknowledgements_required": len(required_acks(index, loop, latest_only=False)),
-        "acknowledgements_outstanding": len(outstanding_acks(index, loop)),
+        "worker_runs": {"live": tally.runs_live, "dry_run": tally.runs_dry},
+        "executions": {s: tally.executions.get(s, 0) for s in ("delivered", "failed", "skipped")},
+        "acknowledgements": {s: tally.acks.get(s, 0) for s in ("acknowledged", "resolved", "dismissed", "escalated")},
+        "acknowledgements_required": len(facts.required(loop, latest_only=False)),
+        "acknowledgements_outstanding": len(outstanding_acks(facts, loop)),
     }
-
-
-def _by_source(index: EvidenceIndex) -> dict[str, dict[str, int]]:
-    """Deliveries outside the two alert loops, by source."""
-    by: dict[str, dict[str, int]] = {}
-    for d in index.other_deliveries:
-        entry = by.setdefault(d.connector_delivery_source or "(none)", {"deliveries": 0, "failures": 0})
-        entry["deliveries"] += 1
-        entry["failures"] += not d.delivery_success
-    return dict(sorted(by.items()))

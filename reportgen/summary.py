@@ -16,7 +16,7 @@ import orjson
 from pydantic import BaseModel
 
 from . import __version__
-from .index import build_index
+from .ledger import quiet_gc
 from .load import Limits, LoadResult, Progress, load
 from .models import Provenance, evidence_schema
 from .rules import evaluate
@@ -119,7 +119,7 @@ def inventory(loaded: LoadResult) -> Inputs:
     return Inputs(
         files=[InputFileEntry(**vars(f)) for f in loaded.files],
         entries=loaded.entries,
-        records=len(loaded.records),
+        records=loaded.ledger.records,
         rejected=[RejectedEntry(**vars(r)) for r in loaded.rejected],
         unrecognised=len(loaded.unrecognised),
         unrecognised_kinds=dict(sorted(Counter(u.metadata_kind for u in loaded.unrecognised).items())),
@@ -146,16 +146,34 @@ def resolve_as_of(loaded: LoadResult, as_of: datetime | None) -> datetime:
     """The as-of time: given, else the newest record, else SOURCE_DATE_EPOCH, else the epoch."""
     if as_of is not None:
         return as_of.astimezone(UTC)
-    if loaded.records:
-        return max(r.created_at for r in loaded.records)
+    if loaded.ledger.newest is not None:
+        return loaded.ledger.newest
     return source_date_epoch() or datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def note_future(loaded: LoadResult, as_of: datetime) -> None:
+    """Make sure the ledger knows the records created after the as-of time.
+
+    The loader notes them while reading when it is told the as-of time; judged as of another
+    time, the evidence is read again for them.
+    """
+    ledger = loaded.ledger
+    if ledger.as_of == as_of or ledger.newest is None or ledger.newest <= as_of:
+        return
+    ledger.as_of = as_of
+    ledger.future = [
+        (r.created_at, r.session_id, r.metadata_kind, r.provenance.source, r.provenance.line)
+        for r in loaded.records
+        if r.created_at > as_of
+    ]
 
 
 def summarise(loaded: LoadResult, mode: RulesMode = "chain", as_of: datetime | None = None) -> Summary:
     """Judge loaded evidence and assemble its summary."""
     when = resolve_as_of(loaded, as_of)
-    index = build_index(loaded.records, [u.session_id for u in loaded.unrecognised])
-    verdict = evaluate(loaded, index, mode, when)
+    note_future(loaded, when)
+    with quiet_gc():
+        verdict = evaluate(loaded, mode, when)
     return Summary(
         schema_version=SCHEMA_VERSION,
         generator=Generator(name=GENERATOR, version=__version__),
@@ -175,9 +193,10 @@ def summarise_paths(
     stdin: BinaryIO | None = None,
     limits: Limits | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> tuple[LoadResult, Summary]:
     """Load evidence from paths and judge it."""
-    loaded = load(paths, stdin=stdin, limits=limits, progress=progress)
+    loaded = load(paths, stdin=stdin, limits=limits, progress=progress, as_of=as_of, jobs=jobs)
     return loaded, summarise(loaded, mode, as_of)
 
 

@@ -26,6 +26,9 @@ from .view import LOOP_TITLES, SEVERITY_LABELS, ReportView, loop_order
 T = TypeVar("T")
 # Rows of one list shown at once; the rest wait in a <template> until asked for.
 PAGE_SIZE = 100
+# Cited records the page embeds, the first cited first (open items, then warnings, then resolved
+# chains); the others are named by file and line. More would make a page no browser opens quickly.
+MAX_EMBEDDED = 2000
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class Paged(Generic[T]):
 
 def extend_dashboard(view: ReportView, summary: Summary, records: Sequence[Envelope] = ()) -> ReportView:
     """The view with the dashboard's charts, filters and cited records."""
-    cited = cited_records(cited_ids(all_refs(summary)), records)
+    cited = cited_records(cited_ids(embedded_refs(summary)), records)
     overview = (severity_chart(severity_rows(summary.closure.open_items)), retry_chart(retry_rows(summary)))
     found = events(cited)
     timelines = tuple(
@@ -92,6 +95,17 @@ def all_refs(summary: Summary) -> list[EvidenceRef]:
     refs += [ref for finding in closure.warnings for ref in finding.evidence]
     refs += [ref for chain in closure.resolved_chains for ref in (*chain.failed, chain.resolved_by)]
     return refs
+
+
+def embedded_refs(summary: Summary) -> list[EvidenceRef]:
+    """The cited records the dashboard embeds: the first MAX_EMBEDDED distinct ones."""
+    chosen: dict[str, EvidenceRef] = {}
+    for ref in all_refs(summary):
+        if ref.session_id and ref.session_id not in chosen:
+            if len(chosen) == MAX_EMBEDDED:
+                break
+            chosen[ref.session_id] = ref
+    return list(chosen.values())
 
 
 def filters(summary: Summary) -> Filters:

@@ -1,0 +1,335 @@
+"""Lean evidence records: only the fields the rules read, decoded straight from a record's JSON.
+
+The pydantic models in `models` are the published schema and the authority on what a valid record
+is; these msgspec structs mirror them field for field (same names, same strict types, same
+defaults) so that a record accepted here is a record the schema accepts, at a fraction of the
+cost. Keys the rules do not read are skipped by the decoder, never built. Anything the decoder
+refuses goes back to the pydantic models for the one-line reason (see `load`), and
+tests/test_lean.py holds the two to the same verdict on mutated records.
+
+Timestamps stay strings here: `models.parse_timestamp` reads them, so both paths share one rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType, field
+
+from .models import (
+    DELIVERY,
+    EXEC_ACK,
+    EXEC_EXECUTION,
+    EXEC_HEALTH,
+    EXEC_PLAN,
+    EXEC_RETRY_PLAN,
+    EXEC_WORKER,
+    LOOP_OF_SOURCE,
+    NESTED_KEY,
+    NOTIFICATION_ACK,
+    NOTIFICATION_PLAN,
+    READINESS_SUMMARY,
+    REC_ACK,
+    REC_EXECUTION,
+    REC_HEALTH,
+    REC_PLAN,
+    REC_RETRY_PLAN,
+    REC_WORKER,
+    RUNBOOK_EXPORT,
+    Loop,
+    loop_of_kind,
+)
+
+AckState = Literal["acknowledged", "dismissed", "escalated", "resolved"]
+NonEmpty = Annotated[str, Meta(min_length=1)]
+
+
+class Part(msgspec.Struct, kw_only=True, gc=False):
+    """Base of the nested parts: unknown keys are skipped, never kept."""
+
+
+class Lean(msgspec.Struct, tag_field="metadata_kind", kw_only=True, gc=False):
+    """The envelope every record has (reference §2)."""
+
+    session_id: NonEmpty
+    created_at: str
+    signer: str | None = None
+    # Set on each kind's struct (below): read for every record, so never computed per record.
+    metadata_kind: ClassVar[str] = ""
+    loop: ClassVar[Loop | None] = None
+
+
+class Delivery(Lean, tag=DELIVERY):
+    """Kind A: one connector delivery attempt."""
+
+    delivery_success: bool
+    connector_delivery_source: str = ""
+    event_id: str = ""
+    providers: list[str] = []
+    failed_providers: list[str] = []
+    status_codes: list[int | None] = []
+    health_id: str | None = None
+    plan_id: str | None = None
+    retry_plan_id: str | None = None
+    worker_run_id: str | None = None
+
+    @property
+    def delivery_loop(self) -> Loop | None:
+        """The alert loop this delivery belongs to, judged by its source."""
+        return LOOP_OF_SOURCE.get(self.connector_delivery_source)
+
+    @property
+    def chain_id(self) -> str:
+        """The health id of the chain, falling back to the event id exactly as upstream does."""
+        return self.health_id or self.event_id
+
+    def outcomes(self) -> list[tuple[str, bool]]:
+        """Per provider, whether this delivery succeeded for it (upstream grouping rule)."""
+        failed = set(self.failed_providers)
+        if not failed and not self.delivery_success:
+            failed = set(self.providers)
+        return [(p, p not in failed) for p in sorted(set(self.providers) | failed)]
+
+
+class Health(Lean):
+    """Kinds B and E: retry health."""
+
+    health_id: str | None = None
+    alert_level: str | None = None
+
+
+class AlertPlanBody(Part):
+    """The nested alert plan's required providers (the fallback for the envelope copy)."""
+
+    acknowledgement_required_providers: list[str] = []
+
+
+class AlertPlan(Lean):
+    """Kinds C1 and E: a retry health alert plan; its nested body may sit under either loop's key."""
+
+    plan_id: str | None = None
+    health_id: str = ""
+    alert_level: str | None = None
+    selected_providers: list[str] = []
+    suppressed_providers: list[str | dict[str, Any]] = []
+    acknowledgement_required_providers: list[str] | None = None
+    exec_body: AlertPlanBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[EXEC_PLAN])
+    rec_body: AlertPlanBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_PLAN])
+
+    def required_providers(self) -> list[str]:
+        """Providers that must acknowledge: the envelope copy, else the nested list."""
+        if self.acknowledgement_required_providers is not None:
+            return self.acknowledgement_required_providers
+        body = self.exec_body if self.exec_body is not UNSET else self.rec_body
+        return body.acknowledgement_required_providers if isinstance(body, AlertPlanBody) else []
+
+
+class AlertAck(Lean):
+    """Kinds C2 and E: an acknowledgement of a retry health alert by one provider."""
+
+    health_id: str
+    provider: str
+    acknowledgement_state: AckState
+    acknowledgement_id: str | None = None
+    plan_id: str | None = None
+
+
+class RetryDecision(Part):
+    """One retry decision for a (health_id, provider) key (reference §6.1)."""
+
+    provider: str
+    action: Literal["retry", "wait", "suppress"]
+    health_id: str = ""
+    plan_id: str = ""
+    reason: str = ""
+    retry_count: int = 0
+    max_retry_attempts: int | None = None
+    latest_delivery_id: str = ""
+    next_retry_at: str | None = None
+
+
+class RetryPlanBody(Part):
+    """A nested retry plan: its id and its decisions."""
+
+    retry_plan_id: str | None = None
+    retry_decisions: list[RetryDecision] = []
+
+
+class RetryPlan(Lean):
+    """Kinds D1 and E4: a delivery retry plan; its body may sit under either loop's key."""
+
+    retry_plan_id: str | None = None
+    exec_body: RetryPlanBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[EXEC_RETRY_PLAN])
+    rec_body: RetryPlanBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_RETRY_PLAN])
+
+    @property
+    def body(self) -> RetryPlanBody | None:
+        """The nested plan, read from the first of the two keys present (as the schema reads it)."""
+        body = self.exec_body if self.exec_body is not UNSET else self.rec_body
+        return body if isinstance(body, RetryPlanBody) else None
+
+    @property
+    def plan_key(self) -> str:
+        """The plan's id: the envelope copy, else the nested id, else the session id."""
+        body = self.body
+        return self.retry_plan_id or (body.retry_plan_id if body else None) or self.session_id
+
+
+class WorkerRunBody(Part):
+    """A nested worker run: the retry plan it used and the retries it selected."""
+
+    dry_run: bool | None = None
+    retry_plan: RetryPlanBody | None = None
+    selected_retries: list[RetryDecision] = []
+
+
+class WorkerRun(Lean):
+    """Kinds D2 and E5: a retry worker run, dry-run unless explicitly executed."""
+
+    dry_run: bool
+    run_id: str | None = None
+    exec_body: WorkerRunBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[EXEC_WORKER])
+    rec_body: WorkerRunBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_WORKER])
+
+    @property
+    def body(self) -> WorkerRunBody | None:
+        """The nested run, read from the first of the two keys present."""
+        body = self.exec_body if self.exec_body is not UNSET else self.rec_body
+        return body if isinstance(body, WorkerRunBody) else None
+
+    @property
+    def run_key(self) -> str:
+        """The run's id: the envelope copy, else the session id."""
+        return self.run_id or self.session_id
+
+
+class ExecutionBody(Part):
+    """The nested execution record fields the envelope does not copy."""
+
+    latest_delivery_id: str = ""
+    delivery_metadata_id: str = ""
+    skipped: str = ""
+
+
+class Execution(Lean):
+    """Kinds D3/D4 and E6: one live retry execution of a selected decision."""
+
+    execution_status: Literal["delivered", "failed", "skipped"]
+    health_id: str
+    provider: str
+    execution_id: str | None = None
+    worker_run_id: str = ""
+    retry_plan_id: str = ""
+    plan_id: str = ""
+    delivery_success: bool | None = None
+    exec_body: ExecutionBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[EXEC_EXECUTION])
+    rec_body: ExecutionBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_EXECUTION])
+
+    @property
+    def body(self) -> ExecutionBody | None:
+        """The nested record, read from the first of the two keys present."""
+        body = self.exec_body if self.exec_body is not UNSET else self.rec_body
+        return body if isinstance(body, ExecutionBody) else None
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the redelivery went through."""
+        return self.execution_status == "delivered"
+
+
+class NotificationPlanBody(Part):
+    """The nested notification plan fields the outstanding-ack count reads."""
+
+    schedule_id: str | None = None
+    acknowledgement_required_providers: list[str] = []
+
+
+class NotificationPlan(Lean, tag=NOTIFICATION_PLAN):
+    """Kind F1: a rollback-drill notification plan for one schedule."""
+
+    plan_id: str | None = None
+    schedule_id: str | None = None
+    acknowledgement_required_providers: list[str] | None = None
+    body: NotificationPlanBody | None = field(default=None, name="plan")
+
+    @property
+    def schedule_key(self) -> str:
+        """The schedule id: the envelope copy first, then the nested one (upstream order)."""
+        return self.schedule_id or (self.body.schedule_id if self.body else None) or ""
+
+    def required_providers(self) -> list[str]:
+        """Providers that must acknowledge: the nested list, as upstream reads it."""
+        if self.body is not None:
+            return self.body.acknowledgement_required_providers
+        return self.acknowledgement_required_providers or []
+
+
+class NotificationAck(Lean, tag=NOTIFICATION_ACK):
+    """Kind F2: an acknowledgement of a notification route."""
+
+    schedule_id: str
+    provider: str
+    acknowledgement_state: AckState
+
+
+class ReadinessSummary(Lean, tag=READINESS_SUMMARY):
+    """Kind G1: a release-readiness summary as CAVRA computed it."""
+
+    summary_id: str | None = None
+    readiness_state: str | None = None
+    closure_state: str | None = None
+
+
+class RunbookExport(Lean, tag=RUNBOOK_EXPORT):
+    """Kind G2: an operator runbook export as CAVRA wrote it."""
+
+    export_id: str | None = None
+    readiness_summary_id: str | None = None
+    readiness_state: str | None = None
+    closure_state: str | None = None
+
+
+def _tagged(base: type[Lean], *kinds: str) -> list[type[Lean]]:
+    """One struct per kind (the two alert loops share a shape but not a tag), importable by name."""
+    made = []
+    for loop, kind in zip(("Executive", "Recovery"), kinds, strict=True):
+        name = f"{loop}{base.__name__}"
+        made.append(type(name, (base,), {"__module__": __name__, "__qualname__": name}, tag=kind))  # type: ignore[call-arg]
+        globals()[name] = made[-1]
+    return made
+
+
+KINDS: tuple[type[Lean], ...] = (
+    Delivery,
+    *_tagged(Health, EXEC_HEALTH, REC_HEALTH),
+    *_tagged(AlertPlan, EXEC_PLAN, REC_PLAN),
+    *_tagged(AlertAck, EXEC_ACK, REC_ACK),
+    *_tagged(RetryPlan, EXEC_RETRY_PLAN, REC_RETRY_PLAN),
+    *_tagged(WorkerRun, EXEC_WORKER, REC_WORKER),
+    *_tagged(Execution, EXEC_EXECUTION, REC_EXECUTION),
+    NotificationPlan,
+    NotificationAck,
+    ReadinessSummary,
+    RunbookExport,
+)
+for _kind in KINDS:
+    _kind.metadata_kind = _kind.__struct_config__.tag  # type: ignore[assignment]
+    _kind.loop = loop_of_kind(_kind.metadata_kind)
+
+Record = (
+    Delivery
+    | Health
+    | AlertPlan
+    | AlertAck
+    | RetryPlan
+    | WorkerRun
+    | Execution
+    | NotificationPlan
+    | NotificationAck
+    | ReadinessSummary
+    | RunbookExport
+)
+DECODER: msgspec.json.Decoder[Record] = msgspec.json.Decoder(functools.reduce(operator.or_, KINDS))

@@ -1,0 +1,137 @@
+"""The lean decoder agrees with the published schema on which records are valid.
+
+The loader folds records decoded by the lean msgspec structs; the pydantic models are the schema
+users read (`reportgen schema evidence`). Every field either reads is set, one at a time, to
+values of every JSON type (and removed), in every record of the reference example and the
+fixtures, and both must accept or both reject.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import orjson
+import pytest
+from evidence import FIXTURES, example
+from pydantic import ValidationError
+
+from reportgen.lean import DECODER, KINDS
+from reportgen.load import decisions_of
+from reportgen.models import KNOWN_KINDS, NESTED_KEY, RECORD_ADAPTER, parse_timestamp
+
+VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    7,
+    -1,
+    1.5,
+    "",
+    "x",
+    "2025-06-02T10:00:00Z",
+    "2025-06-02 10:00",
+    [],
+    ["a"],
+    [1],
+    [None],
+    {},
+    {"a": 1},
+]
+SAMPLE_FIXTURES = ("exhausted/store.json", "retry-states/records.json", "clean/store.json")
+
+
+def records() -> list[dict[str, Any]]:
+    """One record of every kind in the reference example and the fixtures."""
+    found = example()
+    for name in SAMPLE_FIXTURES:
+        data = json.loads((FIXTURES / name).read_text())
+        found += data["items"] if isinstance(data, dict) else data
+    by_kind: dict[str, dict[str, Any]] = {}
+    for record in found:
+        by_kind.setdefault(record["metadata_kind"], record)
+    return list(by_kind.values())
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every key path in a record, nested objects and the first item of lists included."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from paths(item, (*prefix, key))
+    elif isinstance(value, list) and value:
+        yield from paths(value[0], (*prefix, 0))
+
+
+def mutated(record: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """A copy of the record with the value at `path` replaced (or removed, for the DELETE marker)."""
+    copy_ = copy.deepcopy(record)
+    node = copy_
+    for step in path[:-1]:
+        node = node[step]
+    if value is DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return copy_
+
+
+DELETE = object()
+
+
+def lean_accepts(value: dict[str, Any]) -> bool:
+    """Whether the loader's fast path takes the record."""
+    try:
+        record = DECODER.decode(orjson.dumps(value))
+        parse_timestamp(record.created_at)
+        for decision in decisions_of(record):
+            if decision.next_retry_at is not None:
+                parse_timestamp(decision.next_retry_at)
+    except (msgspec.MsgspecError, ValueError):
+        return False
+    return True
+
+
+def schema_accepts(value: dict[str, Any]) -> bool:
+    """Whether the published pydantic schema takes the record."""
+    try:
+        RECORD_ADAPTER.validate_python(value, context={"naive": []})
+    except ValidationError:
+        return False
+    return True
+
+
+def test_every_kind_has_a_lean_struct_and_every_sample_kind_is_tested():
+    assert {kind.__struct_config__.tag for kind in KINDS} == set(KNOWN_KINDS)
+    assert len(records()) >= 14
+
+
+@pytest.mark.parametrize("record", records(), ids=lambda r: r["metadata_kind"][-40:])
+def test_the_lean_decoder_and_the_schema_accept_and_reject_the_same_records(record):
+    assert lean_accepts(record) and schema_accepts(record)
+    disagreements = []
+    for path in sorted(set(paths(record)), key=str):
+        if path[0] == "metadata_kind":
+            continue
+        for value in [*VALUES, DELETE]:
+            candidate = mutated(record, path, value)
+            if lean_accepts(candidate) != schema_accepts(candidate):
+                disagreements.append((path, value))
+    assert not disagreements, disagreements[:10]
+
+
+def test_a_nested_record_under_the_other_loops_key_is_read_as_the_schema_reads_it():
+    plan = next(r for r in records() if r["metadata_kind"].endswith("-alert-delivery-retry-plan"))
+    own_key = NESTED_KEY[plan["metadata_kind"]]
+    other_key = next(
+        k for kind, k in NESTED_KEY.items() if kind.endswith("-alert-delivery-retry-plan") and k != own_key
+    )
+    moved = copy.deepcopy(plan)
+    moved[other_key] = moved.pop(own_key)
+    lean = DECODER.decode(orjson.dumps(moved))
+    full = RECORD_ADAPTER.validate_python(moved, context={"naive": []})
+    assert lean.body is not None and full.body is not None
+    assert [d.provider for d in lean.body.retry_decisions] == [d.provider for d in full.body.retry_decisions]
