@@ -14,11 +14,12 @@ processes) merge into the ledger of the whole, and any reading order gives the s
 from __future__ import annotations
 
 import gc
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from .lean import (
     AlertAck,
@@ -38,10 +39,11 @@ from .lean import (
 )
 from .models import CLEARING_ACK_STATES, LOOPS
 
-# (created_at, session_id, kind, source, line): where a finding points; sorts oldest first.
-Cite = tuple[datetime, str, str, str, int | None]
+# (created_at in microseconds since 1970 UTC, session_id, kind, source, line): where a finding
+# points; sorts oldest first. Integer times: a datetime costs 48 bytes and is slow to pickle.
+Cite = tuple[int, str, str, str, int | None]
 # (created_at, failed, session_id): an outcome's place; on a tie a failure counts as later.
-Order = tuple[datetime, bool, str]
+Order = tuple[int, bool, str]
 Key = tuple[str, str, str]
 Pair = tuple[str, str]
 # Findings cite at most this many records each, the oldest first; totals are always exact.
@@ -64,9 +66,32 @@ def quiet_gc() -> Iterator[None]:
             gc.enable()
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(at: datetime) -> int:
+    """A UTC time as microseconds since 1970."""
+    return (at - EPOCH) // MICROSECOND
+
+
+def moment(stamp: int) -> datetime:
+    """Microseconds since 1970 as a UTC time."""
+    return EPOCH + timedelta(microseconds=stamp)
+
+
+# Evidence names a handful of providers a million times: each normal form is made once and shared.
+_NORMAL: dict[str, str] = {}
+
+
 def norm_provider(provider: str) -> str:
     """Normalise an alert-loop provider name as upstream does."""
-    return provider.strip().lower().replace("-", "_")
+    normal = _NORMAL.get(provider)
+    if normal is None:
+        normal = provider.strip().lower().replace("-", "_")
+        if len(_NORMAL) < 10_000:  # a hostile input with a million providers does not grow it unbounded
+            _NORMAL[provider] = normal
+    return normal
 
 
 class Oldest:
@@ -94,40 +119,55 @@ class Oldest:
         """The kept citations, oldest first."""
         return sorted(self.cites)[:MAX_CITED]
 
+    def __getstate__(self) -> tuple[int, list[Cite]]:
+        """A plain tuple: workers send many of these to the parent."""
+        return self.total, self.cites
+
+    def __setstate__(self, state: tuple[int, list[Cite]]) -> None:
+        """Restore from `__getstate__`."""
+        self.total, self.cites = state
+
 
 class Chain:
-    """One chain key's delivery outcomes, reduced to what judging its latest outcome needs."""
+    """One chain key's delivery outcomes, reduced to what judging its latest outcome needs.
+
+    Outcomes are kept as citations; an outcome's place in time is (created_at, failed,
+    session_id), so on a tie a failure counts as later and a tie never closes a chain.
+    """
 
     __slots__ = ("failures", "failed", "last_success", "last_failure", "streak", "closers")
 
     def __init__(self) -> None:
         self.failures = 0
         self.failed: Oldest | None = None
-        self.last_success: Order | None = None
-        self.last_failure: Order | None = None
+        self.last_success: Cite | None = None
+        self.last_failure: Cite | None = None
         # Failures after the latest success (what keeps the chain open), and successes after the
-        # latest failure with whether each is an execution (what closed it).
-        self.streak: list[tuple[Order, Cite]] = []
-        self.closers: list[tuple[Order, Cite, bool]] = []
+        # latest failure with whether each is an execution (what closed it). Tuples: most chains
+        # never fail, and an empty tuple costs nothing.
+        self.streak: tuple[Cite, ...] = ()
+        self.closers: tuple[tuple[Cite, bool], ...] = ()
 
-    def add(self, order: Order, cite: Cite, success: bool, execution: bool) -> None:
+    def add(self, cite: Cite, success: bool, execution: bool) -> None:
         """Fold in one outcome."""
         if success:
-            if self.last_success is None or order > self.last_success:
-                self.last_success = order
-                self.streak = [f for f in self.streak if f[0] > order]
-            if self.last_failure is None or order > self.last_failure:
-                self.closers.append((order, cite, execution))
+            order = _success(cite)
+            if self.last_success is None or cite > self.last_success:
+                self.last_success = cite
+                self.streak = tuple(f for f in self.streak if _failure(f) > order)
+            if self.last_failure is None or order > _failure(self.last_failure):
+                self.closers += ((cite, execution),)
             return
         self.failures += 1
         if self.failed is None:
             self.failed = Oldest()
         self.failed.add(cite)
-        if self.last_failure is None or order > self.last_failure:
-            self.last_failure = order
-            self.closers = [s for s in self.closers if s[0] > order]
-        if self.last_success is None or order > self.last_success:
-            self.streak.append((order, cite))
+        order = _failure(cite)
+        if self.last_failure is None or cite > self.last_failure:
+            self.last_failure = cite
+            self.closers = tuple(c for c in self.closers if _success(c[0]) > order)
+        if self.last_success is None or order > _success(self.last_success):
+            self.streak += (cite,)
 
     def merge(self, other: Chain) -> None:
         """Fold in the same key's outcomes from another part of the evidence."""
@@ -136,37 +176,58 @@ class Chain:
             if self.failed is None:
                 self.failed = Oldest()
             self.failed.merge(other.failed)
-        self.last_success = _later(self.last_success, other.last_success)
-        self.last_failure = _later(self.last_failure, other.last_failure)
-        ls, lf = self.last_success, self.last_failure
-        self.streak = [f for f in self.streak + other.streak if ls is None or f[0] > ls]
-        self.closers = [s for s in self.closers + other.closers if lf is None or s[0] > lf]
+        self.last_success = _latest(self.last_success, other.last_success)
+        self.last_failure = _latest(self.last_failure, other.last_failure)
+        success, failure = self.last_success, self.last_failure
+        self.streak = tuple(f for f in self.streak + other.streak if success is None or _failure(f) > _success(success))
+        self.closers = tuple(
+            c for c in self.closers + other.closers if failure is None or _success(c[0]) > _failure(failure)
+        )
 
     @property
     def resolved(self) -> bool:
         """Whether the latest outcome is a success."""
-        return self.last_success is not None and (self.last_failure is None or self.last_success > self.last_failure)
+        if self.last_success is None:
+            return False
+        return self.last_failure is None or _success(self.last_success) > _failure(self.last_failure)
 
     @property
-    def latest_at(self) -> datetime:
+    def latest_at(self) -> int:
         """When the latest outcome happened."""
-        latest = _later(self.last_success, self.last_failure)
-        assert latest is not None
-        return latest[0]
+        return (self.last_success if self.resolved else self.last_failure)[0]  # type: ignore[index]
 
     def open_streak(self) -> list[Cite]:
         """The failures since the latest success, oldest first."""
-        return [cite for _, cite in sorted(self.streak)]
+        return sorted(self.streak)
 
     def closer(self) -> Cite:
         """The record that closed a resolved chain: its first execution after the failure, else its first success."""
         closers = sorted(self.closers)
-        executions = [c for c in closers if c[2]]
-        return (executions or closers)[0][1]
+        executions = [c for c in closers if c[1]]
+        return (executions or closers)[0][0]
+
+    def __getstate__(self) -> tuple[object, ...]:
+        """A plain tuple: workers send hundreds of thousands of these to the parent."""
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        """Restore from `__getstate__`."""
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
 
 
-def _later(a: Order | None, b: Order | None) -> Order | None:
-    """The later of two optional orders."""
+def _success(cite: Cite) -> Order:
+    """A success's place in time."""
+    return (cite[0], False, cite[1])
+
+
+def _failure(cite: Cite) -> Order:
+    """A failure's place in time (after a success of the same instant)."""
+    return (cite[0], True, cite[1])
+
+
+def _latest(a: Cite | None, b: Cite | None) -> Cite | None:
+    """The later of two optional citations."""
     if a is None:
         return b
     if b is None:
@@ -190,7 +251,7 @@ class Plan:
         return cls(loop, cite, decisions, cite if own else None, [cite])
 
     @property
-    def at(self) -> datetime:
+    def at(self) -> int:
         """When the plan whose decisions count was made."""
         return (self.own or self.first)[0]
 
@@ -209,30 +270,42 @@ class Plan:
                 self.decisions = other.decisions
 
 
-@dataclass
+@dataclass(slots=True)
 class AckPair:
-    """The acknowledgements of one (health_id, provider) pair."""
+    """The acknowledgements of one (health_id, provider) pair; once cleared, only that is kept."""
 
     cleared: bool = False
     latest: tuple[Cite, str] | None = None
-    acks: Oldest = field(default_factory=Oldest)
+    acks: Oldest | None = field(default_factory=Oldest)
 
     def add(self, cite: Cite, state: str) -> None:
         """Fold in one acknowledgement."""
-        self.cleared = self.cleared or state in CLEARING_ACK_STATES
+        if self.cleared:
+            return
+        if state in CLEARING_ACK_STATES:
+            self.clear()
+            return
         if self.latest is None or cite > self.latest[0]:
             self.latest = (cite, state)
+        assert self.acks is not None
         self.acks.add(cite)
+
+    def clear(self) -> None:
+        """The pair is cleared, whatever else is read: what would explain it being open is dropped."""
+        self.cleared, self.latest, self.acks = True, None, None
 
     def merge(self, other: AckPair) -> None:
         """Fold in the same pair's acknowledgements from another part."""
-        self.cleared = self.cleared or other.cleared
+        if self.cleared or other.cleared:
+            self.clear()
+            return
         if other.latest is not None and (self.latest is None or other.latest[0] > self.latest[0]):
             self.latest = other.latest
+        assert self.acks is not None and other.acks is not None
         self.acks.merge(other.acks)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequiredBy:
     """An alert plan, reduced to who it requires to acknowledge."""
 
@@ -241,7 +314,7 @@ class RequiredBy:
     providers: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExecutionSeen:
     """An execution record of a chain key."""
 
@@ -250,7 +323,7 @@ class ExecutionSeen:
     skipped: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A reference from one record to an id that was not (yet) in the evidence when it was read."""
 
@@ -290,6 +363,7 @@ class Ledger:
 
     def __init__(self, as_of: datetime | None = None) -> None:
         self.as_of = as_of
+        self.as_of_micros = None if as_of is None else micros(as_of)
         self.records = 0
         self.kinds: Counter[str] = Counter()
         self.alert_loop = False
@@ -310,23 +384,27 @@ class Ledger:
         self.readiness_summaries = 0
         self.runbook_exports = 0
         # Ids are kept as their hashes: str hashes are the same in this process and the workers it
-        # forks, and a set of ints is a fraction of a set of the ids themselves.
+        # forks, and a set of ints is a fraction of a set of the ids themselves. Session ids, one
+        # a record, go in an array (8 bytes each): they are looked up only once all is read.
         self.known: set[int] = set()
-        self.known_parts: list[set[int]] = []
+        self.sids: array[int] = array("q")
+        self.known_parts: list[set[int] | array[int]] = []
         self.links: list[Link] = []
+        self.providers: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # --- folding one record -------------------------------------------------------------------
 
     def add(self, record: Lean, at: datetime, source: str, line: int | None) -> None:
         """Fold one accepted record in."""
-        cite: Cite = (at, record.session_id, record.metadata_kind, source, line)
+        stamp = micros(at)
+        cite: Cite = (stamp, record.session_id, record.metadata_kind, source, line)
         self.records += 1
         self.kinds[cite[2]] += 1
         if self.newest is None or at > self.newest:
             self.newest = at
-        if self.as_of is not None and at > self.as_of:
+        if self.as_of_micros is not None and stamp > self.as_of_micros:
             self.future.append(cite)
-        self.know(record.session_id)
+        self.sids.append(hash(record.session_id))
         self.alert_loop = self.alert_loop or record.loop is not None
         if isinstance(record, Delivery):
             self._delivery(record, cite)
@@ -373,7 +451,7 @@ class Ledger:
         chain_id = record.chain_id
         for provider, success in record.outcomes():
             key = (loop, chain_id, norm_provider(provider))
-            self._chain(key).add((cite[0], not success, cite[1]), cite, success, False)
+            self._chain(key).add(cite, success, False)
 
     def _execution(self, record: Execution, cite: Cite) -> None:
         """An execution: an outcome of its key, a link to its run, plan and delivery."""
@@ -389,7 +467,7 @@ class Ledger:
         self.executions.setdefault(key, []).append(
             ExecutionSeen(cite, ok, body.skipped if body and body.skipped else None)
         )
-        self._chain(key).add((cite[0], not ok, cite[1]), cite, ok, True)
+        self._chain(key).add(cite, ok, True)
         self.know(record.execution_id)
         fields = [
             ("worker_run_id", record.worker_run_id),
@@ -460,6 +538,7 @@ class Ledger:
             tally.alert_plans += 1
             self.know(record.plan_id)
             providers = tuple(norm_provider(p) for p in record.required_providers())
+            providers = self.providers.setdefault(providers, providers)  # most plans share a few lists
             self.required[loop].append(RequiredBy(cite, record.health_id, providers))
         else:
             tally.health_records += 1
@@ -510,7 +589,7 @@ class Ledger:
             counts[1] += failed
         self.readiness_summaries += other.readiness_summaries
         self.runbook_exports += other.runbook_exports
-        self.known_parts += [other.known, *other.known_parts]
+        self.known_parts += [other.known, other.sids, *other.known_parts]
         self.links += other.links
 
     def _merge_notifications(self, other: Ledger) -> None:
@@ -526,7 +605,7 @@ class Ledger:
     def knows(self, targets: set[int]) -> set[int]:
         """Which of these id hashes are present in any part of the evidence."""
         found = targets & self.known
-        for part in self.known_parts:
+        for part in (self.sids, *self.known_parts):
             found |= targets.intersection(part)
         return found
 

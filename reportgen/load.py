@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import tempfile
 import threading
-from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -222,7 +221,6 @@ class Part:
     unrecognised: list[Unrecognised] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     secrets: list[SecretExposed] = field(default_factory=list)
-    sids: array[int] = field(default_factory=lambda: array("q"))
     held: list[Held] = field(default_factory=list)
 
 
@@ -254,7 +252,7 @@ def load(
     copies the later-created is kept, exactly as if everything had been read in one go.
     """
     files, skipped = expand_paths(paths)
-    result = LoadResult(skipped=skipped, limits=limits or Limits())
+    result = LoadResult(Ledger(as_of), skipped=skipped, limits=limits or Limits())
     result.sources, result._spool = _sources(files, stdin, result.limits)
     units = plan_units(result.sources, result.limits, jobs)
     with quiet_gc():
@@ -607,13 +605,11 @@ class EntryReader:
 
     def keep(self, record: Lean, at: datetime, value: dict[str, Any], line: int | None) -> None:
         """Fold the record in, or hold it aside when its session id is read more than once."""
-        key = hash(record.session_id)
         suspects = self.reading.suspects
-        if suspects is not None and key in suspects:
+        if suspects is not None and hash(record.session_id) in suspects:
             digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).digest()
             self.part.held.append(Held(record, at, digest, self.unit.index, line))
             return
-        self.part.sids.append(key)
         self.part.ledger.add(record, at, self.unit.name, line)
 
 
@@ -641,10 +637,10 @@ def schema_reason(value: dict[str, Any], exc: Exception) -> str:
 
 def repeated_ids(parts: list[Part]) -> set[int]:
     """The session ids (as hashes) that more than one entry carried."""
-    total = sum(len(part.sids) for part in parts)
-    if len(set().union(*(part.sids for part in parts))) == total:
+    total = sum(len(part.ledger.sids) for part in parts)
+    if len(set().union(*(part.ledger.sids for part in parts))) == total:
         return set()
-    counts = Counter(chain.from_iterable(part.sids for part in parts))
+    counts = Counter(chain.from_iterable(part.ledger.sids for part in parts))
     return {key for key, count in counts.items() if count > 1}
 
 

@@ -27,6 +27,8 @@ from .ledger import (
     Pair,
     Plan,
     RequiredBy,
+    micros,
+    moment,
     norm_provider,
 )
 from .load import LoadResult, SecretExposed
@@ -151,7 +153,7 @@ def _delivery_item(facts: Facts, key: Key, chain: Chain) -> OpenItem:
         title=actions.delivery_title(loop, provider, retry.state),
         detail=actions.delivery_detail(chain.failures, retry),
         operator_action=actions.delivery_action(loop, health_id, provider, retry),
-        opened_at=streak[0][0],
+        opened_at=moment(streak[0][0]),
         attempts=chain.failures,
         retry_count=decision.retry_count if decision else None,
         max_retry_attempts=decision.max_retry_attempts if decision else None,
@@ -233,8 +235,8 @@ def resolved_chains(states: list[ChainState]) -> list[ResolvedChain]:
                 health_id=health_id,
                 provider=provider,
                 failures=chain.failures,
-                first_failed_at=chain.failed.oldest()[0][0],
-                resolved_at=chain.latest_at,
+                first_failed_at=moment(chain.failed.oldest()[0][0]),
+                resolved_at=moment(chain.latest_at),
                 resolved_by=ref(chain.closer()),
                 failed=failed,
             )
@@ -277,7 +279,8 @@ def ack_items(facts: Facts) -> list[OpenItem]:
         for (health_id, provider), plans in sorted(outstanding_acks(facts, loop).items()):
             seen = ledger.acks[loop].get((health_id, provider))
             state = seen.latest[1] if seen is not None and seen.latest is not None else None
-            evidence, total = joined_refs((p.cite for p in plans), seen.acks if seen is not None else Oldest())
+            acks = seen.acks if seen is not None and seen.acks is not None else Oldest()
+            evidence, total = joined_refs((p.cite for p in plans), acks)
             code = f"{loop}_retry_health_alert_acknowledgement_outstanding"
             items.append(
                 OpenItem(
@@ -290,7 +293,7 @@ def ack_items(facts: Facts) -> list[OpenItem]:
                     title=actions.ack_title(loop, provider),
                     detail=actions.ack_detail(len(plans), state),
                     operator_action=actions.ack_action(loop, health_id, provider, state),
-                    opened_at=min(p.cite[0] for p in plans),
+                    opened_at=moment(min(p.cite[0] for p in plans)),
                     acknowledgement_state=state,
                     evidence=evidence,
                     evidence_total=total,
@@ -432,11 +435,11 @@ def load_warnings(loaded: LoadResult, ledger: Ledger, as_of: datetime) -> list[F
         Finding(
             code="timestamp_in_future",
             title="Record created after the as-of time",
-            detail=f"{cite[1]} was created at {utc_iso(cite[0])}, after as-of {utc_iso(as_of)}",
+            detail=f"{cite[1]} was created at {utc_iso(moment(cite[0]))}, after as-of {utc_iso(as_of)}",
             evidence=[ref(cite)],
         )
         for cite in sorted(ledger.future)
-        if cite[0] > as_of
+        if cite[0] > micros(as_of)
     ]
     return findings
 
@@ -523,13 +526,13 @@ def _cavra_evidence(facts: Facts, code: str) -> tuple[list[EvidenceRef], int, da
         tally = ledger.loops[loop]
         failed = tally.failed_deliveries if code.endswith("delivery_failed") else tally.failed_executions
         evidence, total = joined_refs((), failed)
-        return evidence, total, failed.oldest()[0][0]
+        return evidence, total, moment(failed.oldest()[0][0])
     if code.startswith("executive"):
         cites = [plan.cite for plan in _cavra_exec_outstanding(ledger)]
     else:
         cites = [p.cite for plans in outstanding_acks(facts, "recovery", latest_only=True).values() for p in plans]
     evidence, total = refs(cites)
-    return evidence, total, min(cites)[0]
+    return evidence, total, moment(min(cites)[0])
 
 
 def cavra_items(facts: Facts, counts: dict[str, int]) -> list[OpenItem]:

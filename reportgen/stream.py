@@ -686,7 +686,7 @@ def _first_line(head: bytes, max_record: int, eof: bool) -> _FirstLine:
     first = line.strip()
     if first.startswith(b"["):
         return _FirstLine("list", number, start)
-    if first == b"{" and newline >= 0:
+    if first == b"{":
         return _FirstLine("object", number, start)
     if not first.startswith(b"{"):
         return _FirstLine("ndjson", number, start)
@@ -882,15 +882,14 @@ class InputStream:
                     break
             fence = cursor.base + found if found >= 0 else None
         end = fence if fence is not None else cursor.base + len(cursor.buf)
-        if fence is None:
-            yield RawEntry(first.number, None, over_limit(end - first.start, self.max_record), "json-record")
-            return
-        cursor.pos = fence - cursor.base + 1
-        rest = _ndjson_lines(
-            itertools.chain([cursor.buf[cursor.pos :]], cursor.rest), self.max_record, first.number + 1
-        )
+        rest: Iterator[RawEntry] = iter(())
+        if fence is not None:
+            cursor.pos = fence - cursor.base + 1
+            lines = itertools.chain([cursor.buf[cursor.pos :]], cursor.rest)
+            rest = _ndjson_lines(lines, self.max_record, first.number + 1)
         after = next(rest, None)
-        fmt = "ndjson" if after is not None or not record else "json-record"
+        # Alone in the input and closed as an object, it is what today reads as a lone record.
+        fmt = "json-record" if record and after is None else "ndjson"
         yield RawEntry(first.number, None, over_limit(end - first.start, self.max_record), fmt)
         if after is not None:
             yield after

@@ -16,7 +16,7 @@ import orjson
 from pydantic import BaseModel
 
 from . import __version__
-from .ledger import quiet_gc
+from .ledger import micros, quiet_gc
 from .load import Limits, LoadResult, Progress, load
 from .models import Provenance, evidence_schema
 from .rules import evaluate
@@ -160,9 +160,9 @@ def note_future(loaded: LoadResult, as_of: datetime) -> None:
     ledger = loaded.ledger
     if ledger.as_of == as_of or ledger.newest is None or ledger.newest <= as_of:
         return
-    ledger.as_of = as_of
+    ledger.as_of, ledger.as_of_micros = as_of, micros(as_of)
     ledger.future = [
-        (r.created_at, r.session_id, r.metadata_kind, r.provenance.source, r.provenance.line)
+        (micros(r.created_at), r.session_id, r.metadata_kind, r.provenance.source, r.provenance.line)
         for r in loaded.records
         if r.created_at > as_of
     ]

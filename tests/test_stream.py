@@ -42,6 +42,7 @@ NDJSON = "".join(json.dumps(r) + "\n" for r in RECORDS).encode()
 STORE = EXAMPLE_STORE.read_bytes()
 # Bigger than any example record (the largest is under 10 KB pretty-printed), smaller than every file.
 ITEM_LIMIT = 12_000
+SMALL_ITEMS = 1000  # above every tricky item below (the largest, pretty, is 650 bytes)
 
 
 class Pipe:
@@ -73,6 +74,13 @@ class Generated:
         data = b"".join(parts)
         chunk, self.left = data[:size], data[size:]
         return chunk
+
+
+@pytest.fixture(params=[stream.CHUNK, 4096, 7], ids=["4 MiB chunks", "4 KiB chunks", "7 B chunks"])
+def chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Read inputs in chunks of this size, so chunk ends fall inside lines, strings and escapes."""
+    monkeypatch.setattr(stream, "CHUNK", request.param)
+    return request.param  # type: ignore[no-any-return]
 
 
 def today(
@@ -213,16 +221,30 @@ def test_a_damaged_gzip_member_is_dropped_whole_in_a_small_input_as_today():
 # --- bigger inputs: NDJSON streamed line by line -------------------------------------------------------
 
 
+@pytest.mark.usefixtures("chunk")
 @pytest.mark.parametrize("max_record", [ITEM_LIMIT, 20_000])
 def test_big_ndjson_gives_todays_entries(max_record):
     assert_as_today(NDJSON, max_record)
 
 
+@pytest.mark.usefixtures("chunk")
 def test_big_messy_ndjson_gives_todays_entries_bom_crlf_blank_lines_bad_lines_and_a_last_line_without_newline():
     reader = assert_as_today(MESSY_NDJSON, 3000)
     assert reader.format == "ndjson" and not reader.blank
+    assert_as_today(NDJSON + b"  \t ", 3000)  # a blank last line without a newline is no entry
 
 
+@pytest.mark.usefixtures("chunk")
+@pytest.mark.parametrize("extra", [0, -1])
+def test_a_first_line_of_exactly_the_record_limit_is_a_record_and_one_byte_longer_is_over_it(extra):
+    limit = len(GOOD[0]) + extra
+    got = assert_as_today(NDJSON, limit)
+    assert got.format == "ndjson"
+    first = next(iter(InputStream("x", io.BytesIO(NDJSON), StreamLimits(limit, BIG_BUDGET)).entries()))
+    assert (first.problem is None) == (extra == 0)
+
+
+@pytest.mark.usefixtures("chunk")
 @pytest.mark.parametrize("where", ["first", "middle", "last without newline"])
 def test_an_over_long_line_gives_todays_size_problem_at_its_line(where):
     huge = b'{"pad": "' + b"x" * 50_000 + b'"}'
@@ -234,15 +256,18 @@ def test_an_over_long_line_gives_todays_size_problem_at_its_line(where):
     assert reader.format == "ndjson"
 
 
+@pytest.mark.usefixtures("chunk")
 def test_an_over_long_blank_line_is_skipped_as_today():
     assert_as_today(lines(GOOD[0], b" " * 40_000, GOOD[1]), ITEM_LIMIT)
 
 
+@pytest.mark.usefixtures("chunk")
 def test_big_gzip_ndjson_in_several_members_gives_todays_entries():
     raw = gzip.compress(NDJSON[:20000], mtime=0) + b"\x00\x00" + gzip.compress(NDJSON[20000:], mtime=0)
     assert assert_as_today(raw, ITEM_LIMIT).format == "gzip+ndjson"
 
 
+@pytest.mark.usefixtures("chunk")
 def test_a_big_gzip_stream_cut_short_keeps_what_was_decompressed_and_says_so():
     raw = gzip.compress(NDJSON, mtime=0)
     reader = assert_as_today(raw[: len(raw) * 2 // 3], ITEM_LIMIT)
@@ -277,6 +302,11 @@ DOCUMENTS = {
     "store with CRLF": STORE.replace(b"\n", b"\r\n"),
     "tricky items, pretty": json.dumps({"items": TRICKY_ITEMS * 40}, indent=4).encode(),
     "tricky items, compact": json.dumps({"items": TRICKY_ITEMS * 40}, ensure_ascii=False).encode(),
+    "a long first line going on over more lines": b'{"items": ['
+    + b", ".join(GOOD[:6])
+    + b",\n"
+    + json.dumps(RECORDS[6:], indent=2).encode()[1:]
+    + b"}",
     "odd indentation": b"[\n  {\n  "
     b'"a": {\n  },\n  "b": [\n  ]\n  },\n  {\n"c": "\\"},\\n  {"\n  }\n  ,{"d":\n1}' + b" " * 3000 + b"\n]",
     "items of one line each": b"[\n" + b",\n".join(GOOD) + b"\n]\n",
@@ -286,28 +316,28 @@ DOCUMENTS = {
 }
 
 
+@pytest.mark.usefixtures("chunk")
 @pytest.mark.parametrize("case", sorted(DOCUMENTS))
 def test_a_big_document_gives_todays_entries_item_by_item(case):
-    raw = DOCUMENTS[case]
-    assert len(raw) > 2500
-    assert_as_today(raw, max(2500, min(ITEM_LIMIT, len(raw) - 1)))
+    limit = SMALL_ITEMS if "tricky" in case or "odd" in case else ITEM_LIMIT
+    assert len(DOCUMENTS[case]) > 2 * limit
+    assert_as_today(DOCUMENTS[case], limit)
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64, 4096])
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 64, 4096])
 @pytest.mark.parametrize(
     "case",
     ["pretty store", "compact store on one line", "tricky items, pretty", "tricky items, compact", "odd indentation"],
 )
-def test_chunk_ends_anywhere_in_a_document_change_nothing(monkeypatch, case, chunk):
+def test_chunk_ends_anywhere_in_a_document_change_nothing(monkeypatch, case, size):
     # Escapes, strings and brackets cut by a chunk end are the tokenizer's hardest cases.
-    monkeypatch.setattr(stream, "CHUNK", chunk)
-    raw = DOCUMENTS[case]
-    assert_as_today(raw, max(2500, min(ITEM_LIMIT, len(raw) - 1)))
+    monkeypatch.setattr(stream, "CHUNK", size)
+    assert_as_today(DOCUMENTS[case], SMALL_ITEMS if "tricky" in case or "odd" in case else ITEM_LIMIT)
 
 
-@pytest.mark.parametrize("chunk", [1, 3, 4096])
-def test_chunk_ends_anywhere_in_ndjson_and_gzip_change_nothing(monkeypatch, chunk):
-    monkeypatch.setattr(stream, "CHUNK", chunk)
+@pytest.mark.parametrize("size", [1, 3, 4096])
+def test_chunk_ends_anywhere_in_ndjson_and_gzip_change_nothing(monkeypatch, size):
+    monkeypatch.setattr(stream, "CHUNK", size)
     assert_as_today(MESSY_NDJSON, 3000)
     assert_as_today(gzip.compress(NDJSON[:30000], mtime=0) + b"\x00" + gzip.compress(NDJSON[30000:]), ITEM_LIMIT)
 
@@ -327,6 +357,7 @@ def orjson_loads(raw: bytes | None) -> Any:
     return json.loads(raw)
 
 
+@pytest.mark.usefixtures("chunk")
 def test_a_big_api_page_holding_part_of_the_history_is_noted_as_today():
     raw = json.dumps({"items": RECORDS, "total": 40, "limit": 21, "offset": 0}, indent=2, sort_keys=True).encode()
     entries, problems, _, _ = today(raw, ITEM_LIMIT)
@@ -337,11 +368,46 @@ def test_a_big_api_page_holding_part_of_the_history_is_noted_as_today():
     assert reader.format == "cavra-api-history"
 
 
+@pytest.mark.usefixtures("chunk")
 def test_a_big_store_with_no_items_is_noted_empty_as_today():
     reader = assert_as_today(b'{\n  "items": [\n' + b" " * 5000 + b"\n  ]\n}\n", 1000)
     assert [p.code for p in reader.problems] == ["evidence_file_empty"] and reader.format == "empty"
 
 
+@pytest.mark.usefixtures("chunk")
+@pytest.mark.parametrize("where", ["middle", "last"])
+@pytest.mark.parametrize("over", [0, 1, 2, 3])
+def test_a_pretty_item_just_over_the_record_limit_is_over_it(where, over):
+    # The fast paths find an item by a pattern that may end past the limit: its size is checked.
+    big = RECORDS[9]
+    items = [RECORDS[0], big, RECORDS[1]] if where == "middle" else [RECORDS[0], RECORDS[1], big]
+    raw = json.dumps({"items": items}, indent=2).encode()
+    size = len(json.dumps(big, indent=2).replace("\n", "\n    "))
+    got, _ = streamed(raw, size - over)
+    problems = [(line, value.reason) for line, value, _ in got if isinstance(value, parse.Problem)]
+    expected = [(items.index(big), stream.over_limit(size, size - over))] if over else []
+    assert problems == expected and len(got) == 3
+
+
+@pytest.mark.usefixtures("chunk")
+def test_a_big_object_with_metadata_kind_after_its_items_is_rejected_as_one_record_over_the_limit():
+    # Today it is one json-record; streamed, its items are read before the key that says so is seen.
+    raw = json.dumps({"items": RECORDS[:8], "metadata_kind": "k", "session_id": "s"}, indent=2).encode()
+    got, reader = streamed(raw, ITEM_LIMIT)
+    assert [value for _, value, _ in got] == RECORDS[:8]
+    [problem] = reader.problems
+    assert problem.code == "broken" and problem.rejects and "is one record" in problem.detail
+
+
+@pytest.mark.usefixtures("chunk")
+def test_a_big_object_with_metadata_kind_before_its_items_is_one_record_over_the_limit():
+    raw = json.dumps({"metadata_kind": "k", "items": RECORDS[:8]}, indent=2).encode()
+    got, reader = streamed(raw, ITEM_LIMIT)
+    assert got == [(1, parse.Problem(stream.over_limit(len(raw), ITEM_LIMIT)), "json-record")]
+    assert not reader.problems
+
+
+@pytest.mark.usefixtures("chunk")
 def test_a_duplicate_key_in_a_streamed_item_rejects_that_item_as_today():
     raw = b'[\n  {"a": 1, "a": 2},\n' + b",\n".join(GOOD[:3]) + b"\n]"
     got = assert_as_today(raw, ITEM_LIMIT)
@@ -349,6 +415,7 @@ def test_a_duplicate_key_in_a_streamed_item_rejects_that_item_as_today():
     assert streamed(raw, ITEM_LIMIT)[0][0] == (0, parse.Problem("duplicate key 'a'"), "json-list")
 
 
+@pytest.mark.usefixtures("chunk")
 def test_an_item_over_the_record_limit_is_its_size_problem_and_the_rest_is_read():
     big = {"session_id": "big", "pad": "x" * 30_000}
     raw = json.dumps({"items": [RECORDS[0], big, RECORDS[1]]}, indent=2).encode()
@@ -362,6 +429,7 @@ def test_an_item_over_the_record_limit_is_its_size_problem_and_the_rest_is_read(
     assert not reader.problems
 
 
+@pytest.mark.usefixtures("chunk")
 @pytest.mark.parametrize(
     ("case", "raw"),
     [
@@ -379,16 +447,21 @@ def test_a_big_lone_record_is_one_entry_over_the_size_limit(case, raw):
     assert reader.format == "json-record" and not reader.problems
 
 
+@pytest.mark.usefixtures("chunk")
 def test_a_giant_first_ndjson_line_is_over_the_limit_and_the_lines_after_it_are_read_as_today():
     huge = json.dumps({"session_id": "big", "metadata_kind": "k", "pad": "x" * 30_000}).encode()
     assert assert_as_today(lines(huge, GOOD[0], b"", GOOD[1]), ITEM_LIMIT).format == "ndjson"
 
 
+@pytest.mark.usefixtures("chunk")
 def test_a_giant_broken_first_line_is_over_the_limit_and_the_lines_after_it_are_read_as_today():
     huge = b'{"pad": "' + b"x" * 30_000  # never closed
     assert_as_today(lines(huge, GOOD[0], GOOD[1]), ITEM_LIMIT)
+    assert assert_as_today(huge, ITEM_LIMIT).format == "ndjson"
+    assert assert_as_today(huge + b"}\n \n", ITEM_LIMIT).format == "ndjson"  # not closed: '"}' is needed
 
 
+@pytest.mark.usefixtures("chunk")
 def test_a_big_binary_input_is_rejected_whole():
     raw = b"\x00\x01" + bytes(range(256)) * 200
     assert assert_as_today(raw, 1000).problems[0].code == "binary"
@@ -402,6 +475,7 @@ DAMAGED = {
 }
 
 
+@pytest.mark.usefixtures("chunk")
 @pytest.mark.parametrize("case", sorted(DAMAGED))
 def test_a_big_document_damaged_part_way_keeps_the_items_before_the_damage(case):
     raw, reason = DAMAGED[case]
@@ -419,6 +493,7 @@ def test_a_big_document_damaged_part_way_keeps_the_items_before_the_damage(case)
     assert reader.size == len(raw)  # the whole input was still read: its digest covers every byte
 
 
+@pytest.mark.usefixtures("chunk")
 def test_a_big_document_damaged_before_its_items_is_rejected_whole():
     got, reader = streamed(b'{\n  "items" [\n' + b" " * 3000 + b"]}", 1000)
     assert got == [] and [p.code for p in reader.problems] == ["broken"]
@@ -453,6 +528,19 @@ def test_gzip_within_the_budget_is_charged_its_raw_and_decompressed_bytes_as_tod
     assert len(list(reader.entries())) == 21 and reader.charged == budget
     with pytest.raises(parse.TooLarge):
         list(InputStream("-", Pipe(raw), StreamLimits(ITEM_LIMIT, budget - 1)).entries())
+
+
+def test_stdin_gzip_is_too_large_exactly_when_its_raw_and_decompressed_bytes_pass_the_budget():
+    raw = gzip.compress(NDJSON, mtime=0)
+    need = len(raw) + len(NDJSON)
+    # Every budget from the raw size up: stdin's budget shrinks as raw bytes come in between zlib calls.
+    for budget in [*range(len(raw), need, 97), need - 1, need]:
+        reader = InputStream("-", Pipe(raw, step=1000), StreamLimits(ITEM_LIMIT, budget))
+        if budget < need:
+            with pytest.raises(parse.TooLarge):
+                list(reader.entries())
+        else:
+            assert len(list(reader.entries())) == 21 and reader.charged == need
 
 
 def test_stdin_bigger_than_the_budget_is_refused(tmp_path):
