@@ -190,12 +190,12 @@ SPLIT_BYTES = 32 * MIB
 
 @dataclass(frozen=True)
 class Unit:
-    """One piece of reading: a whole input, or a byte range (start, end, first line) of a plain NDJSON file."""
+    """One piece of reading: a whole input, or a byte range [start, end) of a plain NDJSON file."""
 
     index: int
     name: str
     path: str
-    span: tuple[int, int, int] | None = None
+    span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -302,7 +302,7 @@ def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> lis
     for index, (name, path) in enumerate(sources):
         ranges = stream.ndjson_ranges(path, jobs) if jobs > 1 and splittable(path, limits) else []
         if len(ranges) > 1:
-            units += [Unit(index, name, path, (start, end, 0)) for start, end in ranges]
+            units += [Unit(index, name, path, (start, end)) for start, end in ranges]
         else:
             units.append(Unit(index, name, path))
     return units
@@ -349,7 +349,7 @@ def _read_here(units: list[Unit], reading: Reading, progress: Progress | None) -
         if progress is not None:
             progress(done[0] + bytes_read, done[1] + entries)
 
-    for unit in _with_first_lines(units, map):
+    for unit in units:
         part = read_unit(unit, reading, report)
         done[0] += part.decompressed
         done[1] += part.entries
@@ -357,44 +357,26 @@ def _read_here(units: list[Unit], reading: Reading, progress: Progress | None) -
     return parts
 
 
-def _with_first_lines(units: list[Unit], mapper: Callable[..., Any]) -> list[Unit]:
-    """The units with each byte range's first line number, from the newlines before it."""
-    spans = [u for u in units if u.span is not None]
-    counts = list(mapper(_count_newlines, spans))
-    lines: dict[str, int] = {}
-    out = []
-    for unit in units:
-        if unit.span is None:
-            out.append(unit)
-            continue
-        first = lines.get(unit.path, 1)
-        out.append(Unit(unit.index, unit.name, unit.path, (unit.span[0], unit.span[1], first)))
-        lines[unit.path] = first + counts.pop(0)
-    return out
-
-
-def _count_newlines(unit: Unit) -> int:
-    """How many lines a byte range holds."""
-    assert unit.span is not None
-    return stream.count_newlines(unit.path, unit.span[0], unit.span[1])
-
-
 def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
-    """Read the units in forked worker processes, reporting their progress from here."""
+    """Read the units in forked worker processes, reporting their progress from here.
+
+    When there are no more units than jobs, this process reads the first unit itself: one
+    process fewer, and one ledger fewer to send back.
+    """
     global _READING, _PROGRESS
     context = multiprocessing.get_context("fork")
     _READING, _PROGRESS = reading, context.Array("q", 2 * len(units), lock=False)
     digests = _FileDigests(units)
+    here = len(units) <= jobs
+    numbered = list(enumerate(units))
     try:
-        with context.Pool(min(jobs, len(units))) as pool:
-            units = _with_first_lines(units, pool.map)
-            pending = pool.map_async(_work, list(enumerate(units)), chunksize=1)
+        with context.Pool(len(units) - 1 if here else jobs) as pool:
+            pending = pool.map_async(_work, numbered[1:] if here else numbered, chunksize=1)
+            own = [_work(numbered[0], progress)] if here else []
             while not pending.ready():
                 pending.wait(0.25)
-                if progress is not None:
-                    shown = list(_PROGRESS)
-                    progress(sum(shown[0::2]), sum(shown[1::2]))
-            parts = pending.get()
+                _show(progress)
+            parts = own + pending.get()
     finally:
         _READING, _PROGRESS = None, None
     for part, unit in zip(parts, units, strict=True):
@@ -403,13 +385,21 @@ def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: P
     return parts
 
 
-def _work(numbered: tuple[int, Unit]) -> Part:
-    """Read one unit in a worker process."""
+def _show(progress: Progress | None) -> None:
+    """Tell the progress report what every worker has read so far."""
+    if progress is not None:
+        shown = list(_PROGRESS)
+        progress(sum(shown[0::2]), sum(shown[1::2]))
+
+
+def _work(numbered: tuple[int, Unit], progress: Progress | None = None) -> Part:
+    """Read one unit, in a worker process or (with `progress`) here."""
     slot, unit = numbered
     assert _READING is not None
 
     def report(bytes_read: int, entries: int) -> None:
         _PROGRESS[2 * slot], _PROGRESS[2 * slot + 1] = bytes_read, entries
+        _show(progress)
 
     return read_unit(unit, _READING, report)
 
@@ -456,7 +446,9 @@ def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
     reader = EntryReader(part, unit, reading, report)
     limits = reading.limits
     if unit.span is not None:
-        start, end, first = unit.span
+        start, end = unit.span
+        # A range's lines are numbered from the newlines before it: counting them is memchr-fast.
+        first = 1 + stream.count_newlines(unit.path, 0, start) if start else 1
         for entry in stream.range_entries(unit.path, start, end, first, limits.max_record_bytes):
             reader.read(entry)
         part.decompressed = end - start

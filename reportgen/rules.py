@@ -58,6 +58,11 @@ CAVRA_ORDER = (
 )
 
 
+# Items, chains, warnings and references are made with model_construct: a million records give
+# hundreds of thousands of them, every field is built here from checked evidence, and the tests
+# validate whole summaries against the published schema.
+
+
 def ref(cite: Cite) -> EvidenceRef:
     """Point at one record by id and location (fields the loader already checked)."""
     return EvidenceRef.model_construct(session_id=cite[1], source=cite[3], line=cite[4], kind=cite[2])
@@ -142,7 +147,7 @@ def _delivery_item(facts: Facts, key: Key, chain: Chain) -> OpenItem:
     evidence, total = refs(streak + retry.records)
     code = f"{loop}_retry_health_alert_delivery_failed"
     decision = retry.decision
-    return OpenItem(
+    return OpenItem.model_construct(
         id=item_id(code, loop, health_id, provider),
         code=code,
         severity="critical",
@@ -230,7 +235,7 @@ def resolved_chains(states: list[ChainState]) -> list[ResolvedChain]:
             continue
         failed, _ = refs(chain.failed.oldest())
         resolved.append(
-            ResolvedChain(
+            ResolvedChain.model_construct(
                 loop=loop,
                 health_id=health_id,
                 provider=provider,
@@ -283,7 +288,7 @@ def ack_items(facts: Facts) -> list[OpenItem]:
             evidence, total = joined_refs((p.cite for p in plans), acks)
             code = f"{loop}_retry_health_alert_acknowledgement_outstanding"
             items.append(
-                OpenItem(
+                OpenItem.model_construct(
                     id=item_id(code, loop, health_id, provider),
                     code=code,
                     severity="critical",
@@ -382,7 +387,7 @@ def reference_warnings(ledger: Ledger) -> list[Finding]:
     found = ledger.knows({hash(link.target) for link in links})
     broken = sorted((link for link in links if hash(link.target) not in found), key=lambda link: link.place)
     return [
-        Finding(
+        Finding.model_construct(
             code="evidence_reference_broken",
             title="Reference to a record that is not in the evidence",
             detail=f"{link.cite[1]} {link.field} -> {link.target} is not in the evidence",

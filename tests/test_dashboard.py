@@ -13,11 +13,12 @@ import pypdf
 import pytest
 from evidence import ROOT
 
+from reportgen import view_dashboard
 from reportgen.charts import MAX_MARKERS, RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
 from reportgen.cited import Event, events, record_json, records_island
 from reportgen.load import load
 from reportgen.models import NESTED_KEY
-from reportgen.pack import PackOptions, render_pack
+from reportgen.pack import PackOptions, records_for, render_pack
 from reportgen.render import environment
 from reportgen.summary import summarise
 from reportgen.view_dashboard import PAGE_SIZE, page
@@ -56,6 +57,20 @@ def test_the_page_holds_every_cited_record_in_full_and_nothing_can_close_the_isl
     source = {r["session_id"]: r for r in json.loads((ROOT / "fixtures/retry-states/records.json").read_text())}
     for session_id, record in records.items():
         assert set(record) == set(source[session_id]), session_id
+
+
+def test_the_page_embeds_the_first_cited_records_up_to_its_limit_and_reads_only_those_again(monkeypatch):
+    monkeypatch.setattr(view_dashboard, "MAX_EMBEDDED", 3)
+    loaded = load([str(ROOT / "fixtures" / "retry-states")])
+    summary = summarise(loaded)
+    options = PackOptions(formats=("html",))
+    records = records_for(summary, options, loaded)
+    first = [ref.session_id for item in summary.closure.open_items for ref in item.evidence]
+    assert len(set(first)) > 3
+    assert {r.session_id for r in records} == set(list(dict.fromkeys(first))[:3])
+    files = {f.name: f.data.decode() for f in render_pack(summary, options, records=records)}
+    (island,) = ISLAND.findall(files["closure-dashboard.html"])
+    assert set(json.loads(island)) == {r.session_id for r in records}
 
 
 def test_a_record_keeps_its_nested_part_under_its_own_key():

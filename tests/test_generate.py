@@ -9,12 +9,13 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import jsonschema
 import pytest
 from evidence import ROOT
 
 from reportgen import models
 from reportgen.load import LoadResult, load
-from reportgen.summary import Summary, summarise
+from reportgen.summary import Summary, schema_of, summarise
 
 # bench/ is a folder of the repository, not an installed package.
 sys.path.insert(0, str(ROOT))
@@ -133,6 +134,13 @@ def test_the_ground_truth_matches_upstreams_counts(outputs):
         assert cavra[f"{loop}_retry_health_alert_delivery_failed_count"] == truth.failed_delivery_records[loop]
         assert cavra[f"{loop}_retry_health_alert_retry_execution_failed_count"] == truth.failed_execution_records[loop]
     assert dict(sorted(summary.counts["by_kind"].items())) == dict(sorted(truth.kinds.items()))
+
+
+def test_every_summary_matches_the_published_schema(outputs):
+    schema = schema_of("summary")
+    for fmt, (_, _, summary) in outputs.items():
+        jsonschema.validate(json.loads(summary.to_json()), schema)
+        assert summary.closure.open_items and summary.closure.resolved_chains and summary.closure.warnings, fmt
 
 
 def test_the_evidence_tells_every_kind_of_story(outputs):

@@ -45,7 +45,9 @@ def build(folder: Path, text: str) -> Path:
     out = folder / "pack"
     subprocess.run(
         [sys.executable, "-m", "reportgen", "build", str(evidence), "--out", str(out), "--format", "html,md,json"],
-        capture_output=True, timeout=300, check=False,
+        capture_output=True,
+        timeout=300,
+        check=False,
     )
     return out
 
@@ -126,7 +128,9 @@ def _rows(tokens: list) -> list[list]:
     return rows
 
 
-@pytest.mark.parametrize("name", ["closure-dashboard.html", "closure-dashboard.md", "operator-runbook.md", "summary.json"])
+@pytest.mark.parametrize(
+    "name", ["closure-dashboard.html", "closure-dashboard.md", "operator-runbook.md", "summary.json"]
+)
 def test_bidi_controls_never_reach_an_output_raw(packs, name):
     text = (packs[0] / name).read_text()
     assert "gnp.exe" in text  # the evidence is shown...
