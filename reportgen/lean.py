@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
@@ -41,10 +41,20 @@ from .models import (
     RUNBOOK_EXPORT,
     Loop,
     loop_of_kind,
+    provider_outcomes,
 )
 
 AckState = Literal["acknowledged", "dismissed", "escalated", "resolved"]
 NonEmpty = Annotated[str, Meta(min_length=1)]
+
+
+P = TypeVar("P")
+
+
+def either(exec_body: object, rec_body: object, kind: type[P]) -> P | None:
+    """A nested record under either loop's key: the first key present, as the schema reads it."""
+    body = exec_body if exec_body is not UNSET else rec_body
+    return body if isinstance(body, kind) else None
 
 
 class Part(msgspec.Struct, kw_only=True, gc=False):
@@ -88,10 +98,7 @@ class Delivery(Lean, tag=DELIVERY):
 
     def outcomes(self) -> list[tuple[str, bool]]:
         """Per provider, whether this delivery succeeded for it (upstream grouping rule)."""
-        failed = set(self.failed_providers)
-        if not failed and not self.delivery_success:
-            failed = set(self.providers)
-        return [(p, p not in failed) for p in sorted(set(self.providers) | failed)]
+        return provider_outcomes(self.providers, self.failed_providers, self.delivery_success)
 
 
 class Health(Lean):
@@ -123,8 +130,8 @@ class AlertPlan(Lean):
         """Providers that must acknowledge: the envelope copy, else the nested list."""
         if self.acknowledgement_required_providers is not None:
             return self.acknowledgement_required_providers
-        body = self.exec_body if self.exec_body is not UNSET else self.rec_body
-        return body.acknowledgement_required_providers if isinstance(body, AlertPlanBody) else []
+        body = either(self.exec_body, self.rec_body, AlertPlanBody)
+        return body.acknowledgement_required_providers if body else []
 
 
 class AlertAck(Lean):
@@ -168,8 +175,7 @@ class RetryPlan(Lean):
     @property
     def body(self) -> RetryPlanBody | None:
         """The nested plan, read from the first of the two keys present (as the schema reads it)."""
-        body = self.exec_body if self.exec_body is not UNSET else self.rec_body
-        return body if isinstance(body, RetryPlanBody) else None
+        return either(self.exec_body, self.rec_body, RetryPlanBody)
 
     @property
     def plan_key(self) -> str:
@@ -197,8 +203,7 @@ class WorkerRun(Lean):
     @property
     def body(self) -> WorkerRunBody | None:
         """The nested run, read from the first of the two keys present."""
-        body = self.exec_body if self.exec_body is not UNSET else self.rec_body
-        return body if isinstance(body, WorkerRunBody) else None
+        return either(self.exec_body, self.rec_body, WorkerRunBody)
 
     @property
     def run_key(self) -> str:
@@ -231,8 +236,7 @@ class Execution(Lean):
     @property
     def body(self) -> ExecutionBody | None:
         """The nested record, read from the first of the two keys present."""
-        body = self.exec_body if self.exec_body is not UNSET else self.rec_body
-        return body if isinstance(body, ExecutionBody) else None
+        return either(self.exec_body, self.rec_body, ExecutionBody)
 
     @property
     def succeeded(self) -> bool:

@@ -521,11 +521,7 @@ class EntryReader:
             return None
         naive: list[str] = []
         try:
-            record = DECODER.decode(raw)
-            at = parse_timestamp(record.created_at, naive, "created_at")
-            for decision in decisions_of(record):
-                if decision.next_retry_at is not None:
-                    parse_timestamp(decision.next_retry_at, naive, "next_retry_at")
+            record, at = decode(raw, naive)
         except (msgspec.MsgspecError, ValueError):
             return None
         if naive or not record.session_id.strip():
@@ -583,11 +579,7 @@ class EntryReader:
         """The lean record and its creation time; the schema gives the reason when it is not valid."""
         naive: list[str] = []
         try:
-            record = DECODER.decode(raw)
-            at = parse_timestamp(record.created_at, naive, "created_at")
-            for decision in decisions_of(record):
-                if decision.next_retry_at is not None:
-                    parse_timestamp(decision.next_retry_at, naive, "next_retry_at")
+            record, at = decode(raw, naive)
         except (msgspec.MsgspecError, ValueError) as exc:
             raise Rejected(schema_reason(value, exc)) from None
         if naive:
@@ -603,6 +595,19 @@ class EntryReader:
             self.part.held.append(Held(record, at, digest, self.unit.index, line))
             return
         self.part.ledger.add(record, at, self.unit.name, line)
+
+
+def decode(raw: bytes, naive: list[str]) -> tuple[Lean, datetime]:
+    """A record's lean struct and creation time, every timestamp it carries checked (naive ones noted).
+
+    Raises msgspec's error or ValueError for a record the lean structs do not take.
+    """
+    record = DECODER.decode(raw)
+    at = parse_timestamp(record.created_at, naive, "created_at")
+    for decision in decisions_of(record):
+        if decision.next_retry_at is not None:
+            parse_timestamp(decision.next_retry_at, naive, "next_retry_at")
+    return record, at
 
 
 def decisions_of(record: Lean) -> list[RetryDecision]:

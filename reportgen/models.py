@@ -78,6 +78,17 @@ def loop_of_kind(kind: str) -> Loop | None:
     return None
 
 
+def provider_outcomes(providers: list[str], failed_providers: list[str], success: bool) -> list[tuple[str, bool]]:
+    """Per provider of a delivery, whether it succeeded for that provider (upstream grouping rule).
+
+    A failed delivery that names no failed provider failed for all of them.
+    """
+    failed = set(failed_providers)
+    if not failed and not success:
+        failed = set(providers)
+    return [(p, p not in failed) for p in sorted(set(providers) | failed)]
+
+
 def parse_timestamp(value: Any, naive: list[str] | None = None, field: str = "timestamp") -> datetime:
     """Parse an ISO-8601 string to an aware UTC datetime; a naive one is read as UTC and noted."""
     if isinstance(value, datetime):
@@ -171,10 +182,7 @@ class Delivery(Envelope):
 
     def outcomes(self) -> list[tuple[str, bool]]:
         """Per provider, whether this delivery succeeded for it (upstream grouping rule)."""
-        failed = set(self.failed_providers)
-        if not failed and not self.delivery_success:
-            failed = set(self.providers)
-        return [(p, p not in failed) for p in sorted(set(self.providers) | failed)]
+        return provider_outcomes(self.providers, self.failed_providers, self.delivery_success)
 
 
 class Health(Envelope):
