@@ -421,7 +421,7 @@ def build(
         echo_paths(exc.written)
         click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
         sys.exit(EXIT_USAGE)
-    except (PackError, OSError) as exc:
+    except (PackError, OSError, InputError) as exc:
         raise click.UsageError(str(exc)) from None
     echo_paths(written)
     sys.exit(code)

@@ -698,19 +698,31 @@ def _provenance(held: Held, result: LoadResult) -> Provenance:
 
 
 def read_records(result: LoadResult, places: set[tuple[str, int | None]] | None = None) -> list[Envelope]:
-    """Read the inputs again for the kept records in full: all of them, or those at `places`."""
+    """Read the inputs again for the kept records in full: all of them, or those at `places`.
+
+    An input whose bytes are not the ones judged (changed since) is an InputError: a pack never
+    shows records from other evidence than its verdict's.
+    """
     records = []
+    limits = stream.StreamLimits(result.limits.max_record_bytes, result.limits.max_input_bytes)
     for index, (name, path) in enumerate(result.sources):
         if index not in result.digests:
             continue
-        limits = stream.StreamLimits(result.limits.max_record_bytes, result.limits.max_input_bytes)
-        with open(path, "rb") as handle:
-            for entry in stream.InputStream(name, handle, limits).entries():
-                if (index, entry.line) in result.dropped or (places is not None and (name, entry.line) not in places):
-                    continue
-                record = full_record(entry, name, result.digests[index])
-                if record is not None:
-                    records.append(record)
+        try:
+            with open(path, "rb") as handle:
+                opened = stream.InputStream(name, handle, limits)
+                for entry in opened.entries():
+                    if (index, entry.line) in result.dropped or (
+                        places is not None and (name, entry.line) not in places
+                    ):
+                        continue
+                    record = full_record(entry, name, result.digests[index])
+                    if record is not None:
+                        records.append(record)
+        except (OSError, parse.TooLarge) as exc:
+            raise InputError(f"{name}: cannot be read again for the pack ({exc})") from None
+        if opened.sha256 != result.digests[index]:
+            raise InputError(f"{name}: changed while reportgen was reading it; build the pack again")
     return sorted(records, key=lambda r: (r.created_at, r.session_id))
 
 

@@ -229,3 +229,11 @@ def test_a_bad_first_line_does_not_hide_the_ndjson_lines_after_it(tmp_path):
     loaded = load([str(path)])
     assert [(r.line, r.reason.startswith("not JSON")) for r in loaded.rejected] == [(1, True)]
     assert len(loaded.records) == 20
+
+
+def test_a_file_changed_after_judging_is_not_read_again_for_the_pack(tmp_path):
+    path = write_ndjson(tmp_path / "e.ndjson", example())
+    loaded = load([str(path)])
+    path.write_bytes(path.read_bytes().replace(b"mchen", b"mchan"))
+    with pytest.raises(InputError, match="changed while reportgen was reading it"):
+        loaded.records_at({(str(path), 1)})
