@@ -334,8 +334,12 @@ def _is_gzip(path: str) -> bool:
 
 
 def read_units(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
-    """Read every unit, in worker processes when there is more than one job and more than one unit."""
-    if jobs <= 1 or len(units) <= 1:
+    """Read every unit, in worker processes when there is more than one job and more than one unit.
+
+    Workers are forked: they share this process's str hash seed, which the ledger's id hashes rely
+    on. Where fork does not exist (Windows), everything is read here.
+    """
+    if jobs <= 1 or len(units) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return _read_here(units, reading, progress)
     return _read_in_workers(units, reading, jobs, progress)
 
