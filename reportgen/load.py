@@ -131,7 +131,7 @@ class LoadResult:
     digests: dict[int, str] = field(default_factory=dict)
     dropped: set[tuple[int, int | None]] = field(default_factory=set)
     limits: Limits = field(default_factory=Limits)
-    _spool: Any = None
+    _spools: list[Any] = field(default_factory=list)
     _records: list[Envelope] | None = None
 
     @property
@@ -253,7 +253,7 @@ def load(
     """
     files, skipped = expand_paths(paths)
     result = LoadResult(Ledger(as_of), skipped=skipped, limits=limits or Limits())
-    result.sources, result._spool = _sources(files, stdin, result.limits)
+    result.sources, result._spools = _sources(files, stdin, result.limits)
     units = plan_units(result.sources, result.limits, jobs)
     with quiet_gc():
         parts = read_units(units, Reading(result.limits, as_of), jobs, progress)
@@ -264,25 +264,41 @@ def load(
     return result
 
 
-def _sources(files: list[str], stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], Any]:
-    """(name, path) of every input; stdin is spooled to a temporary file so it can be read again."""
-    spool = None
+def _sources(files: list[str], stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], list[Any]]:
+    """(name, path) of every input. stdin and other streams (a pipe, `<(...)`) are copied to
+    temporary files as they are read, so they can be read again and split like any file."""
+    spools = []
     sources = []
     for path in files:
-        if path != "-":
-            sources.append((path, path))
+        name = STDIN_NAME if path == "-" else path
+        if path != "-" and (os.path.isfile(path) or not os.path.exists(path)):
+            sources.append((name, path))
             continue
-        spool = tempfile.NamedTemporaryFile(prefix="reportgen-stdin-", suffix=".evidence")
-        handle = stdin if stdin is not None else io.BytesIO()
-        copied = 0
-        while chunk := handle.read(CHUNK):
-            copied += len(chunk)
-            if copied > limits.max_input_bytes:
-                raise InputError(over_budget(STDIN_NAME, limits))
-            spool.write(chunk)
-        spool.flush()
-        sources.append((STDIN_NAME, spool.name))
-    return sources, spool
+        if path == "-":
+            spools.append(_spool(stdin or io.BytesIO(), name, limits))
+        else:
+            try:
+                with open(path, "rb") as handle:
+                    spools.append(_spool(handle, name, limits))
+            except OSError:
+                sources.append((name, path))  # read_unit rejects it with the reason
+                continue
+        sources.append((name, spools[-1].name))
+    return sources, spools
+
+
+def _spool(handle: BinaryIO, name: str, limits: Limits) -> Any:
+    """A temporary file holding what a stream gives, within the input size limit."""
+    spool = tempfile.NamedTemporaryFile(prefix="reportgen-input-", suffix=".evidence")  # noqa: SIM115
+    copied = 0
+    while chunk := handle.read(CHUNK):
+        copied += len(chunk)
+        if copied > limits.max_input_bytes:
+            spool.close()
+            raise InputError(over_budget(name, limits))
+        spool.write(chunk)
+    spool.flush()
+    return spool
 
 
 def over_budget(name: str, limits: Limits) -> str:

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import threading
 from datetime import UTC
 
 import pytest
@@ -237,3 +238,15 @@ def test_a_file_changed_after_judging_is_not_read_again_for_the_pack(tmp_path):
     path.write_bytes(path.read_bytes().replace(b"mchen", b"mchan"))
     with pytest.raises(InputError, match="changed while reportgen was reading it"):
         loaded.records_at({(str(path), 1)})
+
+
+def test_a_named_pipe_is_read_once_and_its_records_can_still_be_read_again(tmp_path):
+    fifo = tmp_path / "evidence.pipe"
+    os.mkfifo(fifo)
+    data = write_ndjson(tmp_path / "e.ndjson", example()).read_bytes()
+    writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+    writer.start()
+    loaded = load([str(fifo)])
+    writer.join()
+    assert loaded.files[0].path == str(fifo) and loaded.files[0].records == 21
+    assert len(loaded.records) == 21 and loaded.records[0].provenance.source == str(fifo)
