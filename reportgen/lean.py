@@ -46,6 +46,16 @@ from .models import (
 
 AckState = Literal["acknowledged", "dismissed", "escalated", "resolved"]
 NonEmpty = Annotated[str, Meta(min_length=1)]
+# orjson, and so the schema, reads a whole number outside these bounds as a float, which the
+# schema's int fields refuse; msgspec reads it as an int (and cannot bound it past int64).
+WHOLE = range(-(2**63), 2**64)
+
+
+def whole_numbers(record: Lean, decisions: list[RetryDecision]) -> bool:
+    """Whether every whole number the rules read is one the schema reads as a whole number too."""
+    numbers = [*getattr(record, "status_codes", ())]
+    numbers += [n for d in decisions for n in (d.retry_count, d.max_retry_attempts)]
+    return all(n is None or n in WHOLE for n in numbers)
 
 
 P = TypeVar("P")

@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,7 +26,7 @@ import orjson
 from pydantic import ValidationError
 
 from . import parse, stream
-from .lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun
+from .lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun, whole_numbers
 from .ledger import Ledger, quiet_gc
 from .masking import SecretFound, mask_record, may_hold_secrets
 from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance, parse_timestamp
@@ -186,6 +186,9 @@ Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 2000
 # A plain NDJSON file larger than this is split by byte range over the jobs.
 SPLIT_BYTES = 32 * MIB
+# Workers are forked, so that they share this process's str hash seed (the ledger keeps ids as
+# hashes); where fork does not exist (Windows) everything is read in this process.
+FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,7 @@ def load(
     copies the later-created is kept, exactly as if everything had been read in one go.
     """
     files, skipped = expand_paths(paths)
+    as_of = as_of.astimezone(UTC) if as_of is not None else None  # as summary.resolve_as_of reads it
     result = LoadResult(Ledger(as_of), skipped=skipped, limits=limits or Limits())
     result.sources, result._spools = _sources(files, stdin, result.limits)
     units = plan_units(result.sources, result.limits, jobs)
@@ -316,7 +320,8 @@ def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> lis
                 raise InputError(over_budget(name, limits))
     units: list[Unit] = []
     for index, (name, path) in enumerate(sources):
-        ranges = stream.ndjson_ranges(path, jobs) if jobs > 1 and splittable(path, limits) else []
+        split = jobs > 1 and FORK and splittable(path, limits)
+        ranges = stream.ndjson_ranges(path, jobs) if split else []
         if len(ranges) > 1:
             units += [Unit(index, name, path, (start, end)) for start, end in ranges]
         else:
@@ -333,11 +338,10 @@ _PROGRESS: Any = None
 
 def splittable(path: str, limits: Limits) -> bool:
     """Whether a file is plain NDJSON big enough to be split by byte range over the jobs."""
-    return (
-        os.path.isfile(path)
-        and os.path.getsize(path) > SPLIT_BYTES
-        and stream.splittable(path, limits.max_record_bytes)
-    )
+    try:
+        return os.path.getsize(path) > SPLIT_BYTES and stream.splittable(path, limits.max_record_bytes)
+    except OSError:  # read_unit says why it cannot be read
+        return False
 
 
 def _is_gzip(path: str) -> bool:
@@ -350,12 +354,8 @@ def _is_gzip(path: str) -> bool:
 
 
 def read_units(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
-    """Read every unit, in worker processes when there is more than one job and more than one unit.
-
-    Workers are forked: they share this process's str hash seed, which the ledger's id hashes rely
-    on. Where fork does not exist (Windows), everything is read here.
-    """
-    if jobs <= 1 or len(units) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    """Read every unit, in worker processes when there is more than one job and more than one unit."""
+    if jobs <= 1 or len(units) <= 1 or not FORK:
         return _read_here(units, reading, progress)
     return _read_in_workers(units, reading, jobs, progress)
 
@@ -624,9 +624,12 @@ def decode(raw: bytes, naive: list[str]) -> tuple[Lean, datetime]:
     """
     record = DECODER.decode(raw)
     at = parse_timestamp(record.created_at, naive, "created_at")
-    for decision in decisions_of(record):
+    decisions = decisions_of(record)
+    for decision in decisions:
         if decision.next_retry_at is not None:
             parse_timestamp(decision.next_retry_at, naive, "next_retry_at")
+    if not whole_numbers(record, decisions):
+        raise ValueError("a whole number too large for the schema")
     return record, at
 
 

@@ -141,7 +141,8 @@ def _prefilters() -> tuple[re2._Regexp, re2._Regexp]:
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1
     redacted = b"|".join([*(re2.escape(form) for form in REDACTED_FORMS), REDACTED_HEADER])
-    marks = b"|".join(re2.escape(mark) for mark in (*MARK_BYTES, *BIDI_BYTES))
+    # A \u escape can spell any mark; such text is walked after parsing, where escapes are gone.
+    marks = b"|".join(re2.escape(mark) for mark in (*MARK_BYTES, *BIDI_BYTES, b"\\u"))
     return re2.compile(marks, options), re2.compile(b"(" + redacted + b")|" + marks, options)
 
 

@@ -20,8 +20,8 @@ from evidence import FIXTURES, example
 from pydantic import ValidationError
 
 from reportgen.lean import DECODER, KINDS
-from reportgen.load import decisions_of
-from reportgen.models import KNOWN_KINDS, NESTED_KEY, RECORD_ADAPTER, parse_timestamp
+from reportgen.load import decode
+from reportgen.models import KNOWN_KINDS, NESTED_KEY, RECORD_ADAPTER
 
 VALUES: list[Any] = [
     None,
@@ -85,11 +85,7 @@ DELETE = object()
 def lean_accepts(value: dict[str, Any]) -> bool:
     """Whether the loader's fast path takes the record."""
     try:
-        record = DECODER.decode(orjson.dumps(value))
-        parse_timestamp(record.created_at)
-        for decision in decisions_of(record):
-            if decision.next_retry_at is not None:
-                parse_timestamp(decision.next_retry_at)
+        decode(orjson.dumps(value), [])
     except (msgspec.MsgspecError, ValueError):
         return False
     return True
@@ -135,3 +131,13 @@ def test_a_nested_record_under_the_other_loops_key_is_read_as_the_schema_reads_i
     full = RECORD_ADAPTER.validate_python(moved, context={"naive": []})
     assert lean.body is not None and full.body is not None
     assert [d.provider for d in lean.body.retry_decisions] == [d.provider for d in full.body.retry_decisions]
+
+
+def test_a_whole_number_past_64_bits_in_a_field_the_rules_read_is_rejected_as_the_schema_does():
+    delivery = next(r for r in records() if r["metadata_kind"] == "release-connector-delivery")
+    raw = orjson.dumps(delivery | {"status_codes": [200]}).replace(b"[200]", b"[18446744073709551616]")
+    with pytest.raises(ValueError, match="too large"):
+        decode(raw, [])
+    assert not schema_accepts(orjson.loads(raw))
+    largest = raw.replace(b"18446744073709551616", b"18446744073709551615")
+    assert decode(largest, [])[0].status_codes == [2**64 - 1] and schema_accepts(orjson.loads(largest))

@@ -11,7 +11,7 @@ import pytest
 from evidence import A1, EXEC_ACK, example, record, write_ndjson
 from pypdf import PdfReader
 
-from reportgen.load import load
+from reportgen.load import Limits, load
 from reportgen.masking import mask_string
 from reportgen.summary import summarise
 
@@ -126,3 +126,22 @@ def test_a_secret_in_a_rejected_or_unrecognised_record_is_masked_too(tmp_path):
     assert len(loaded.secrets) == 2
     text = json.dumps([vars(r) for r in loaded.rejected] + [vars(u) for u in loaded.unrecognised])
     assert not any(leak in text for leak in LEAKS)
+
+
+@pytest.mark.parametrize("document", [False, True], ids=["ndjson", "streamed store file"])
+def test_a_secret_spelled_with_unicode_escapes_is_found_and_masked(tmp_path, document):
+    records = example()
+    url = "https://hooks.slack.com/services/T0ABCDEF/B0ABCDEF/abcdefghijklmnopqrstuvwx"
+    record(records, A1)["signer"] = url
+    escaped = url.replace("hooks", "\\u0068ooks").encode()
+    if document:
+        raw = json.dumps({"items": records}, indent=2).encode().replace(url.encode(), escaped)
+        path = tmp_path / "store.json"
+    else:
+        raw = b"\n".join(json.dumps(r).encode() for r in records).replace(url.encode(), escaped)
+        path = tmp_path / "e.ndjson"
+    path.write_bytes(raw)
+    # A small record size limit makes the store file one that is read item by item.
+    loaded = load([str(path)], limits=Limits(max_record_bytes=16 * 1024))
+    assert [s.kind for s in loaded.secrets] == ["Slack webhook URL"]
+    assert "abcdefghijklmnopqrstuvwx" not in json.dumps([r.model_dump(mode="json") for r in loaded.records])
