@@ -7,6 +7,7 @@ that could not be read. Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import unicodedata
 from datetime import UTC, datetime
@@ -484,8 +485,16 @@ def publish(pack: str, to: str, fmt: str, do_commit: bool) -> None:
     click.echo(terminal_safe(f"published {done.page}: {len(done.written)} files changed, {state}"), err=True)
 
 
+def interrupt(signum: int, _frame: object) -> None:
+    """Turn a termination signal into an interruption, so temporary files are removed on the way out."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> None:
     """Run the CLI; an unexpected error becomes one line on stderr and exit code 2."""
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -497,7 +506,10 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("reportgen: aborted", err=True)
         sys.exit(EXIT_USAGE)
-    except (KeyboardInterrupt, BrokenPipeError):
+    except KeyboardInterrupt:
+        click.echo("reportgen: aborted", err=True)
+        sys.exit(EXIT_USAGE)
+    except BrokenPipeError:
         sys.exit(EXIT_USAGE)
     except Exception as exc:  # the promise is one line, never a traceback
         if os.environ.get("REPORTGEN_DEBUG"):

@@ -11,10 +11,14 @@ import hashlib
 import io
 import multiprocessing
 import os
+import signal
 import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import chain
@@ -186,6 +190,8 @@ Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 2000
 # A plain NDJSON file larger than this is split by byte range over the jobs.
 SPLIT_BYTES = 32 * MIB
+# A worker's exit code when Ctrl-C stops it (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
 # Workers are forked, so that they share this process's str hash seed (the ledger keeps ids as
 # hashes); where fork does not exist (Windows) everything is read in this process.
 FORK = "fork" in multiprocessing.get_all_start_methods()
@@ -381,7 +387,8 @@ def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: P
     """Read the units in forked worker processes, reporting their progress from here.
 
     When there are no more units than jobs, this process reads the first unit itself: one
-    process fewer, and one ledger fewer to send back.
+    process fewer, and one ledger fewer to send back. A worker that dies (the out-of-memory
+    killer, a signal) makes this an InputError instead of a wait that never ends.
     """
     global _READING, _PROGRESS
     context = multiprocessing.get_context("fork")
@@ -389,20 +396,30 @@ def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: P
     digests = _FileDigests(units)
     here = len(units) <= jobs
     numbered = list(enumerate(units))
+    pool = ProcessPoolExecutor(len(units) - 1 if here else jobs, mp_context=context, initializer=_worker_signals)
     try:
-        with context.Pool(len(units) - 1 if here else jobs) as pool:
-            pending = pool.map_async(_work, numbered[1:] if here else numbered, chunksize=1)
-            own = [_work(numbered[0], progress)] if here else []
-            while not pending.ready():
-                pending.wait(0.25)
-                _show(progress)
-            parts = own + pending.get()
+        futures = [pool.submit(_work, n) for n in (numbered[1:] if here else numbered)]
+        own = [_work(numbered[0], progress)] if here else []
+        while futures_wait(futures, timeout=0.25).not_done:
+            _show(progress)
+        parts = own + [future.result() for future in futures]
+    except BrokenProcessPool:
+        raise InputError("a worker process reading the evidence died (out of memory?); try --jobs 1") from None
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         _READING, _PROGRESS = None, None
     for part, unit in zip(parts, units, strict=True):
         if part.file is None and unit.span is not None and unit.span[0] == 0:
             part.file = digests.file(unit)
     return parts
+
+
+def _worker_signals() -> None:
+    """In a worker: Ctrl-C (sent to the whole process group) ends it quietly; the parent reports it."""
+    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(EXIT_INTERRUPTED))
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 def _show(progress: Progress | None) -> None:

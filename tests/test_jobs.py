@@ -7,6 +7,8 @@ broken lines, duplicates and conflicting copies, in every format and in any read
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from evidence import ROOT
 
 from reportgen import load as load_module
-from reportgen.load import Limits, load, plan_units
+from reportgen.load import InputError, Limits, load, plan_units
 from reportgen.summary import Summary, summarise
 
 sys.path.insert(0, str(ROOT))
@@ -112,3 +114,19 @@ def verdict(summary: Summary) -> tuple[object, ...]:
     checks = [(c.id, c.status) for c in summary.readiness.checks if c.id != "evidence_integrity"]
     counts = {k: v for k, v in summary.counts.items() if k != "records"}
     return summary.closure.state, items, checks, counts, len(summary.closure.resolved_chains)
+
+
+def die_in_workers(numbered: tuple[int, object], progress: object = None) -> object:
+    """Stand-in for the loader's unit reader: a worker dies at once, as the out-of-memory killer would do it."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(9)
+    return ORIGINAL_WORK(numbered, progress)
+
+
+ORIGINAL_WORK = load_module._work
+
+
+def test_a_worker_that_dies_is_a_one_line_error_not_a_wait_that_never_ends(generated, small_ranges, monkeypatch):
+    monkeypatch.setattr(load_module, "_work", die_in_workers)
+    with pytest.raises(InputError, match="worker process reading the evidence died"):
+        load([str(generated["ndjson"])], jobs=2, limits=LIMITS)
