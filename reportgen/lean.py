@@ -80,6 +80,20 @@ class Lean(msgspec.Struct, tag_field="metadata_kind", kw_only=True, gc=False):
     # Set on each kind's struct (below): read for every record, so never computed per record.
     metadata_kind: ClassVar[str] = ""
     loop: ClassVar[Loop | None] = None
+    # The nested record's type, for kinds whose nested record may sit under either loop's key.
+    BODY: ClassVar[type | None] = None
+
+    def settle(self) -> None:
+        """Read the nested record under the second loop's key, when the first is absent.
+
+        The schema takes the first of the two keys present and ignores the other, so the second
+        is kept raw by the decoder and only read here when it is the one that counts.
+        """
+        if self.BODY is None or self.exec_body is not UNSET:
+            return
+        raw = self.rec_body
+        if isinstance(raw, msgspec.Raw):
+            self.rec_body = msgspec.json.decode(raw, type=self.BODY | None)  # type: ignore[attr-defined]
 
 
 class Delivery(Lean, tag=DELIVERY):
@@ -134,7 +148,9 @@ class AlertPlan(Lean):
     suppressed_providers: list[str | dict[str, Any]] = []
     acknowledgement_required_providers: list[str] | None = None
     exec_body: AlertPlanBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[EXEC_PLAN])
-    rec_body: AlertPlanBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_PLAN])
+    # Kept raw; read (into a body or None) only when the first key is absent (see `settle`).
+    rec_body: msgspec.Raw | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_PLAN])
+    BODY: ClassVar[type | None] = AlertPlanBody
 
     def required_providers(self) -> list[str]:
         """Providers that must acknowledge: the envelope copy, else the nested list."""
@@ -180,7 +196,9 @@ class RetryPlan(Lean):
 
     retry_plan_id: str | None = None
     exec_body: RetryPlanBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[EXEC_RETRY_PLAN])
-    rec_body: RetryPlanBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_RETRY_PLAN])
+    # Kept raw; read (into a body or None) only when the first key is absent (see `settle`).
+    rec_body: msgspec.Raw | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_RETRY_PLAN])
+    BODY: ClassVar[type | None] = RetryPlanBody
 
     @property
     def body(self) -> RetryPlanBody | None:
@@ -208,7 +226,9 @@ class WorkerRun(Lean):
     dry_run: bool
     run_id: str | None = None
     exec_body: WorkerRunBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[EXEC_WORKER])
-    rec_body: WorkerRunBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_WORKER])
+    # Kept raw; read (into a body or None) only when the first key is absent (see `settle`).
+    rec_body: msgspec.Raw | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_WORKER])
+    BODY: ClassVar[type | None] = WorkerRunBody
 
     @property
     def body(self) -> WorkerRunBody | None:
@@ -241,7 +261,9 @@ class Execution(Lean):
     plan_id: str = ""
     delivery_success: bool | None = None
     exec_body: ExecutionBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[EXEC_EXECUTION])
-    rec_body: ExecutionBody | None | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_EXECUTION])
+    # Kept raw; read (into a body or None) only when the first key is absent (see `settle`).
+    rec_body: msgspec.Raw | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_EXECUTION])
+    BODY: ClassVar[type | None] = ExecutionBody
 
     @property
     def body(self) -> ExecutionBody | None:

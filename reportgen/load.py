@@ -640,6 +640,7 @@ def decode(raw: bytes, naive: list[str]) -> tuple[Lean, datetime]:
     Raises msgspec's error or ValueError for a record the lean structs do not take.
     """
     record = DECODER.decode(raw)
+    record.settle()
     at = parse_timestamp(record.created_at, naive, "created_at")
     decisions = decisions_of(record)
     for decision in decisions:

@@ -19,7 +19,7 @@ import pytest
 from evidence import FIXTURES, example
 from pydantic import ValidationError
 
-from reportgen.lean import DECODER, KINDS
+from reportgen.lean import KINDS
 from reportgen.load import decode
 from reportgen.models import KNOWN_KINDS, NESTED_KEY, RECORD_ADAPTER
 
@@ -127,7 +127,7 @@ def test_a_nested_record_under_the_other_loops_key_is_read_as_the_schema_reads_i
     )
     moved = copy.deepcopy(plan)
     moved[other_key] = moved.pop(own_key)
-    lean = DECODER.decode(orjson.dumps(moved))
+    lean, _ = decode(orjson.dumps(moved), [])
     full = RECORD_ADAPTER.validate_python(moved, context={"naive": []})
     assert lean.body is not None and full.body is not None
     assert [d.provider for d in lean.body.retry_decisions] == [d.provider for d in full.body.retry_decisions]
@@ -141,3 +141,18 @@ def test_a_whole_number_past_64_bits_in_a_field_the_rules_read_is_rejected_as_th
     assert not schema_accepts(orjson.loads(raw))
     largest = raw.replace(b"18446744073709551616", b"18446744073709551615")
     assert decode(largest, [])[0].status_codes == [2**64 - 1] and schema_accepts(orjson.loads(largest))
+
+
+@pytest.mark.parametrize(
+    "suffix", ["-alert-plan", "-delivery-retry-plan", "-delivery-retry-worker-run", "-delivery-retry-execution-record"]
+)
+def test_only_the_first_nested_key_present_is_read_as_the_schema_reads_it(suffix):
+    found = next(r for r in records() if r["metadata_kind"].endswith(suffix) and "executive" in r["metadata_kind"])
+    exec_key = NESTED_KEY[found["metadata_kind"]]
+    rec_key = next(k for kind, k in NESTED_KEY.items() if kind.endswith(suffix) and k != exec_key)
+    with_junk_second = found | {rec_key: "n/a"}
+    assert lean_accepts(with_junk_second) and schema_accepts(with_junk_second)
+    only_junk_second = {k: v for k, v in found.items() if k != exec_key} | {rec_key: "n/a"}
+    assert not lean_accepts(only_junk_second) and not schema_accepts(only_junk_second)
+    moved = {k: v for k, v in found.items() if k != exec_key} | {rec_key: found[exec_key]}
+    assert lean_accepts(moved) and schema_accepts(moved)
