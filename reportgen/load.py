@@ -583,17 +583,9 @@ class EntryReader:
 
     def value(self, entry: stream.RawEntry) -> tuple[dict[str, Any], bytes]:
         """The entry parsed, its secrets masked, checked to be an object with an id and a kind."""
-        if entry.problem is not None:
-            raise Rejected(entry.problem)
-        value, raw = entry.value, entry.raw
-        if not entry.parsed and raw is not None:
-            try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise Rejected(f"not JSON: {exc}") from None
-            repeated = parse.duplicate_key(raw, value)
-            if repeated:
-                raise Rejected(f"duplicate key {repeated!r}")
+        value, raw = stream.value_of(entry), entry.raw
+        if isinstance(value, parse.Problem):
+            raise Rejected(value.reason)
         if raw is None or may_hold_secrets(raw):
             value = self.masked(value, entry.line)
             raw = orjson.dumps(value)

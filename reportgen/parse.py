@@ -104,13 +104,17 @@ def ndjson_entries(data: bytes, max_record: int) -> Iterator[Entry]:
             reason = f"entry of {len(line)} bytes is over the record size limit of {max_record} bytes"
             yield Entry(number, Problem(reason), "ndjson")
             continue
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield Entry(number, Problem(f"not JSON: {exc}"), "ndjson")
-            continue
-        duplicate = duplicate_key(line, value)
-        yield Entry(number, Problem(f"duplicate key {duplicate!r}") if duplicate else value, "ndjson", line)
+        yield Entry(number, parse_entry(line), "ndjson", line)
+
+
+def parse_entry(raw: bytes) -> Any:
+    """One entry's JSON text parsed: its value, or a Problem (not JSON, or a key it repeats)."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return Problem(f"not JSON: {exc}")
+    duplicate = duplicate_key(raw, value)
+    return Problem(f"duplicate key {duplicate!r}") if duplicate else value
 
 
 def document_items(document: Any) -> tuple[list[Any], str] | None:

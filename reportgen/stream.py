@@ -20,9 +20,9 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -35,13 +35,10 @@ CHUNK = 4 * MIB
 # Compressed bytes fed to zlib at a time: a damaged member loses the output of the call that fails,
 # so keeping calls small keeps (nearly) all that was decompressed before the damage.
 GZIP_READ = 64 * 1024
-PROGRESS_EVERY = 2000
 # A part of a split NDJSON file is at least this big; smaller parts cost more than they save.
 MIN_PART = MIB
 # What `sniff` needs: the record size limit plus room for a BOM.
 SNIFF_EXTRA = 4
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +46,7 @@ class RawEntry:
     """One entry of an input: where it is, its JSON text or why it has none, and its format.
 
     `parsed` says whether `value` holds the entry's parsed (and duplicate-key checked) value; when
-    it is False the caller parses `raw` (see `parse_raw`). A JSON null item has parsed=True, value=None.
+    it is False the caller parses `raw` (see `value_of`). A JSON null item has parsed=True, value=None.
     """
 
     line: int | None
@@ -58,16 +55,6 @@ class RawEntry:
     format: str
     value: Any = None
     parsed: bool = False
-
-
-class LimitsLike(Protocol):
-    """What InputStream needs of the limits: the record size limit and what is left of the input budget."""
-
-    @property
-    def max_record_bytes(self) -> int: ...
-
-    @property
-    def budget(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -87,28 +74,13 @@ def over_limit(length: int, max_record: int) -> str:
     return f"entry of {length} bytes is over the record size limit of {max_record} bytes"
 
 
-def over_budget(path: str, budget: int) -> bool:
-    """Whether a plain file is bigger than the budget left, so it is refused before it is read (as today)."""
-    return os.path.isfile(path) and os.path.getsize(path) > budget
-
-
-def parse_raw(raw: bytes) -> Any:
-    """An entry's JSON text parsed as parse.ndjson_entries does: the value, or a parse.Problem."""
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return parse.Problem(f"not JSON: {exc}")
-    duplicate = parse.duplicate_key(raw, value)
-    return parse.Problem(f"duplicate key {duplicate!r}") if duplicate else value
-
-
 def value_of(entry: RawEntry) -> Any:
     """An entry's value, parsing its raw text if the reader did not: the value, or a parse.Problem."""
     if entry.problem is not None:
         return parse.Problem(entry.problem)
     if entry.parsed:
         return entry.value
-    return parse_raw(entry.raw or b"")
+    return parse.parse_entry(entry.raw or b"")
 
 
 # --- the bytes: raw chunks hashed and counted, gzip members decompressed within the budget -------
@@ -747,8 +719,8 @@ class InputStream:
     when the raw bytes themselves are more than the budget left.
     """
 
-    def __init__(self, path: str, handle: BinaryIO, limits: LimitsLike, progress: Progress | None = None) -> None:
-        self.path, self.max_record, self.progress = path, limits.max_record_bytes, progress
+    def __init__(self, path: str, handle: BinaryIO, limits: StreamLimits) -> None:
+        self.path, self.max_record = path, limits.max_record_bytes
         self._source = _Source(handle, limits.budget)
         self._chunks = self._source.chunks()
         self._decompressed: int | None = None  # today's count where it differs from what was decompressed
@@ -772,8 +744,6 @@ class InputStream:
         count, fmt = 0, "empty"
         for entry in self._entries():
             count, fmt = count + 1, entry.format
-            if self.progress is not None and count % PROGRESS_EVERY == 0:
-                self.progress(self._source.decompressed, count)
             yield entry
         for _ in self._chunks:  # read to the end: the digest, the sizes and the budget need every byte
             pass

@@ -29,7 +29,6 @@ from reportgen.stream import (
     StreamLimits,
     count_newlines,
     ndjson_ranges,
-    over_budget,
     range_entries,
     sniff,
     splittable,
@@ -499,16 +498,7 @@ def test_a_big_document_damaged_before_its_items_is_rejected_whole():
     assert got == [] and [p.code for p in reader.problems] == ["broken"]
 
 
-# --- progress, budget --------------------------------------------------------------------------------
-
-
-def test_progress_is_reported_every_2000_entries_with_the_bytes_read_so_far():
-    raw = b"".join(b'{"n": %d}\n' % i for i in range(5000))
-    calls: list[tuple[int, int]] = []
-    reader = InputStream("x", io.BytesIO(raw), StreamLimits(100, BIG_BUDGET), lambda b, n: calls.append((b, n)))
-    assert sum(1 for _ in reader.entries()) == 5000
-    assert [n for _, n in calls] == [2000, 4000]
-    assert all(0 < b <= len(raw) for b, _ in calls)
+# --- budget --------------------------------------------------------------------------------
 
 
 def test_a_gzip_bomb_stops_at_the_budget_as_today(tmp_path):
@@ -548,7 +538,6 @@ def test_stdin_bigger_than_the_budget_is_refused(tmp_path):
         list(InputStream("-", Pipe(NDJSON), StreamLimits(ITEM_LIMIT, len(NDJSON) - 1)).entries())
     path = tmp_path / "e.ndjson"
     path.write_bytes(NDJSON)
-    assert over_budget(str(path), len(NDJSON) - 1) and not over_budget(str(path), len(NDJSON))
     with open(path, "rb") as handle, pytest.raises(OverBudget):
         InputStream(str(path), handle, StreamLimits(ITEM_LIMIT, len(NDJSON) - 1))
 
@@ -675,10 +664,10 @@ def test_sniff_tells_which_inputs_are_splittable_ndjson(head, kind):
     assert sniff(head[: limit + stream.SNIFF_EXTRA], limit) == kind
 
 
-def test_parse_raw_gives_todays_reasons():
-    assert stream.parse_raw(b"{not json") == next(parse.ndjson_entries(b"{not json", 100)).value
-    assert stream.parse_raw(DUPLICATE) == parse.Problem("duplicate key 'session_id'")
-    assert stream.parse_raw(GOOD[0]) == RECORDS[0]
+def test_parse_entry_gives_todays_reasons():
+    assert parse.parse_entry(b"{not json") == next(parse.ndjson_entries(b"{not json", 100)).value
+    assert parse.parse_entry(DUPLICATE) == parse.Problem("duplicate key 'session_id'")
+    assert parse.parse_entry(GOOD[0]) == RECORDS[0]
 
 
 def test_zlib_error_text_is_the_same_streamed_as_whole():
