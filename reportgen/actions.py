@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .loops import BY_NAME, LOOPS, LoopSpec
+
 if TYPE_CHECKING:
     from .rules import RetryState
 
-P0 = "/runtime/go-pilot/rollback-drill-notifications/acknowledgements/audit-delivery"
-ALERTS_PATH = {
-    "executive": f"{P0}/recovery-executive-report/delivery-retry-health-alerts",
-    "recovery": f"{P0}/recovery-escalations/retry-health-alerts",
-}
-LOOP_TITLE = {"executive": "Executive retry health alert", "recovery": "Recovery escalation retry health alert"}
 HEALTH_NOT_FOUND = (
     "recovery_executive_report_delivery_retry_health_not_found",
     "recovery_escalation_retry_health_not_found",
@@ -68,6 +64,8 @@ CAVRA_TITLES = {
     "executive_retry_health_alert_retry_execution_failed": "Executive retry health alert retry executions failed",
     "recovery_retry_health_alert_delivery_failed": "Recovery retry health alert deliveries failed",
     "recovery_retry_health_alert_acknowledgement_outstanding": "Recovery retry health alert acknowledgements outstanding",
+    "final_archive_health_alert_delivery_failed": "Final archive health alert deliveries failed",
+    "final_archive_health_alert_acknowledgement_outstanding": "Final archive health alert acknowledgements outstanding",
 }
 CAVRA_ACTIONS = {
     "executive_retry_health_alert_delivery_failed": "Retry failed executive retry health alert deliveries.",
@@ -75,12 +73,19 @@ CAVRA_ACTIONS = {
     "executive_retry_health_alert_retry_execution_failed": "Review failed executive retry health alert retry executions.",
     "recovery_retry_health_alert_delivery_failed": "Retry failed recovery retry health alert deliveries.",
     "recovery_retry_health_alert_acknowledgement_outstanding": "Acknowledge recovery retry health alerts after release governance review.",
+    "final_archive_health_alert_delivery_failed": "Deliver the final archive reference health alerts again; a failed delivery has no retry.",
+    "final_archive_health_alert_acknowledgement_outstanding": "Acknowledge archive reference health alerts before final closeout.",
 }
 
 UNREADABLE_ACTION = "Fix or re-export the rejected entries listed in the input inventory, then build the pack again."
 MISSING_ACTION = (
-    "Export the executive and recovery retry health alert evidence (the CAVRA store file or the history "
-    "endpoints) and build the pack again; an empty pack never reads as closed."
+    "Export the alert-loop evidence (the CAVRA store file or the history endpoints) and build the pack "
+    "again; an empty pack never reads as closed."
+)
+UNJUDGED_ACTION = (
+    "This reportgen does not know the loop these records belong to, so it cannot say whether that loop is "
+    "closed. Use a reportgen that judges it, or review the loop in CAVRA and accept the item with a waiver "
+    "(code evidence_kind_unjudged, kind as shown) that records who checked it."
 )
 SECRET_ACTION = (
     "Rotate the exposed credential now, then fix the exporter that wrote it unredacted and export the "
@@ -93,9 +98,46 @@ NOTICE_TITLES = {
 }
 
 
+def loop_list() -> str:
+    """The loops reportgen judges, as words: 'executive, recovery or archive alert-loop'."""
+    names = [spec.name for spec in LOOPS]
+    return f"{', '.join(names[:-1])} or {names[-1]} alert-loop"
+
+
 def delivery_title(loop: str, provider: str, state: str) -> str:
     """The title of an open delivery chain."""
-    return f"{LOOP_TITLE[loop]} delivery to {provider} failed: {RETRY_STATE_TITLE[state]}"
+    spec = BY_NAME[loop]
+    why = RETRY_STATE_TITLE[state] if spec.retries else "this loop has no retry"
+    return f"{spec.alert} delivery to {provider} failed: {why}"
+
+
+def undelivered_title(spec: LoopSpec, provider: str) -> str:
+    """The title of a required provider no delivery reached."""
+    return f"{spec.alert} never delivered to {provider}"
+
+
+def undelivered_detail(plans: int) -> str:
+    """One line on a required provider without any delivery."""
+    return f"required by the latest alert plan ({plans} plan{'s' if plans != 1 else ''}); no delivery to it is recorded"
+
+
+def unjudged_title(name: str) -> str:
+    """The title of records of a loop this version does not know."""
+    return f"Evidence of a rollback-drill loop reportgen does not judge: {name}"
+
+
+def unjudged_detail(name: str, count: int) -> str:
+    """One line on records of a loop this version does not know."""
+    what = "delivery source" if name.startswith("go_backend_") else "record kind"
+    return (
+        f"{count} record{'s' if count != 1 else ''} of {what} {name}, which CAVRA's rollback-drill history does "
+        "not list; a newer CAVRA loop that this version cannot judge keeps the closure open"
+    )
+
+
+def unrecognised_detail(kind: str, count: int) -> str:
+    """One line on records of a kind that is not rollback-drill evidence."""
+    return f"{count} record{'s' if count != 1 else ''} of kind {kind}: not CAVRA rollback-drill evidence; counted, not judged"
 
 
 def delivery_detail(failures: int, retry: RetryState) -> str:
@@ -110,7 +152,10 @@ def delivery_detail(failures: int, retry: RetryState) -> str:
 
 def delivery_action(loop: str, health_id: str, provider: str, retry: RetryState) -> str:
     """What the operator runs next for an open delivery chain."""
-    path = ALERTS_PATH[loop]
+    spec = BY_NAME[loop]
+    if not spec.retries:
+        return redeliver_action(spec, provider)
+    path = spec.alerts_path
     worker = f"POST {path}/retry-worker-run with execute=true"
     if retry.state == "exhausted":
         return (
@@ -134,9 +179,19 @@ def delivery_action(loop: str, health_id: str, provider: str, retry: RetryState)
     return f"Plan a retry with POST {path}/retry-plan, then run the retry worker live: {worker}."
 
 
+def redeliver_action(spec: LoopSpec, provider: str) -> str:
+    """What works upstream for a loop without retries: a new deliver call, then its acknowledgements."""
+    return (
+        f"This loop has no retry. Repair the {provider} connector, then call POST {spec.alerts_path}/deliver "
+        f"(provider={provider}): it checks the archive references again under a new health id and plan, and "
+        f"each provider that plan selects must then be acknowledged with POST {spec.alerts_path}/<new "
+        "health_id>/acknowledgements."
+    )
+
+
 def ack_title(loop: str, provider: str) -> str:
     """The title of an outstanding acknowledgement."""
-    return f"{LOOP_TITLE[loop]} acknowledgement from {provider} outstanding"
+    return f"{BY_NAME[loop].alert} acknowledgement from {provider} outstanding"
 
 
 def ack_detail(plans: int, state: str | None) -> str:
@@ -149,7 +204,7 @@ def ack_detail(plans: int, state: str | None) -> str:
 
 def ack_action(loop: str, health_id: str, provider: str, state: str | None) -> str:
     """What the operator does to clear an outstanding acknowledgement."""
-    path = ALERTS_PATH[loop]
+    path = BY_NAME[loop].alerts_path
     prefix = f"The last acknowledgement was {state}. " if state else ""
     return (
         f"{prefix}Request the acknowledgement from {provider} and record it with POST "

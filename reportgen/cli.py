@@ -247,6 +247,7 @@ def verdict_text(summary: Summary) -> str:
         (
             f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records} records "
             f"from {plural(len(inputs.files), 'file')} · {len(inputs.rejected)} rejected · "
+            f"{inputs.unjudged} not judged · {inputs.outside_closure} outside the closure · "
             f"{inputs.unrecognised} unrecognised"
         ),
     ]
@@ -314,13 +315,18 @@ def validate(evidence: tuple[str, ...]) -> None:
         )
     for n in loaded.notices:
         click.echo(f"{location(n.source, n.line)}: warning: {terminal_safe(n.detail)}")
+    for name, found in sorted(loaded.ledger.unjudged.items()):
+        for cite in found.oldest():
+            click.echo(f"{location(cite[3], cite[4])}: not judged: {terminal_safe(name)} is of a loop this version does not know")
+        if found.total > len(found.oldest()):
+            click.echo(f"  ... and {found.total - len(found.oldest())} more records of {terminal_safe(name)}")
     for u in loaded.unrecognised:
         click.echo(f"{location(u.source, u.line)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
     inputs = summary.inputs
     click.echo(
         f"{plural(inputs.entries, 'entry', 'entries')} in {plural(len(inputs.files), 'file')}: {inputs.records} records, "
-        f"{len(inputs.rejected)} rejected, {inputs.unrecognised} unrecognised, "
-        f"{inputs.duplicates} duplicates, {len(inputs.conflicts)} conflicts"
+        f"{len(inputs.rejected)} rejected, {inputs.unjudged} not judged, {inputs.outside_closure} outside the closure, "
+        f"{inputs.unrecognised} unrecognised, {inputs.duplicates} duplicates, {len(inputs.conflicts)} conflicts"
     )
     sys.exit(EXIT_USAGE if loaded.rejected else EXIT_OK)
 

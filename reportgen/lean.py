@@ -20,6 +20,10 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
 from .models import (
+    ARCHIVE_ACK,
+    ARCHIVE_HEALTH,
+    ARCHIVE_PLAN,
+    ARCHIVE_REFERENCE,
     DELIVERY,
     EXEC_ACK,
     EXEC_EXECUTION,
@@ -27,7 +31,6 @@ from .models import (
     EXEC_PLAN,
     EXEC_RETRY_PLAN,
     EXEC_WORKER,
-    LOOP_OF_SOURCE,
     NESTED_KEY,
     NOTIFICATION_ACK,
     NOTIFICATION_PLAN,
@@ -43,6 +46,7 @@ from .models import (
     loop_of_kind,
     provider_outcomes,
 )
+from .loops import LOOP_OF_SOURCE
 
 AckState = Literal["acknowledged", "dismissed", "escalated", "resolved"]
 NonEmpty = Annotated[str, Meta(min_length=1)]
@@ -113,7 +117,7 @@ class Delivery(Lean, tag=DELIVERY):
     @property
     def delivery_loop(self) -> Loop | None:
         """The alert loop this delivery belongs to, judged by its source."""
-        return LOOP_OF_SOURCE.get(self.connector_delivery_source)
+        return LOOP_OF_SOURCE.get(self.connector_delivery_source)  # type: ignore[return-value]
 
     @property
     def chain_id(self) -> str:
@@ -126,7 +130,7 @@ class Delivery(Lean, tag=DELIVERY):
 
 
 class Health(Lean):
-    """Kinds B and E: retry health."""
+    """Kinds B, E and H2: an alert loop's health record."""
 
     health_id: str | None = None
     alert_level: str | None = None
@@ -160,8 +164,32 @@ class AlertPlan(Lean):
         return body.acknowledgement_required_providers if body else []
 
 
+class ArchiveAlertPlan(Lean, tag=ARCHIVE_PLAN):
+    """Kind H3: an archive reference health alert plan; its nested record has the loop's own key."""
+
+    plan_id: str | None = None
+    health_id: str = ""
+    alert_level: str | None = None
+    selected_providers: list[str] = []
+    suppressed_providers: list[str | dict[str, Any]] = []
+    acknowledgement_required_providers: list[str] | None = None
+    body: AlertPlanBody | None = field(default=None, name=NESTED_KEY[ARCHIVE_PLAN])
+
+    def required_providers(self) -> list[str]:
+        """Providers that must acknowledge: the envelope copy, else the nested list."""
+        if self.acknowledgement_required_providers is not None:
+            return self.acknowledgement_required_providers
+        return self.body.acknowledgement_required_providers if self.body else []
+
+
+class ArchiveReference(Lean, tag=ARCHIVE_REFERENCE):
+    """Kind H1: an immutable archive reference, counted with its loop (no rule reads it)."""
+
+    reference_id: str | None = None
+
+
 class AlertAck(Lean):
-    """Kinds C2 and E: an acknowledgement of a retry health alert by one provider."""
+    """Kinds C2, E and H6: an acknowledgement of a health alert by one provider."""
 
     health_id: str
     provider: str
@@ -329,10 +357,10 @@ class RunbookExport(Lean, tag=RUNBOOK_EXPORT):
 
 
 def _tagged(base: type[Lean], *kinds: str) -> list[type[Lean]]:
-    """One struct per kind (the two alert loops share a shape but not a tag), importable by name."""
+    """One struct per kind (the alert loops share a shape but not a tag), importable by name."""
     made = []
-    for loop, kind in zip(("Executive", "Recovery"), kinds, strict=True):
-        name = f"{loop}{base.__name__}"
+    for kind in kinds:
+        name = f"{str(loop_of_kind(kind)).title()}{base.__name__}"
         made.append(type(name, (base,), {"__module__": __name__, "__qualname__": name}, tag=kind))  # type: ignore[call-arg]
         globals()[name] = made[-1]
     return made
@@ -340,9 +368,11 @@ def _tagged(base: type[Lean], *kinds: str) -> list[type[Lean]]:
 
 KINDS: tuple[type[Lean], ...] = (
     Delivery,
-    *_tagged(Health, EXEC_HEALTH, REC_HEALTH),
+    *_tagged(Health, EXEC_HEALTH, REC_HEALTH, ARCHIVE_HEALTH),
     *_tagged(AlertPlan, EXEC_PLAN, REC_PLAN),
-    *_tagged(AlertAck, EXEC_ACK, REC_ACK),
+    ArchiveAlertPlan,
+    ArchiveReference,
+    *_tagged(AlertAck, EXEC_ACK, REC_ACK, ARCHIVE_ACK),
     *_tagged(RetryPlan, EXEC_RETRY_PLAN, REC_RETRY_PLAN),
     *_tagged(WorkerRun, EXEC_WORKER, REC_WORKER),
     *_tagged(Execution, EXEC_EXECUTION, REC_EXECUTION),
@@ -359,6 +389,8 @@ Record = (
     Delivery
     | Health
     | AlertPlan
+    | ArchiveAlertPlan
+    | ArchiveReference
     | AlertAck
     | RetryPlan
     | WorkerRun

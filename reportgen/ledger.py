@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from .lean import (
     AlertAck,
     AlertPlan,
+    ArchiveAlertPlan,
     Delivery,
     Execution,
     Health,
@@ -37,7 +38,8 @@ from .lean import (
     RunbookExport,
     WorkerRun,
 )
-from .models import CLEARING_ACK_STATES, LOOPS
+from .loops import LOOP_NAMES, Standing, source_unjudged
+from .models import CLEARING_ACK_STATES
 
 # (created_at in microseconds since 1970 UTC, session_id, kind, source, line): where a finding
 # points; sorts oldest first. Integer times: a datetime costs 48 bytes and is slow to pickle.
@@ -218,6 +220,15 @@ class Chain:
             setattr(self, name, value)
 
 
+def later(a: Cite, b: Cite) -> bool:
+    """Whether record a is later than record b in upstream's order: newer, or as new with the smaller id.
+
+    Upstream's store is sorted by session id and its histories by time, newest first, with a
+    stable sort: of records made at the same instant, the one with the smaller id is read first.
+    """
+    return a[0] > b[0] or (a[0] == b[0] and a[1] < b[1])
+
+
 def _success(cite: Cite) -> Order:
     """A success's place in time."""
     return (cite[0], False, cite[1])
@@ -264,7 +275,7 @@ class Plan:
     def merge(self, other: Plan) -> None:
         """Fold in the same plan as seen by other records; the plan's own latest record wins."""
         self.records.extend(other.records)
-        if other.own is not None and (self.own is None or other.own > self.own):
+        if other.own is not None and (self.own is None or later(other.own, self.own)):
             self.own, self.decisions = other.own, other.decisions
         if other.first < self.first:
             self.first, self.loop = other.first, other.loop
@@ -287,7 +298,7 @@ class AckPair:
         if state in CLEARING_ACK_STATES:
             self.clear()
             return
-        if self.latest is None or cite > self.latest[0]:
+        if self.latest is None or later(cite, self.latest[0]):
             self.latest = (cite, state)
         assert self.acks is not None
         self.acks.add(cite)
@@ -301,7 +312,7 @@ class AckPair:
         if self.cleared or other.cleared:
             self.clear()
             return
-        if other.latest is not None and (self.latest is None or other.latest[0] > self.latest[0]):
+        if other.latest is not None and (self.latest is None or later(other.latest[0], self.latest[0])):
             self.latest = other.latest
         assert self.acks is not None and other.acks is not None
         self.acks.merge(other.acks)
@@ -333,6 +344,15 @@ class Link:
     place: tuple[object, ...]
     cite: Cite
     field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Foreign:
+    """A record no rule reads: its id, its kind (or delivery source) and how it stands to the closure."""
+
+    session_id: str
+    kind: str
+    standing: Standing
 
 
 @dataclass
@@ -371,13 +391,13 @@ class Ledger:
         self.alert_loop = False
         self.newest: datetime | None = None
         self.future: list[Cite] = []
-        self.loops = {loop: LoopTally() for loop in LOOPS}
+        self.loops = {loop: LoopTally() for loop in LOOP_NAMES}
         self.chains: dict[Key, Chain] = {}
         self.executions: dict[Key, list[ExecutionSeen]] = {}
         self.selections: dict[Key, list[tuple[Cite, bool]]] = {}
         self.plans: dict[str, Plan] = {}
-        self.required: dict[str, list[RequiredBy]] = {loop: [] for loop in LOOPS}
-        self.acks: dict[str, dict[Pair, AckPair]] = {loop: {} for loop in LOOPS}
+        self.required: dict[str, list[RequiredBy]] = {loop: [] for loop in LOOP_NAMES}
+        self.acks: dict[str, dict[Pair, AckPair]] = {loop: {} for loop in LOOP_NAMES}
         self.notification_plans = 0
         self.notification_acks = 0
         self.schedules: dict[str, tuple[Cite, tuple[str, ...]]] = {}
@@ -385,6 +405,12 @@ class Ledger:
         self.other_deliveries: dict[str, list[int]] = {}
         self.readiness_summaries = 0
         self.runbook_exports = 0
+        # Records no rule reads: upstream kinds outside the closure (counted by kind), kinds and
+        # sources of loops this version does not know (cited: each keeps the closure open), and
+        # records of other kinds (cited one by one, as the inventory lists them).
+        self.outside: Counter[str] = Counter()
+        self.unjudged: dict[str, Oldest] = {}
+        self.unrecognised: list[Cite] = []
         # Ids are kept as their hashes: str hashes are the same in this process and the workers it
         # forks, and a set of ints is a fraction of a set of the ids themselves. Session ids, one
         # a record, go in an array (8 bytes each): they are looked up only once all is read.
@@ -410,7 +436,7 @@ class Ledger:
         self.alert_loop = self.alert_loop or record.loop is not None
         if isinstance(record, Delivery):
             self._delivery(record, cite)
-        elif isinstance(record, (AlertAck, AlertPlan, Health)):
+        elif isinstance(record, (AlertAck, AlertPlan, ArchiveAlertPlan, Health)):
             self._alert(record, cite)
         elif isinstance(record, (WorkerRun, RetryPlan)):
             self._retry(record, cite)
@@ -418,6 +444,24 @@ class Ledger:
             self._execution(record, cite)
         else:
             self._other(record, cite)
+
+    def add_foreign(self, record: Foreign, at: datetime | None, source: str, line: int | None) -> None:
+        """Account for a record no rule reads; its id still counts once and is known to links."""
+        cite: Cite = (0 if at is None else micros(at), record.session_id, record.kind, source, line)
+        self.sids.append(hash(record.session_id))
+        if record.standing == "outside_closure":
+            self.outside[record.kind] += 1
+        elif record.standing == "unjudged":
+            self._unjudged(record.kind, cite)
+        else:
+            self.unrecognised.append(cite)
+
+    def _unjudged(self, name: str, cite: Cite) -> None:
+        """Cite a record of a loop this version does not know, under its kind or delivery source."""
+        found = self.unjudged.get(name)
+        if found is None:
+            found = self.unjudged[name] = Oldest()
+        found.add(cite)
 
     def know(self, some_id: str | None) -> None:
         """Note an id as present in the evidence."""
@@ -440,9 +484,12 @@ class Ledger:
         """A delivery: counted under its loop (or its source), one outcome per provider."""
         loop = record.delivery_loop
         if loop is None:
-            counts = self.other_deliveries.setdefault(record.connector_delivery_source or "(none)", [0, 0])
+            source = record.connector_delivery_source
+            counts = self.other_deliveries.setdefault(source or "(none)", [0, 0])
             counts[0] += 1
             counts[1] += not record.delivery_success
+            if source_unjudged(source):
+                self._unjudged(source, cite)
             return
         self.alert_loop = True
         tally = self.loops[loop]
@@ -482,7 +529,7 @@ class Ledger:
                 ("latest_delivery_id", body.latest_delivery_id),
                 ("delivery_metadata_id", body.delivery_metadata_id),
             ]
-        place = LOOPS.index(loop)  # type: ignore[arg-type]
+        place = LOOP_NAMES.index(loop)
         for i, (name, target) in enumerate(fields):
             self.link(target, (place, 0, cite[0], cite[1], i), cite, name)
 
@@ -516,7 +563,7 @@ class Ledger:
         selected = body.selected_retries if body else []
         for key in sorted({(loop, d.health_id, norm_provider(d.provider)) for d in selected}):
             self.selections.setdefault(key, []).append((cite, run.dry_run))
-        place = LOOPS.index(loop)  # type: ignore[arg-type]
+        place = LOOP_NAMES.index(loop)
         for i, decision in enumerate(selected):
             self.link(
                 decision.latest_delivery_id,
@@ -527,7 +574,7 @@ class Ledger:
         embedded = body.retry_plan if body else None
         return (embedded.retry_plan_id if embedded else None), embedded
 
-    def _alert(self, record: AlertAck | AlertPlan | Health, cite: Cite) -> None:
+    def _alert(self, record: AlertAck | AlertPlan | ArchiveAlertPlan | Health, cite: Cite) -> None:
         """A health record, an alert plan or an alert acknowledgement."""
         loop = record.loop
         assert loop is not None
@@ -536,7 +583,7 @@ class Ledger:
             tally.acks[record.acknowledgement_state] += 1
             pair = (record.health_id, norm_provider(record.provider))
             self.acks[loop].setdefault(pair, AckPair()).add(cite, record.acknowledgement_state)
-        elif isinstance(record, AlertPlan):
+        elif isinstance(record, (AlertPlan, ArchiveAlertPlan)):
             tally.alert_plans += 1
             self.know(record.plan_id)
             providers = tuple(norm_provider(p) for p in record.required_providers())
@@ -553,7 +600,7 @@ class Ledger:
             self.know(record.plan_id)
             schedule = record.schedule_key
             latest = self.schedules.get(schedule)
-            if latest is None or cite > latest[0]:
+            if latest is None or later(cite, latest[0]):
                 self.schedules[schedule] = (cite, tuple(record.required_providers()))
         elif isinstance(record, NotificationAck):
             self.notification_acks += 1
@@ -574,7 +621,7 @@ class Ledger:
         if other.newest is not None and (self.newest is None or other.newest > self.newest):
             self.newest = other.newest
         self.future += other.future
-        for loop in LOOPS:
+        for loop in LOOP_NAMES:
             self.loops[loop].merge(other.loops[loop])
             self.required[loop] += other.required[loop]
             _merge_by_key(self.acks[loop], other.acks[loop])
@@ -591,6 +638,9 @@ class Ledger:
             counts[1] += failed
         self.readiness_summaries += other.readiness_summaries
         self.runbook_exports += other.runbook_exports
+        self.outside.update(other.outside)
+        _merge_by_key(self.unjudged, other.unjudged)
+        self.unrecognised += other.unrecognised
         self.known_parts += [other.known, other.sids, *other.known_parts]
         self.links += other.links
 
@@ -600,7 +650,7 @@ class Ledger:
         self.notification_acks += other.notification_acks
         for schedule, latest in other.schedules.items():
             mine = self.schedules.get(schedule)
-            if mine is None or latest[0] > mine[0]:
+            if mine is None or later(latest[0], mine[0]):
                 self.schedules[schedule] = latest
         self.notification_cleared |= other.notification_cleared
 

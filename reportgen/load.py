@@ -1,8 +1,9 @@
 """The loader: evidence files, folders and stdin in; validated records with provenance out.
 
 Nothing read is lost: every entry of every input becomes a record, a rejected entry with a
-one-line reason, or an unrecognised record (a kind reportgen does not know), and the result says
-which. Formats are told apart by content, not by file name.
+one-line reason, or a record no rule reads (upstream evidence outside the closure, a record of a
+loop this version does not know, or an unrecognised kind), and the result says which. Formats
+are told apart by content, not by file name.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from pydantic import ValidationError
 
 from . import parse, stream
 from .lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun, whole_numbers
-from .ledger import Ledger, quiet_gc
+from .ledger import EPOCH, Foreign, Ledger, quiet_gc
+from .loops import standing_of_kind
 from .masking import SecretFound, mask_record, may_hold_secrets
 from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance, parse_timestamp
 
@@ -66,7 +68,7 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Unrecognised:
-    """A well-formed record of a kind reportgen does not know; counted, never judged."""
+    """A well-formed record of a kind that is not CAVRA rollback-drill evidence; counted, never judged."""
 
     source: str
     line: int | None
@@ -124,7 +126,6 @@ class LoadResult:
     ledger: Ledger = field(default_factory=Ledger)
     files: list[InputFile] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
-    unrecognised: list[Unrecognised] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     duplicates: list[Provenance] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
@@ -142,6 +143,11 @@ class LoadResult:
     def entries(self) -> int:
         """How many entries were read from all inputs."""
         return sum(f.records for f in self.files)
+
+    @property
+    def unrecognised(self) -> list[Unrecognised]:
+        """The records of kinds that are not CAVRA rollback-drill evidence, in reading order."""
+        return [Unrecognised(c[3], c[4], c[1], c[2]) for c in self.ledger.unrecognised]
 
     @property
     def records(self) -> list[Envelope]:
@@ -211,8 +217,8 @@ class Unit:
 class Held:
     """A record whose session id is read more than once, kept aside until every copy is seen."""
 
-    record: Lean
-    at: datetime
+    record: Lean | Foreign
+    at: datetime | None
     digest: bytes
     index: int
     line: int | None
@@ -227,7 +233,6 @@ class Part:
     decompressed: int = 0
     file: InputFile | None = None
     rejected: list[Rejection] = field(default_factory=list)
-    unrecognised: list[Unrecognised] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     secrets: list[SecretExposed] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
@@ -524,7 +529,7 @@ def _file_problems(part: Part, name: str, opened: stream.InputStream) -> None:
 
 
 class EntryReader:
-    """Turns the entries of one unit into folded records, rejections and unrecognised records."""
+    """Turns the entries of one unit into folded records, rejections and records no rule reads."""
 
     def __init__(self, part: Part, unit: Unit, reading: Reading, report: Progress) -> None:
         self.part, self.unit, self.reading, self.report = part, unit, reading, report
@@ -554,6 +559,8 @@ class EntryReader:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return None
+        if not isinstance(value, dict) or value.get("metadata_kind") not in KNOWN_KINDS:
+            return None
         if parse.may_repeat_keys(raw, value) or may_hold_secrets(raw):
             return None
         naive: list[str] = []
@@ -566,18 +573,17 @@ class EntryReader:
         return record, at, value
 
     def checked(self, entry: stream.RawEntry) -> None:
-        """Account for an entry step by step: rejected with its reason, not recognised, or kept."""
-        part = self.part
+        """Account for an entry step by step: rejected with its reason, kept, or kept as a record no rule reads."""
         try:
             value, raw = self.value(entry)
             kind = value["metadata_kind"]
             if kind not in KNOWN_KINDS:
-                part.unrecognised.append(Unrecognised(self.unit.name, entry.line, value["session_id"], kind))
-                part.ledger.know(value["session_id"])
+                foreign = Foreign(value["session_id"], kind, standing_of_kind(kind))
+                self.keep(foreign, _created(value), value, entry.line)
                 return
             record, at = self.record(entry, value, raw)
         except Rejected as exc:
-            part.rejected.append(Rejection(self.unit.name, entry.line, str(exc)))
+            self.part.rejected.append(Rejection(self.unit.name, entry.line, str(exc)))
             return
         self.keep(record, at, value, entry.line)
 
@@ -616,14 +622,30 @@ class EntryReader:
             self.part.notices.append(Notice("timestamp_without_offset", self.unit.name, entry.line, detail))
         return record, at
 
-    def keep(self, record: Lean, at: datetime, value: dict[str, Any], line: int | None) -> None:
+    def keep(self, record: Lean | Foreign, at: datetime | None, value: dict[str, Any], line: int | None) -> None:
         """Fold the record in, or hold it aside when its session id is read more than once."""
         suspects = self.reading.suspects
         if suspects is not None and hash(record.session_id) in suspects:
             digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).digest()
             self.part.held.append(Held(record, at, digest, self.unit.index, line))
             return
-        self.part.ledger.add(record, at, self.unit.name, line)
+        fold(self.part.ledger, record, at, self.unit.name, line)
+
+
+def fold(ledger: Ledger, record: Lean | Foreign, at: datetime | None, source: str, line: int | None) -> None:
+    """Fold one kept record into a ledger: a record the rules read, or one no rule reads."""
+    if isinstance(record, Foreign):
+        ledger.add_foreign(record, at, source, line)
+    else:
+        ledger.add(record, at or EPOCH, source, line)
+
+
+def _created(value: dict[str, Any]) -> datetime | None:
+    """When a record no rule reads was made, if it says so readably (it orders its copies)."""
+    try:
+        return parse_timestamp(value.get("created_at"))
+    except ValueError:
+        return None
 
 
 def decode(raw: bytes, naive: list[str]) -> tuple[Lean, datetime]:
@@ -681,7 +703,6 @@ def assemble(result: LoadResult, units: list[Unit], parts: list[Part]) -> None:
     for unit, part in zip(units, parts, strict=True):
         result.ledger.merge(part.ledger)
         result.rejected += part.rejected
-        result.unrecognised += part.unrecognised
         result.notices += part.notices
         result.secrets += part.secrets
         found = files.get(unit.index) or part.file
@@ -715,14 +736,14 @@ def settle(held: list[Held], result: LoadResult) -> None:
             result.duplicates.append(_provenance(record, result))
             result.dropped.add((record.index, record.line))
         else:
-            newer = record.at >= previous.at
+            newer = (record.at or EPOCH) >= (previous.at or EPOCH)
             winner, loser = (record, previous) if newer else (previous, record)
             result.conflicts.append(Conflict(sid, _provenance(winner, result), _provenance(loser, result)))
             result.dropped.add((loser.index, loser.line))
             if newer:
                 kept[sid] = record
     for record in kept.values():
-        result.ledger.add(record.record, record.at, result.sources[record.index][0], record.line)
+        fold(result.ledger, record.record, record.at, result.sources[record.index][0], record.line)
 
 
 def _provenance(held: Held, result: LoadResult) -> Provenance:

@@ -21,46 +21,25 @@ from pydantic import (
     ValidationInfo,
 )
 
-# Every alert-loop kind shares this prefix (the reference abbreviates it as "…").
-PREFIX = "go-backend-rollback-drill-acknowledgement-audit-delivery"
-EXEC = f"{PREFIX}-recovery-executive-report-delivery-retry-health"
-REC = f"{PREFIX}-recovery-escalation-retry-health"
+from .loops import ARCHIVE, ARCHIVE_REFERENCE, DELIVERY, EXECUTIVE, LOOP_OF_KIND, LOOP_OF_SOURCE, LOOPS, PREFIX, RECOVERY
 
-DELIVERY = "release-connector-delivery"
-EXEC_HEALTH, REC_HEALTH = EXEC, REC
-EXEC_PLAN, REC_PLAN = f"{EXEC}-alert-plan", f"{REC}-alert-plan"
-EXEC_ACK, REC_ACK = f"{EXEC}-alert-ack", f"{REC}-alert-ack"
-EXEC_RETRY_PLAN, REC_RETRY_PLAN = f"{EXEC}-alert-delivery-retry-plan", f"{REC}-alert-delivery-retry-plan"
-EXEC_WORKER, REC_WORKER = f"{EXEC}-alert-delivery-retry-worker-run", f"{REC}-alert-delivery-retry-worker-run"
-EXEC_EXECUTION = f"{EXEC}-alert-delivery-retry-execution-record"
-REC_EXECUTION = f"{REC}-alert-delivery-retry-execution-record"
+EXEC_HEALTH, REC_HEALTH, ARCHIVE_HEALTH = EXECUTIVE.health, RECOVERY.health, ARCHIVE.health
+EXEC_PLAN, REC_PLAN, ARCHIVE_PLAN = EXECUTIVE.plan, RECOVERY.plan, ARCHIVE.plan
+EXEC_ACK, REC_ACK, ARCHIVE_ACK = EXECUTIVE.ack, RECOVERY.ack, ARCHIVE.ack
+EXEC_RETRY_PLAN, REC_RETRY_PLAN = EXECUTIVE.retry_plan, RECOVERY.retry_plan
+EXEC_WORKER, REC_WORKER = EXECUTIVE.worker, RECOVERY.worker
+EXEC_EXECUTION, REC_EXECUTION = EXECUTIVE.execution, RECOVERY.execution
 NOTIFICATION_PLAN = "go-backend-rollback-drill-notification-plan"
 NOTIFICATION_ACK = "go-backend-rollback-drill-notification-ack"
 READINESS_SUMMARY = f"{PREFIX}-final-reporting-release-readiness-summary"
 RUNBOOK_EXPORT = f"{PREFIX}-final-reporting-operator-runbook-export"
 
-EXEC_SOURCE = "go_backend_rollback_drill_acknowledgement_audit_recovery_executive_report_delivery_retry_health_alert"
-REC_SOURCE = "go_backend_rollback_drill_acknowledgement_audit_recovery_escalation_retry_health_alert"
+Loop = Literal["executive", "recovery", "archive"]
 
-Loop = Literal["executive", "recovery"]
-LOOPS: tuple[Loop, Loop] = ("executive", "recovery")
-LOOP_OF_SOURCE: dict[str, Loop] = {EXEC_SOURCE: "executive", REC_SOURCE: "recovery"}
-
-# The kind-specific key under which each kind nests its full record (reference §3-§9).
+# The kind-specific key under which each kind nests its full record (reference §3-§9, H).
 NESTED_KEY: dict[str, str] = {
     DELIVERY: "delivery",
-    EXEC_HEALTH: "recovery_executive_report_delivery_retry_health",
-    REC_HEALTH: "recovery_escalation_retry_health",
-    EXEC_PLAN: "recovery_executive_report_delivery_retry_health_alert_plan",
-    REC_PLAN: "recovery_escalation_retry_health_alert_plan",
-    EXEC_ACK: "acknowledgement",
-    REC_ACK: "acknowledgement",
-    EXEC_RETRY_PLAN: "recovery_executive_report_delivery_retry_health_alert_delivery_retry_plan",
-    REC_RETRY_PLAN: "recovery_escalation_retry_health_alert_delivery_retry_plan",
-    EXEC_WORKER: "recovery_executive_report_delivery_retry_health_alert_delivery_retry_worker_run",
-    REC_WORKER: "recovery_escalation_retry_health_alert_delivery_retry_worker_run",
-    EXEC_EXECUTION: "recovery_executive_report_delivery_retry_health_alert_delivery_retry_execution_record",
-    REC_EXECUTION: "recovery_escalation_retry_health_alert_delivery_retry_execution_record",
+    **{kind: key for spec in LOOPS for kind, key in spec.kinds.items()},
     NOTIFICATION_PLAN: "plan",
     NOTIFICATION_ACK: "acknowledgement",
     READINESS_SUMMARY: "final_reporting_release_readiness_summary",
@@ -70,12 +49,8 @@ KNOWN_KINDS: frozenset[str] = frozenset(NESTED_KEY)
 
 
 def loop_of_kind(kind: str) -> Loop | None:
-    """Return the alert loop a kind belongs to, or None for kinds outside both loops."""
-    if kind.startswith(EXEC):
-        return "executive"
-    if kind.startswith(REC):
-        return "recovery"
-    return None
+    """Return the alert loop a kind belongs to, or None for kinds outside every loop."""
+    return LOOP_OF_KIND.get(kind)  # type: ignore[return-value]
 
 
 def provider_outcomes(providers: list[str], failed_providers: list[str], success: bool) -> list[tuple[str, bool]]:
@@ -186,9 +161,9 @@ class Delivery(Envelope):
 
 
 class Health(Envelope):
-    """Kinds B and E: executive or recovery retry health."""
+    """Kinds B, E and H2: an alert loop's health record."""
 
-    metadata_kind: Literal[EXEC_HEALTH, REC_HEALTH]  # type: ignore[valid-type]
+    metadata_kind: Literal[EXEC_HEALTH, REC_HEALTH, ARCHIVE_HEALTH]  # type: ignore[valid-type]
     health_id: str | None = None
     alert_level: str | None = None
 
@@ -220,14 +195,28 @@ class AlertPlan(Envelope):
         return self.body.acknowledgement_required_providers if self.body else []
 
 
+class ArchiveAlertPlan(AlertPlan):
+    """Kind H3: an archive reference health alert plan; its nested record has the loop's own key."""
+
+    metadata_kind: Literal[ARCHIVE_PLAN]  # type: ignore[valid-type]
+    body: AlertPlanBody | None = Field(default=None, validation_alias=NESTED_KEY[ARCHIVE_PLAN])
+
+
+class ArchiveReference(Envelope):
+    """Kind H1: an immutable archive reference, counted with its loop (no rule reads it)."""
+
+    metadata_kind: Literal[ARCHIVE_REFERENCE]  # type: ignore[valid-type]
+    reference_id: str | None = None
+
+
 AckState = Literal["acknowledged", "dismissed", "escalated", "resolved"]
 CLEARING_ACK_STATES = frozenset({"acknowledged", "resolved"})
 
 
 class AlertAck(Envelope):
-    """Kinds C2 and E: an acknowledgement of a retry health alert by one provider."""
+    """Kinds C2, E and H6: an acknowledgement of a health alert by one provider."""
 
-    metadata_kind: Literal[EXEC_ACK, REC_ACK]  # type: ignore[valid-type]
+    metadata_kind: Literal[EXEC_ACK, REC_ACK, ARCHIVE_ACK]  # type: ignore[valid-type]
     acknowledgement_id: str | None = None
     health_id: str
     plan_id: str | None = None
@@ -391,6 +380,8 @@ EvidenceRecord = Annotated[
     Delivery
     | Health
     | AlertPlan
+    | ArchiveAlertPlan
+    | ArchiveReference
     | AlertAck
     | RetryPlan
     | WorkerRun

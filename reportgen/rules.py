@@ -32,7 +32,8 @@ from .ledger import (
     norm_provider,
 )
 from .load import LoadResult, SecretExposed
-from .models import LOOPS, parse_timestamp
+from .loops import BY_NAME, CAVRA_ORDER, LOOP_NAMES, LOOP_OF_CODE, LOOPS, LoopSpec, PlanScope
+from .models import parse_timestamp
 from .verdict import (
     SEVERITY_ORDER,
     Check,
@@ -49,13 +50,14 @@ from .verdict import (
     utc_iso,
 )
 
-CAVRA_ORDER = (
-    "executive_retry_health_alert_delivery_failed",
-    "executive_retry_health_alert_acknowledgement_outstanding",
-    "executive_retry_health_alert_retry_execution_failed",
-    "recovery_retry_health_alert_delivery_failed",
-    "recovery_retry_health_alert_acknowledgement_outstanding",
-)
+# Upstream's release decision reason when any readiness check fails (reference §9.1, example G1).
+# The reference does not show upstream's approval reason; the approval text is reportgen's.
+UPSTREAM_HOLD_REASON = "final rollback drill reporting loop has unresolved blockers"
+APPROVE_REASON = "final rollback drill reporting loop is closed and every readiness check passed"
+# The integrity items that fail the `evidence_integrity` check.
+INTEGRITY_CODES = ("evidence_unreadable", "evidence_missing", "evidence_kind_unjudged")
+# Open items are listed integrity first, then loop by loop in the loop table's order.
+LOOP_RANK = {name: rank for rank, name in enumerate(("evidence", *LOOP_NAMES))}
 
 
 # Items, chains, warnings and references are made with model_construct: a million records give
@@ -91,7 +93,7 @@ class Facts:
 
     ledger: Ledger
     decisions: dict[Key, list[tuple[Plan, RetryDecision]]] = field(default_factory=dict)
-    _required: dict[tuple[str, bool], dict[Pair, list[RequiredBy]]] = field(default_factory=dict)
+    _required: dict[tuple[str, PlanScope], dict[Pair, list[RequiredBy]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, ledger: Ledger) -> Facts:
@@ -108,14 +110,11 @@ class Facts:
         """A key's execution records, oldest first."""
         return sorted(self.ledger.executions.get(key, []), key=lambda e: e.cite)
 
-    def required(self, loop: str, latest_only: bool) -> dict[Pair, list[RequiredBy]]:
-        """Every (health_id, provider) an alert plan requires to acknowledge, with the plans requiring it.
-
-        With `latest_only`, only the latest plan of each health id counts (upstream's recovery rule).
-        """
-        found = self._required.get((loop, latest_only))
+    def required(self, loop: str, scope: PlanScope) -> dict[Pair, list[RequiredBy]]:
+        """Every (health_id, provider) the plans in scope require to acknowledge, with those plans."""
+        found = self._required.get((loop, scope))
         if found is None:
-            found = self._required[(loop, latest_only)] = required_acks(self.ledger, loop, latest_only)
+            found = self._required[(loop, scope)] = required_acks(self.ledger, loop, scope)
         return found
 
     def runs_selecting(self, key: Key) -> list[tuple[Cite, bool]]:
@@ -135,8 +134,61 @@ def chain_states(ledger: Ledger) -> list[ChainState]:
 
 
 def delivery_failed_items(facts: Facts, states: list[ChainState]) -> list[OpenItem]:
-    """A chain whose latest outcome is a failure stays open: `<loop>_retry_health_alert_delivery_failed`."""
-    return [_delivery_item(facts, key, chain) for key, chain in states if not chain.resolved]
+    """A chain whose latest outcome is a failure stays open; in a loop judged by its plans, so does a
+    chain the judged plans require that was never delivered."""
+    items = []
+    for spec in LOOPS:
+        latest = latest_plan(facts, spec)
+        for key, chain in states:
+            if key[0] == spec.name and not chain.resolved and not superseded(key, chain, latest):
+                items.append(_delivery_item(facts, key, chain))
+        if spec.chains_of_plans:
+            items += undelivered_items(facts, spec)
+    return items
+
+
+def latest_plan(facts: Facts, spec: LoopSpec) -> RequiredBy | None:
+    """The plan whose state is the loop's, for a loop judged by its latest plan; else None."""
+    if not spec.chains_of_plans:
+        return None
+    plans = upstream_order(facts.ledger.required[spec.name])
+    return plans[-1] if plans else None
+
+
+def superseded(key: Key, chain: Chain | None, latest: RequiredBy | None) -> bool:
+    """Whether a newer plan replaced the one a chain was judged under: the latest plan does not
+    require the key, and nothing happened to the key after that plan was made."""
+    if latest is None or (key[1] == latest.health_id and key[2] in latest.providers):
+        return False
+    return chain is None or chain.latest_at <= latest.cite[0]
+
+
+def undelivered_items(facts: Facts, spec: LoopSpec) -> list[OpenItem]:
+    """A provider the judged plans require that no delivery reached (reference H.11 item 7)."""
+    items = []
+    for (health_id, provider), plans in sorted(facts.required(spec.name, spec.chain_plans).items()):
+        if (spec.name, health_id, provider) in facts.ledger.chains:
+            continue
+        evidence, total = refs(p.cite for p in plans)
+        items.append(
+            OpenItem.model_construct(
+                id=item_id(spec.delivery_code, spec.name, health_id, provider),
+                code=spec.delivery_code,
+                severity="critical",
+                loop=spec.name,
+                health_id=health_id,
+                provider=provider,
+                retry_state="no_retry_plan",
+                title=actions.undelivered_title(spec, provider),
+                detail=actions.undelivered_detail(len(plans)),
+                operator_action=actions.delivery_action(spec.name, health_id, provider, RetryState("no_retry_plan")),
+                opened_at=moment(min(p.cite[0] for p in plans)),
+                attempts=0,
+                evidence=evidence,
+                evidence_total=total,
+            )
+        )
+    return items
 
 
 def _delivery_item(facts: Facts, key: Key, chain: Chain) -> OpenItem:
@@ -145,7 +197,7 @@ def _delivery_item(facts: Facts, key: Key, chain: Chain) -> OpenItem:
     retry = retry_state(facts, key)
     streak = chain.open_streak()
     evidence, total = refs(streak + retry.records)
-    code = f"{loop}_retry_health_alert_delivery_failed"
+    code = BY_NAME[loop].delivery_code
     decision = retry.decision
     return OpenItem.model_construct(
         id=item_id(code, loop, health_id, provider),
@@ -227,38 +279,89 @@ def _execution_failed(executions: list[ExecutionSeen], context: list[Cite]) -> R
     )
 
 
-def resolved_chains(states: list[ChainState]) -> list[ResolvedChain]:
-    """Chains that failed and whose latest outcome is a success, with the record that closed them."""
+def resolved_chains(facts: Facts, states: list[ChainState]) -> list[ResolvedChain]:
+    """Chains that failed and whose latest outcome is a success, with the record that closed them;
+    then, in loops judged by their latest plan, the chains a newer plan superseded."""
     resolved = []
-    for (loop, health_id, provider), chain in states:
-        if not chain.resolved or chain.failed is None:
+    for spec in LOOPS:
+        latest = latest_plan(facts, spec)
+        for key, chain in states:
+            if key[0] == spec.name and chain.resolved and not superseded(key, chain, latest):
+                resolved.append(_delivered_chain(key, chain))
+        if latest is not None:
+            resolved += superseded_chains(facts, spec, latest)
+    return resolved
+
+
+def _delivered_chain(key: Key, chain: Chain) -> ResolvedChain:
+    """A failed chain closed by a later success."""
+    failed = chain.failed.oldest() if chain.failed is not None else []
+    return ResolvedChain.model_construct(
+        loop=key[0],
+        health_id=key[1],
+        provider=key[2],
+        resolution="delivered",
+        failures=chain.failures,
+        first_failed_at=moment(failed[0][0]),
+        resolved_at=moment(chain.latest_at),
+        resolved_by=ref(chain.closer()),
+        failed=refs(failed)[0],
+    )
+
+
+def superseded_chains(facts: Facts, spec: LoopSpec, latest: RequiredBy) -> list[ResolvedChain]:
+    """Keys that were open under an older plan (a failed chain, or an acknowledgement outstanding)
+    and that the latest plan no longer requires: superseded by it, never open."""
+    ledger = facts.ledger
+    outstanding = outstanding_acks(facts, spec.name, "every")
+    keys = {key for key, chain in ledger.chains.items() if key[0] == spec.name and chain.failures}
+    keys |= {(spec.name, *pair) for pair in outstanding}
+    found = []
+    for key in sorted(keys):
+        chain = ledger.chains.get(key)
+        if not superseded(key, chain, latest):
             continue
-        failed, _ = refs(chain.failed.oldest())
-        resolved.append(
+        failed = chain.failed.oldest() if chain is not None and chain.failed is not None else []
+        found.append(
             ResolvedChain.model_construct(
-                loop=loop,
-                health_id=health_id,
-                provider=provider,
-                failures=chain.failures,
-                first_failed_at=moment(chain.failed.oldest()[0][0]),
-                resolved_at=moment(chain.latest_at),
-                resolved_by=ref(chain.closer()),
-                failed=failed,
+                loop=spec.name,
+                health_id=key[1],
+                provider=key[2],
+                resolution="superseded",
+                failures=chain.failures if chain is not None else 0,
+                first_failed_at=moment(failed[0][0]) if failed else None,
+                resolved_at=moment(latest.cite[0]),
+                resolved_by=ref(latest.cite),
+                failed=refs(failed)[0],
             )
         )
-    return resolved
+    return found
 
 
 # --- acknowledgements --------------------------------------------------------------------------
 
 
-def required_acks(ledger: Ledger, loop: str, latest_only: bool) -> dict[Pair, list[RequiredBy]]:
-    """Every (health_id, provider) an alert plan requires to acknowledge, with the plans requiring it."""
-    plans = sorted(ledger.required[loop], key=lambda p: p.cite)
-    if latest_only:
-        plans = list({plan.health_id: plan for plan in plans}.values())
+def upstream_order(plans: Iterable[RequiredBy]) -> list[RequiredBy]:
+    """Plans oldest first, so the last is the latest: of plans made at one instant, the smaller id
+    is upstream's latest (its store is sorted by id, its history by time with a stable sort)."""
+    by_id = sorted(plans, key=lambda p: p.cite[1], reverse=True)
+    return sorted(by_id, key=lambda p: p.cite[0])
+
+
+def judged_plans(ledger: Ledger, loop: str, scope: PlanScope) -> list[RequiredBy]:
+    """The alert plans in scope: every plan, the latest of each health id, or the loop's latest."""
+    plans = upstream_order(ledger.required[loop])
+    if scope == "latest_per_health":
+        return list({plan.health_id: plan for plan in plans}.values())
+    if scope == "latest":
+        return plans[-1:]
+    return plans
+
+
+def required_acks(ledger: Ledger, loop: str, scope: PlanScope) -> dict[Pair, list[RequiredBy]]:
+    """Every (health_id, provider) the plans in scope require to acknowledge, with those plans."""
     required: dict[Pair, list[RequiredBy]] = {}
-    for plan in plans:
+    for plan in judged_plans(ledger, loop, scope):
         for provider in plan.providers:
             required.setdefault((plan.health_id, provider), []).append(plan)
     return required
@@ -270,9 +373,9 @@ def cleared(ledger: Ledger, loop: str, pair: Pair) -> bool:
     return acks is not None and acks.cleared
 
 
-def outstanding_acks(facts: Facts, loop: str, latest_only: bool = False) -> dict[Pair, list[RequiredBy]]:
+def outstanding_acks(facts: Facts, loop: str, scope: PlanScope) -> dict[Pair, list[RequiredBy]]:
     """Required pairs that no ack has acknowledged or resolved."""
-    required = facts.required(loop, latest_only)
+    required = facts.required(loop, scope)
     return {pair: plans for pair, plans in required.items() if not cleared(facts.ledger, loop, pair)}
 
 
@@ -280,17 +383,17 @@ def ack_items(facts: Facts) -> list[OpenItem]:
     """A required acknowledgement that is not acknowledged or resolved stays open."""
     ledger = facts.ledger
     items = []
-    for loop in LOOPS:
-        for (health_id, provider), plans in sorted(outstanding_acks(facts, loop).items()):
+    for spec in LOOPS:
+        loop = spec.name
+        for (health_id, provider), plans in sorted(outstanding_acks(facts, loop, spec.chain_plans).items()):
             seen = ledger.acks[loop].get((health_id, provider))
             state = seen.latest[1] if seen is not None and seen.latest is not None else None
             acks = seen.acks if seen is not None and seen.acks is not None else Oldest()
             evidence, total = joined_refs((p.cite for p in plans), acks)
-            code = f"{loop}_retry_health_alert_acknowledgement_outstanding"
             items.append(
                 OpenItem.model_construct(
-                    id=item_id(code, loop, health_id, provider),
-                    code=code,
+                    id=item_id(spec.ack_code, loop, health_id, provider),
+                    code=spec.ack_code,
                     severity="critical",
                     loop=loop,
                     health_id=health_id,
@@ -321,7 +424,8 @@ def notification_outstanding(ledger: Ledger) -> list[tuple[str, str, Cite]]:
 
 
 def integrity_items(ledger: Ledger, loaded: LoadResult) -> list[OpenItem]:
-    """Rejected records, or no alert-loop evidence at all, keep the closure open in both modes."""
+    """Rejected records, records of loops this version does not judge, or no alert-loop evidence at
+    all keep the closure open in both modes."""
     items = []
     if loaded.rejected:
         evidence = [EvidenceRef(session_id=None, source=r.source, line=r.line) for r in loaded.rejected]
@@ -339,6 +443,7 @@ def integrity_items(ledger: Ledger, loaded: LoadResult) -> list[OpenItem]:
                 evidence_total=len(evidence),
             )
         )
+    items.extend(unjudged_items(ledger))
     items.extend(secret_items(loaded))
     if not ledger.alert_loop:
         items.append(
@@ -348,7 +453,7 @@ def integrity_items(ledger: Ledger, loaded: LoadResult) -> list[OpenItem]:
                 severity="critical",
                 loop="evidence",
                 title="No alert-loop evidence was read",
-                detail="No executive or recovery retry health alert record is in the evidence; an empty pack never reads as closed.",
+                detail=f"No {actions.loop_list()} record is in the evidence; an empty pack never reads as closed.",
                 operator_action=actions.MISSING_ACTION,
                 count=0,
             )
@@ -356,29 +461,72 @@ def integrity_items(ledger: Ledger, loaded: LoadResult) -> list[OpenItem]:
     return items
 
 
-def secret_items(loaded: LoadResult) -> list[OpenItem]:
-    """An unredacted secret in the evidence is critical: it was masked, and it says where, never what."""
-    by_entry: dict[tuple[str, int | None], list[SecretExposed]] = {}
-    for secret in loaded.secrets:
-        by_entry.setdefault((secret.source, secret.line), []).append(secret)
+def unjudged_items(ledger: Ledger) -> list[OpenItem]:
+    """Records of a rollback-drill loop this version does not know: never judged, so never closed."""
     items = []
-    for (source, line), found in sorted(by_entry.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        places = "; ".join(sorted({f"{s.path} ({s.kind})" for s in found}))
+    for name, found in sorted(ledger.unjudged.items()):
+        evidence, total = joined_refs((), found)
         items.append(
-            OpenItem(
-                id=item_id("evidence_secret_exposed", source, str(line)),
-                code="evidence_secret_exposed",
+            OpenItem.model_construct(
+                id=item_id("evidence_kind_unjudged", name),
+                code="evidence_kind_unjudged",
                 severity="critical",
                 loop="evidence",
-                title="Unredacted secret in the evidence",
-                detail=f"{len(found)} secret value(s) masked in this pack, found at: {places}",
-                operator_action=actions.SECRET_ACTION,
-                count=len(found),
-                evidence=[EvidenceRef(session_id=found[0].session_id, source=source, line=line)],
-                evidence_total=1,
+                kind=name,
+                title=actions.unjudged_title(name),
+                detail=actions.unjudged_detail(name, found.total),
+                operator_action=actions.UNJUDGED_ACTION,
+                opened_at=moment(found.oldest()[0][0]),
+                count=found.total,
+                evidence=evidence,
+                evidence_total=total,
             )
         )
     return items
+
+
+def secret_items(loaded: LoadResult) -> list[OpenItem]:
+    """An unredacted secret in the evidence is critical: it was masked, and it says where, never what.
+
+    One item per record and set of masked fields, whatever form and file the record was read
+    from, so its id is the same in every export of the same evidence.
+    """
+    by_record: dict[tuple[str, ...], list[SecretExposed]] = {}
+    for secret in loaded.secrets:
+        by_record.setdefault(_secret_place(secret), []).append(secret)
+    grouped: dict[tuple[str, ...], list[SecretExposed]] = {}
+    for place, found in by_record.items():
+        paths = tuple(sorted({f"{s.path} ({s.kind})" for s in found}))
+        who = (found[0].session_id,) if found[0].session_id else place
+        grouped.setdefault((*who, *paths), []).extend(found)
+    items = [_secret_item(key, found) for key, found in grouped.items()]
+    return sorted(items, key=lambda i: (i.evidence[0].source, i.evidence[0].line or 0, i.id))
+
+
+def _secret_place(secret: SecretExposed) -> tuple[str, ...]:
+    """The entry a secret was found in."""
+    return (secret.source, str(secret.line))
+
+
+def _secret_item(key: tuple[str, ...], found: list[SecretExposed]) -> OpenItem:
+    """One record's exposed secrets, pointing at every place the record was read."""
+    places = sorted({(s.source, s.line or 0, s.line) for s in found})
+    paths = "; ".join(sorted({f"{s.path} ({s.kind})" for s in found}))
+    fields = len({(s.path, s.kind) for s in found})
+    return OpenItem(
+        id=item_id("evidence_secret_exposed", *key),
+        code="evidence_secret_exposed",
+        severity="critical",
+        loop="evidence",
+        title="Unredacted secret in the evidence",
+        detail=f"{fields} secret value(s) masked in this pack, found at: {paths}",
+        operator_action=actions.SECRET_ACTION,
+        count=fields,
+        evidence=[EvidenceRef(session_id=found[0].session_id, source=src, line=line) for src, _, line in places][
+            :MAX_CITED
+        ],
+        evidence_total=len(places),
+    )
 
 
 def reference_warnings(ledger: Ledger) -> list[Finding]:
@@ -410,7 +558,7 @@ def _plan_links(ledger: Ledger) -> Iterable[Link]:
                 )
             ):
                 if target:
-                    yield Link(target, (len(LOOPS), plan_id, i, j), holder, name)
+                    yield Link(target, (len(LOOP_NAMES), plan_id, i, j), holder, name)
 
 
 def load_warnings(loaded: LoadResult, ledger: Ledger, as_of: datetime) -> list[Finding]:
@@ -436,6 +584,7 @@ def load_warnings(loaded: LoadResult, ledger: Ledger, as_of: datetime) -> list[F
         )
         for n in loaded.notices
     ]
+    findings += kind_warnings(ledger)
     findings += [
         Finding(
             code="timestamp_in_future",
@@ -447,6 +596,22 @@ def load_warnings(loaded: LoadResult, ledger: Ledger, as_of: datetime) -> list[F
         if cite[0] > micros(as_of)
     ]
     return findings
+
+
+def kind_warnings(ledger: Ledger) -> list[Finding]:
+    """Records of a kind that is not CAVRA rollback-drill evidence: counted and listed, never judged."""
+    by_kind: dict[str, list[Cite]] = {}
+    for cite in ledger.unrecognised:
+        by_kind.setdefault(cite[2], []).append(cite)
+    return [
+        Finding.model_construct(
+            code="evidence_kind_unrecognised",
+            title="Records of a kind that is not CAVRA rollback-drill evidence",
+            detail=actions.unrecognised_detail(kind, len(cites)),
+            evidence=refs(cites)[0],
+        )
+        for kind, cites in sorted(by_kind.items())
+    ]
 
 
 # --- the verdict -------------------------------------------------------------------------------
@@ -461,7 +626,7 @@ def evaluate(loaded: LoadResult, mode: RulesMode, as_of: datetime) -> Verdict:
     if mode == "chain":
         items = delivery_failed_items(facts, states) + ack_items(facts) + integrity_items(ledger, loaded)
         items.sort(
-            key=lambda i: (i.loop or "", SEVERITY_ORDER[i.severity], i.health_id or "", i.provider or "", i.code)
+            key=lambda i: (LOOP_RANK.get(i.loop or "", 0), SEVERITY_ORDER[i.severity], i.health_id or "", i.provider or "", i.code)
         )
         warnings = reference_warnings(ledger) + load_warnings(loaded, ledger, as_of)
     else:
@@ -471,25 +636,21 @@ def evaluate(loaded: LoadResult, mode: RulesMode, as_of: datetime) -> Verdict:
         state="open" if any(i.severity == "critical" for i in items) else "closed",
         open_items=items,
         warnings=warnings,
-        resolved_chains=resolved_chains(states) if mode == "chain" else [],
+        resolved_chains=resolved_chains(facts, states) if mode == "chain" else [],
     )
     checks = readiness_checks(facts, loaded, closure, counts, states, mode)
     return Verdict(rules=mode, closure=closure, readiness=readiness(checks), counts=counts)
 
 
 def readiness(checks: list[Check]) -> Readiness:
-    """Ready when no check fails; the release decision follows."""
+    """Ready when no check fails; the release decision follows, in upstream's words, the failed checks beside it."""
     failed = [c.id for c in checks if c.status == "fail"]
     if failed:
         decision = ReleaseDecision(
-            recommended_state="hold_release_closure",
-            reason=f"final rollback drill reporting loop has unresolved blockers (failed checks: {', '.join(failed)})",
+            recommended_state="hold_release_closure", reason=UPSTREAM_HOLD_REASON, failed_checks=failed
         )
     else:
-        decision = ReleaseDecision(
-            recommended_state="approve_release_closure",
-            reason="final rollback drill reporting loop is closed and every readiness check passed",
-        )
+        decision = ReleaseDecision(recommended_state="approve_release_closure", reason=APPROVE_REASON)
     return Readiness(state="blocked" if failed else "ready", checks=checks, release_decision=decision)
 
 
@@ -499,45 +660,37 @@ def readiness(checks: list[Check]) -> Readiness:
 def cavra_counts(facts: Facts) -> dict[str, int]:
     """The upstream dashboard counts, over all the evidence instead of the newest 500 records."""
     ledger = facts.ledger
-    executive, recovery = ledger.loops["executive"], ledger.loops["recovery"]
-    return {
-        "executive_retry_health_alert_delivery_failed_count": executive.delivery_failures,
-        "executive_retry_health_alert_acknowledgement_outstanding_count": len(_cavra_exec_outstanding(ledger)),
-        "executive_retry_health_alert_retry_execution_failed_count": executive.failed_executions.total,
-        "recovery_retry_health_alert_delivery_failed_count": recovery.delivery_failures,
-        "recovery_retry_health_alert_acknowledgement_outstanding_count": len(
-            outstanding_acks(facts, "recovery", latest_only=True)
-        ),
-        "recovery_retry_health_alert_retry_execution_failed_count": recovery.failed_executions.total,
-        "notification_outstanding_acknowledgement_count": len(notification_outstanding(ledger)),
-    }
+    counts: dict[str, int] = {}
+    for spec in LOOPS:
+        tally = ledger.loops[spec.name]
+        stem = spec.delivery_code.removesuffix("_delivery_failed")
+        counts[f"{spec.delivery_code}_count"] = tally.delivery_failures
+        counts[f"{spec.ack_code}_count"] = len(_cavra_outstanding(facts, spec))
+        if spec.retries:
+            counts[f"{stem}_retry_execution_failed_count"] = tally.failed_executions.total
+        counts[f"{stem}_plan_count"] = tally.alert_plans
+        counts[f"{stem}_ack_count"] = sum(tally.acks.values())
+    counts["notification_outstanding_acknowledgement_count"] = len(notification_outstanding(ledger))
+    return counts
 
 
-def _cavra_exec_outstanding(ledger: Ledger) -> list[RequiredBy]:
-    """Upstream counts an outstanding executive ack once per plan and provider, not once per pair (§10.1)."""
-    return [
-        plan
-        for plan in ledger.required["executive"]
-        for provider in plan.providers
-        if not cleared(ledger, "executive", (plan.health_id, provider))
-    ]
+def _cavra_outstanding(facts: Facts, spec: LoopSpec) -> list[RequiredBy]:
+    """Upstream counts an outstanding ack once per plan in its scope and provider, not once per pair (§10.1, H.8)."""
+    outstanding = outstanding_acks(facts, spec.name, spec.cavra_plans)
+    return [plan for plans in outstanding.values() for plan in plans]
 
 
 def _cavra_evidence(facts: Facts, code: str) -> tuple[list[EvidenceRef], int, datetime]:
     """The records behind one cavra-mode count: cited, how many, and when the oldest was made."""
-    ledger = facts.ledger
-    loop = code.split("_", 1)[0]
-    if code.endswith("delivery_failed") or code.endswith("retry_execution_failed"):
-        tally = ledger.loops[loop]
-        failed = tally.failed_deliveries if code.endswith("delivery_failed") else tally.failed_executions
-        evidence, total = joined_refs((), failed)
-        return evidence, total, moment(failed.oldest()[0][0])
-    if code.startswith("executive"):
-        cites = [plan.cite for plan in _cavra_exec_outstanding(ledger)]
-    else:
-        cites = [p.cite for plans in outstanding_acks(facts, "recovery", latest_only=True).values() for p in plans]
-    evidence, total = refs(cites)
-    return evidence, total, moment(min(cites)[0])
+    spec = BY_NAME[LOOP_OF_CODE[code]]
+    if code == spec.ack_code:
+        cites = [plan.cite for plan in _cavra_outstanding(facts, spec)]
+        evidence, total = refs(cites)
+        return evidence, total, moment(min(cites)[0])
+    tally = facts.ledger.loops[spec.name]
+    failed = tally.failed_deliveries if code == spec.delivery_code else tally.failed_executions
+    evidence, total = joined_refs((), failed)
+    return evidence, total, moment(failed.oldest()[0][0])
 
 
 def cavra_items(facts: Facts, counts: dict[str, int]) -> list[OpenItem]:
@@ -554,7 +707,7 @@ def cavra_items(facts: Facts, counts: dict[str, int]) -> list[OpenItem]:
                 id=item_id(code, "cavra"),
                 code=code,
                 severity="critical",
-                loop=code.split("_", 1)[0],
+                loop=LOOP_OF_CODE[code],
                 title=actions.CAVRA_TITLES[code],
                 detail=f"{code}_count={count} over all {ledger.records} records (no 500-record window)",
                 operator_action=actions.CAVRA_ACTIONS[code],
@@ -636,13 +789,16 @@ def _chain_check(check_id: str, facts: Facts, states: list[ChainState], cavra: d
 
 
 def _integrity_check(loaded: LoadResult, closure: Closure) -> Check:
-    """Fail when evidence was rejected or missing; warn when any warning was raised."""
-    broken = [i for i in closure.open_items if i.code in ("evidence_unreadable", "evidence_missing")]
+    """Fail when evidence was rejected, missing or of a loop not judged; warn on any warning or
+    unrecognised record: a check never passes over evidence it did not judge."""
+    ledger = loaded.ledger
+    broken = [i for i in closure.open_items if i.code in INTEGRITY_CODES]
     evidence = (
-        f"rejected={len(loaded.rejected)} unrecognised={len(loaded.unrecognised)} "
+        f"rejected={len(loaded.rejected)} unjudged={sum(f.total for f in ledger.unjudged.values())} "
+        f"unrecognised={len(ledger.unrecognised)} outside_closure={ledger.outside.total()} "
         f"conflicts={len(loaded.conflicts)} warnings={len(closure.warnings)}"
     )
-    status = "fail" if broken else ("warning" if closure.warnings else "pass")
+    status = "fail" if broken else ("warning" if closure.warnings or ledger.unrecognised else "pass")
     return _check("evidence_integrity", bool(broken), evidence, status=status)
 
 
@@ -655,7 +811,9 @@ def count_evidence(facts: Facts, states: list[ChainState]) -> dict[str, object]:
     return {
         "records": ledger.records,
         "by_kind": dict(sorted(ledger.kinds.items())),
-        "loops": {loop: _loop_counts(facts, loop, states) for loop in LOOPS},
+        "outside_closure": dict(sorted(ledger.outside.items())),
+        "unjudged": {name: found.total for name, found in sorted(ledger.unjudged.items())},
+        "loops": {spec.name: _loop_counts(facts, spec, states) for spec in LOOPS},
         "notification": {
             "plans": ledger.notification_plans,
             "acknowledgements": ledger.notification_acks,
@@ -671,13 +829,14 @@ def count_evidence(facts: Facts, states: list[ChainState]) -> dict[str, object]:
     }
 
 
-def _loop_counts(facts: Facts, loop: str, all_states: list[ChainState]) -> dict[str, object]:
-    """The counts of one alert loop."""
+def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState]) -> dict[str, object]:
+    """The counts of one alert loop; chains a newer plan superseded are counted apart from open ones."""
     ledger = facts.ledger
+    loop, latest = spec.name, latest_plan(facts, spec)
     tally = ledger.loops[loop]
     plans = [plan for plan in ledger.plans.values() if plan.loop == loop]
     decisions = Counter(d.action for plan in plans for d in plan.decisions)
-    states = [chain for key, chain in all_states if key[0] == loop]
+    states = [chain for key, chain in all_states if key[0] == loop and not superseded(key, chain, latest)]
     return {
         "health_records": tally.health_records,
         "alert_plans": tally.alert_plans,
@@ -689,12 +848,13 @@ def _loop_counts(facts: Facts, loop: str, all_states: list[ChainState]) -> dict[
             "failed": len(states),
             "resolved": sum(chain.resolved for chain in states),
             "open": sum(not chain.resolved for chain in states),
+            "superseded": sum(key[0] == loop for key, _ in all_states) - len(states),
         },
         "retry_plans": len(plans),
         "retry_decisions": {a: decisions.get(a, 0) for a in ("retry", "wait", "suppress")},
         "worker_runs": {"live": tally.runs_live, "dry_run": tally.runs_dry},
         "executions": {s: tally.executions.get(s, 0) for s in ("delivered", "failed", "skipped")},
         "acknowledgements": {s: tally.acks.get(s, 0) for s in ("acknowledged", "resolved", "dismissed", "escalated")},
-        "acknowledgements_required": len(facts.required(loop, latest_only=False)),
-        "acknowledgements_outstanding": len(outstanding_acks(facts, loop)),
+        "acknowledgements_required": len(facts.required(loop, spec.chain_plans)),
+        "acknowledgements_outstanding": len(outstanding_acks(facts, loop, spec.chain_plans)),
     }

@@ -52,7 +52,7 @@ class Location(Model):
 
 
 class UnrecognisedEntry(Model):
-    """One record of a kind reportgen does not know."""
+    """One record of a kind that is not CAVRA rollback-drill evidence."""
 
     source: str
     line: int | None
@@ -78,6 +78,12 @@ class Inputs(Model):
     unrecognised: int
     unrecognised_kinds: dict[str, int]
     unrecognised_records: list[UnrecognisedEntry]
+    # Upstream rollback-drill evidence that the closure does not read, by kind.
+    outside_closure: int
+    outside_closure_kinds: dict[str, int]
+    # Records of rollback-drill loops this version does not judge, by kind or delivery source.
+    unjudged: int
+    unjudged_kinds: dict[str, int]
     duplicates: int
     duplicate_records: list[Location]
     conflicts: list[ConflictEntry]
@@ -124,6 +130,10 @@ def inventory(loaded: LoadResult) -> Inputs:
         unrecognised=len(loaded.unrecognised),
         unrecognised_kinds=dict(sorted(Counter(u.metadata_kind for u in loaded.unrecognised).items())),
         unrecognised_records=[UnrecognisedEntry(**vars(u)) for u in loaded.unrecognised],
+        outside_closure=loaded.ledger.outside.total(),
+        outside_closure_kinds=dict(sorted(loaded.ledger.outside.items())),
+        unjudged=sum(found.total for found in loaded.ledger.unjudged.values()),
+        unjudged_kinds={name: found.total for name, found in sorted(loaded.ledger.unjudged.items())},
         duplicates=len(loaded.duplicates),
         duplicate_records=[_location(p) for p in loaded.duplicates],
         conflicts=[

@@ -55,6 +55,7 @@ class Waiver(Model):
     loop: str | None = None
     health_id: str | None = None
     provider: str | None = None
+    kind: str | None = None
     justification: str = Field(min_length=1)
     approved_by: str = Field(min_length=1)
     approved_at: datetime
@@ -83,6 +84,8 @@ class OpenItem(Model):
     loop: str | None
     health_id: str | None = None
     provider: str | None = None
+    # The record kind or delivery source an integrity item is about.
+    kind: str | None = None
     retry_state: RetryState | None = None
     title: str
     detail: str
@@ -112,13 +115,15 @@ class Finding(Model):
 
 
 class ResolvedChain(Model):
-    """A (health_id, provider) chain that failed and was later delivered."""
+    """A (health_id, provider) chain that failed and was later delivered, or that a newer alert
+    plan superseded (`resolved_by` is then that plan)."""
 
     loop: str
     health_id: str
     provider: str
+    resolution: Literal["delivered", "superseded"] = "delivered"
     failures: int
-    first_failed_at: datetime
+    first_failed_at: datetime | None
     resolved_at: datetime
     resolved_by: EvidenceRef
     failed: list[EvidenceRef] = []
@@ -149,6 +154,7 @@ class ReleaseDecision(Model):
 
     recommended_state: Literal["approve_release_closure", "hold_release_closure"]
     reason: str
+    failed_checks: list[str] = []
 
 
 class Readiness(Model):

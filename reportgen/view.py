@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .loops import LOOPS
 from .summary import Inputs, Summary
 from .verdict import Check, EvidenceRef, Finding, OpenItem, ResolvedChain, utc_iso
 
@@ -17,11 +18,8 @@ if TYPE_CHECKING:
     from .view_dashboard import DashboardView
     from .view_history import AcceptedView, TrendView
 
-LOOP_TITLES = {
-    "executive": "Executive retry health alert loop",
-    "recovery": "Recovery escalation retry health alert loop",
-    "evidence": "Evidence integrity",
-}
+LOOP_TITLES = {**{spec.name: spec.title for spec in LOOPS}, "evidence": "Evidence integrity"}
+RESOLUTION_LABELS = {"delivered": "Delivered by", "superseded": "Superseded by plan"}
 SEVERITY_LABELS = {"critical": ("Critical", "✖"), "warning": ("Warning", "⚠")}
 STATUS_LABELS = {"pass": ("Pass", "✔"), "fail": ("Fail", "✖"), "warning": ("Warning", "⚠")}
 DECISION_LABELS = {
@@ -44,6 +42,8 @@ KIND_LABELS = (
     ("-alert-plan", "alert plan"),
     ("-alert-ack", "alert acknowledgement"),
     ("-retry-health", "retry health"),
+    ("-archive-reference-health", "archive reference health"),
+    ("-immutable-archive-reference", "archive reference"),
     ("release-connector-delivery", "delivery"),
     ("-notification-plan", "notification plan"),
     ("-notification-ack", "notification acknowledgement"),
@@ -58,6 +58,7 @@ LOOP_COUNT_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Delivery chains that failed", ("chains", "failed")),
     ("Failed chains resolved", ("chains", "resolved")),
     ("Failed chains still open", ("chains", "open")),
+    ("Failed chains superseded by a newer plan", ("chains", "superseded")),
     ("Retry plans", ("retry_plans",)),
     ("Retry decisions: retry", ("retry_decisions", "retry")),
     ("Retry decisions: wait", ("retry_decisions", "wait")),
@@ -254,6 +255,7 @@ class ChainView:
     resolved_by: EvidenceView
     failed: tuple[EvidenceView, ...]
     loop: str = ""
+    resolution_label: str = "Delivered by"
 
 
 @dataclass(frozen=True)
@@ -523,10 +525,11 @@ def chain_view(chain: ResolvedChain) -> ChainView:
         failures=chain.failures,
         first_failed_at=stamp(chain.first_failed_at),
         resolved_at=stamp(chain.resolved_at),
-        resolved_after=duration(chain.resolved_at - chain.first_failed_at),
+        resolved_after=age(chain.first_failed_at, chain.resolved_at),
         resolved_by=evidence_view(chain.resolved_by),
         failed=tuple(evidence_view(r) for r in chain.failed),
         loop=chain.loop,
+        resolution_label=RESOLUTION_LABELS[chain.resolution],
     )
 
 
@@ -548,10 +551,15 @@ def loop_counts(counts: dict[str, Any]) -> CountTable:
 
 
 def other_counts(counts: dict[str, Any]) -> tuple[Fact, ...]:
-    """Counts outside the two alert loops: notifications, other deliveries, final-reporting records."""
+    """Counts outside the alert loops: notifications, other deliveries, final-reporting records, and
+    the records no rule reads (upstream kinds outside the closure, loops this version does not judge)."""
     facts = [Fact(label, dig(counts, ("notification", key))) for label, key in NOTIFICATION_ROWS]
     for source, entry in sorted(counts.get("other_deliveries", {}).items()):
         facts.append(Fact(f"Deliveries from {source}", f"{entry.get('deliveries')} ({entry.get('failures')} failed)"))
+    for kind, count in sorted(counts.get("outside_closure", {}).items()):
+        facts.append(Fact(f"Outside the closure: {kind_label(kind)}", str(count)))
+    for name, count in sorted(counts.get("unjudged", {}).items()):
+        facts.append(Fact(f"Not judged (loop unknown to this version): {name}", str(count)))
     facts.append(Fact("Readiness summaries", dig(counts, ("readiness_summaries",))))
     facts.append(Fact("Runbook exports", dig(counts, ("runbook_exports",))))
     facts.append(Fact("Records read", dig(counts, ("records",))))

@@ -1,7 +1,7 @@
 """Accepted risks: a waiver file, which open items each waiver covers, and the verdict after them.
 
-A waiver matches an open item by `code` and by whichever of `loop`, `health_id` and `provider` it
-gives. It is in force from `approved_at` until `expires_at`, judged at the summary's `as_of`. A
+A waiver matches an open item by `code` and by whichever of `loop`, `health_id`, `provider` and
+`kind` (the record kind or delivery source of an `evidence_kind_unjudged` item) it gives. It is in force from `approved_at` until `expires_at`, judged at the summary's `as_of`. A
 matched item in force moves from `closure.open_items` to `closure.accepted_items` with status
 `deviation-approved` and its waiver; it is shown, never hidden, and no longer opens the closure.
 After `expires_at` the item stays open and says which waiver expired (`waiver_expired`).
@@ -25,13 +25,12 @@ import orjson
 import yaml
 from pydantic import ValidationError, model_validator
 
-from .rules import readiness
+from .rules import INTEGRITY_CODES, readiness
 from .summary import Summary
 from .verdict import Check, Finding, Model, OpenItem, Readiness, ReleaseDecision, RulesMode, Waiver
 
 SCHEMA_ID = "urn:reportgen:schema:reportgen.waivers.v1"
-MATCH_FIELDS = ("loop", "health_id", "provider")
-INTEGRITY_CODES = ("evidence_unreadable", "evidence_missing")
+MATCH_FIELDS = ("loop", "health_id", "provider", "kind")
 
 
 class WaiverError(Exception):

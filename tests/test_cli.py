@@ -108,16 +108,23 @@ def test_rejected_input_keeps_the_closure_open_and_strict_exits_2(tmp_path):
 
 
 def test_validate_lists_every_problem_as_file_line_reason(tmp_path):
-    records = example()[:2] + [{"session_id": "x", "metadata_kind": "go-backend-rollback-drill-new", "created_at": "z"}]
+    records = example()[:2] + [
+        {"session_id": "x", "metadata_kind": "go-backend-rollback-drill-new", "created_at": "z"},
+        {"session_id": "y", "metadata_kind": "billing-invoice", "created_at": "z"},
+    ]
     path = write_ndjson(tmp_path / "e.ndjson", records)
     path.write_text(path.read_text() + "{oops\n" + json.dumps({"metadata_kind": "release-connector-delivery"}) + "\n")
     result = run("validate", str(path))
     assert result.returncode == 2
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"{path}:4: not JSON")
-    assert lines[1] == f"{path}:5: missing session_id"
-    assert f"{path}:3: unrecognised metadata_kind go-backend-rollback-drill-new" in lines
-    assert lines[-1] == "5 entries in 1 file: 2 records, 2 rejected, 1 unrecognised, 0 duplicates, 0 conflicts"
+    assert lines[0].startswith(f"{path}:5: not JSON")
+    assert lines[1] == f"{path}:6: missing session_id"
+    assert f"{path}:3: not judged: go-backend-rollback-drill-new is of a loop this version does not know" in lines
+    assert f"{path}:4: unrecognised metadata_kind billing-invoice" in lines
+    assert lines[-1] == (
+        "6 entries in 1 file: 2 records, 2 rejected, 1 not judged, 0 outside the closure, 1 unrecognised, "
+        "0 duplicates, 0 conflicts"
+    )
 
 
 def test_validate_exits_0_on_clean_evidence():
