@@ -183,8 +183,8 @@ def redeliver_action(spec: LoopSpec, provider: str) -> str:
     """What works upstream for a loop without retries: a new deliver call, then its acknowledgements."""
     return (
         f"This loop has no retry. Repair the {provider} connector, then call POST {spec.alerts_path}/deliver "
-        f"(provider={provider}): it checks the archive references again under a new health id and plan, and "
-        f"each provider that plan selects must then be acknowledged with POST {spec.alerts_path}/<new "
+        f"(provider={provider}): it judges the health again under a new health id and plan, and each "
+        f"provider that plan selects must then be acknowledged with POST {spec.alerts_path}/<new "
         "health_id>/acknowledgements."
     )
 

@@ -317,7 +317,9 @@ def validate(evidence: tuple[str, ...]) -> None:
         click.echo(f"{location(n.source, n.line)}: warning: {terminal_safe(n.detail)}")
     for name, found in sorted(loaded.ledger.unjudged.items()):
         for cite in found.oldest():
-            click.echo(f"{location(cite[3], cite[4])}: not judged: {terminal_safe(name)} is of a loop this version does not know")
+            click.echo(
+                f"{location(cite[3], cite[4])}: not judged: {terminal_safe(name)} is of a loop this version does not know"
+            )
         if found.total > len(found.oldest()):
             click.echo(f"  ... and {found.total - len(found.oldest())} more records of {terminal_safe(name)}")
     for u in loaded.unrecognised:

@@ -19,6 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
+from .loops import LOOP_OF_SOURCE
 from .models import (
     ARCHIVE_ACK,
     ARCHIVE_HEALTH,
@@ -46,7 +47,6 @@ from .models import (
     loop_of_kind,
     provider_outcomes,
 )
-from .loops import LOOP_OF_SOURCE
 
 AckState = Literal["acknowledged", "dismissed", "escalated", "resolved"]
 NonEmpty = Annotated[str, Meta(min_length=1)]

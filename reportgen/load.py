@@ -408,6 +408,9 @@ def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: P
         while futures_wait(futures, timeout=0.25).not_done:
             _show(progress)
         parts = own + [future.result() for future in futures]
+        # Every worker is done: wait for the pool to close its pipes, or its management thread may
+        # write to a closed one as the interpreter exits and print a traceback.
+        pool.shutdown(wait=True)
     except BrokenProcessPool:
         raise InputError("a worker process reading the evidence died (out of memory?); try --jobs 1") from None
     finally:

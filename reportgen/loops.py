@@ -50,9 +50,6 @@ class LoopSpec:
     # Which plans' required acknowledgements keep the loop open: in chain mode, and upstream's count.
     chain_plans: PlanScope
     cavra_plans: PlanScope
-    # In chain mode, whether only the chains the judged plans require are open (no retry to follow
-    # an older failure) or every chain whose latest outcome failed.
-    chains_of_plans: bool
     # Upstream's closure items of this loop, in upstream's order (reference §10.4).
     cavra_codes: tuple[str, ...]
 
@@ -65,6 +62,11 @@ class LoopSpec:
     def ack_code(self) -> str:
         """The code of an outstanding acknowledgement."""
         return self.cavra_codes[1]
+
+    @property
+    def by_latest_plan(self) -> bool:
+        """Whether chain mode judges the loop by its latest plan alone (older plans are superseded)."""
+        return self.chain_plans == "latest"
 
     @property
     def retries(self) -> bool:
@@ -110,7 +112,6 @@ EXECUTIVE = _retry_loop(
     "recovery-executive-report/delivery-retry-health-alerts",
     chain_plans="every",
     cavra_plans="every",
-    chains_of_plans=False,
     cavra_codes=(
         "executive_retry_health_alert_delivery_failed",
         "executive_retry_health_alert_acknowledgement_outstanding",
@@ -126,7 +127,6 @@ RECOVERY = _retry_loop(
     "recovery-escalations/retry-health-alerts",
     chain_plans="every",
     cavra_plans="latest_per_health",
-    chains_of_plans=False,
     # Item 4 is upstream's, though its dashboard key never matches (reference §12 item 2): a
     # documented deviation, so a failed recovery delivery is never silently dropped.
     cavra_codes=(
@@ -157,7 +157,6 @@ ARCHIVE = LoopSpec(
     # Every deliver call makes a new health and plan (reference H.9): the latest plan is the state.
     chain_plans="latest",
     cavra_plans="every",
-    chains_of_plans=True,
     cavra_codes=(
         "final_archive_health_alert_delivery_failed",
         "final_archive_health_alert_acknowledgement_outstanding",

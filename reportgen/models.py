@@ -21,7 +21,17 @@ from pydantic import (
     ValidationInfo,
 )
 
-from .loops import ARCHIVE, ARCHIVE_REFERENCE, DELIVERY, EXECUTIVE, LOOP_OF_KIND, LOOP_OF_SOURCE, LOOPS, PREFIX, RECOVERY
+from .loops import (
+    ARCHIVE,
+    ARCHIVE_REFERENCE,
+    DELIVERY,
+    EXECUTIVE,
+    LOOP_OF_KIND,
+    LOOP_OF_SOURCE,
+    LOOPS,
+    PREFIX,
+    RECOVERY,
+)
 
 EXEC_HEALTH, REC_HEALTH, ARCHIVE_HEALTH = EXECUTIVE.health, RECOVERY.health, ARCHIVE.health
 EXEC_PLAN, REC_PLAN, ARCHIVE_PLAN = EXECUTIVE.plan, RECOVERY.plan, ARCHIVE.plan
@@ -175,7 +185,7 @@ class AlertPlanBody(Lenient):
 
 
 class AlertPlan(Envelope):
-    """Kinds C1 and E: an executive or recovery retry health alert plan."""
+    """Kinds C1 and E: a retry health alert plan, its nested record under either retry loop's key."""
 
     metadata_kind: Literal[EXEC_PLAN, REC_PLAN]  # type: ignore[valid-type]
     plan_id: str | None = None

@@ -326,7 +326,9 @@ def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, 
     cut = Cutter(limit, elsewhere(document, view, evidence))
     opened = {item.id: item.opened_at for item in summary.closure.open_items}
     groups = tuple(cut.group(group, opened) for group in view.groups)
-    chains = oldest_chains(view.chains, [c.first_failed_at for c in summary.closure.resolved_chains], limit)
+    # A superseded chain that never failed is placed by when its plan was superseded.
+    since = [c.first_failed_at or c.resolved_at for c in summary.closure.resolved_chains]
+    chains = oldest_chains(view.chains, since, limit)
     cut.note("chains", len(chains), len(view.chains), "resolved chains", "the oldest")
     return replace(
         view,

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from . import actions
 from .lean import RetryDecision
@@ -94,16 +95,17 @@ class Facts:
     ledger: Ledger
     decisions: dict[Key, list[tuple[Plan, RetryDecision]]] = field(default_factory=dict)
     _required: dict[tuple[str, PlanScope], dict[Pair, list[RequiredBy]]] = field(default_factory=dict)
+    _latest: dict[str, RequiredBy | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, ledger: Ledger) -> Facts:
-        """Arrange the ledger's retry decisions by chain key, oldest plan first."""
-        found: dict[Key, list[tuple[tuple[datetime, str, int], Plan, RetryDecision]]] = {}
+        """Arrange the ledger's retry decisions by chain key, the latest plan last (upstream's order)."""
+        found: dict[Key, list[tuple[int, str, Plan, RetryDecision]]] = {}
         for plan_id, plan in ledger.plans.items():
-            for i, decision in enumerate(plan.decisions):
+            for decision in plan.decisions:
                 key = (plan.loop, decision.health_id, norm_provider(decision.provider))
-                found.setdefault(key, []).append(((plan.at, plan_id, i), plan, decision))
-        decisions = {key: [(p, d) for _, p, d in sorted(pairs, key=lambda t: t[0])] for key, pairs in found.items()}
+                found.setdefault(key, []).append((plan.at, plan_id, plan, decision))
+        decisions = {key: [(p, d) for _, _, p, d in _latest_last(pairs)] for key, pairs in found.items()}
         return cls(ledger, decisions)
 
     def executions(self, key: Key) -> list[ExecutionSeen]:
@@ -116,6 +118,15 @@ class Facts:
         if found is None:
             found = self._required[(loop, scope)] = required_acks(self.ledger, loop, scope)
         return found
+
+    def latest(self, spec: LoopSpec) -> RequiredBy | None:
+        """The plan whose state is the loop's, for a loop judged by its latest plan; else None."""
+        if not spec.by_latest_plan:
+            return None
+        if spec.name not in self._latest:
+            plans = judged_plans(self.ledger, spec.name, "latest")
+            self._latest[spec.name] = plans[-1] if plans else None
+        return self._latest[spec.name]
 
     def runs_selecting(self, key: Key) -> list[tuple[Cite, bool]]:
         """Worker runs (citation, dry run) of any plan that selected the key, oldest first."""
@@ -138,21 +149,13 @@ def delivery_failed_items(facts: Facts, states: list[ChainState]) -> list[OpenIt
     chain the judged plans require that was never delivered."""
     items = []
     for spec in LOOPS:
-        latest = latest_plan(facts, spec)
+        latest = facts.latest(spec)
         for key, chain in states:
             if key[0] == spec.name and not chain.resolved and not superseded(key, chain, latest):
                 items.append(_delivery_item(facts, key, chain))
-        if spec.chains_of_plans:
+        if spec.by_latest_plan:
             items += undelivered_items(facts, spec)
     return items
-
-
-def latest_plan(facts: Facts, spec: LoopSpec) -> RequiredBy | None:
-    """The plan whose state is the loop's, for a loop judged by its latest plan; else None."""
-    if not spec.chains_of_plans:
-        return None
-    plans = upstream_order(facts.ledger.required[spec.name])
-    return plans[-1] if plans else None
 
 
 def superseded(key: Key, chain: Chain | None, latest: RequiredBy | None) -> bool:
@@ -284,7 +287,7 @@ def resolved_chains(facts: Facts, states: list[ChainState]) -> list[ResolvedChai
     then, in loops judged by their latest plan, the chains a newer plan superseded."""
     resolved = []
     for spec in LOOPS:
-        latest = latest_plan(facts, spec)
+        latest = facts.latest(spec)
         for key, chain in states:
             if key[0] == spec.name and chain.resolved and not superseded(key, chain, latest):
                 resolved.append(_delivered_chain(key, chain))
@@ -344,8 +347,13 @@ def superseded_chains(facts: Facts, spec: LoopSpec, latest: RequiredBy) -> list[
 def upstream_order(plans: Iterable[RequiredBy]) -> list[RequiredBy]:
     """Plans oldest first, so the last is the latest: of plans made at one instant, the smaller id
     is upstream's latest (its store is sorted by id, its history by time with a stable sort)."""
-    by_id = sorted(plans, key=lambda p: p.cite[1], reverse=True)
-    return sorted(by_id, key=lambda p: p.cite[0])
+    return [plan for _, _, plan in _latest_last((p.cite[0], p.cite[1], p) for p in plans)]
+
+
+def _latest_last(found: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """(time, id, ...) entries oldest first and, at one instant, the larger id first (stable sorts)."""
+    by_id = sorted(found, key=lambda entry: entry[1], reverse=True)
+    return sorted(by_id, key=lambda entry: entry[0])
 
 
 def judged_plans(ledger: Ledger, loop: str, scope: PlanScope) -> list[RequiredBy]:
@@ -488,42 +496,41 @@ def unjudged_items(ledger: Ledger) -> list[OpenItem]:
 def secret_items(loaded: LoadResult) -> list[OpenItem]:
     """An unredacted secret in the evidence is critical: it was masked, and it says where, never what.
 
-    One item per record and set of masked fields, whatever form and file the record was read
-    from, so its id is the same in every export of the same evidence.
+    One item per record (its session id, else its place) and set of masked fields, whatever form
+    and file the record was read from, so its id is the same in every export of the same evidence.
     """
-    by_record: dict[tuple[str, ...], list[SecretExposed]] = {}
+    entries: dict[tuple[str, int | None], list[SecretExposed]] = {}
     for secret in loaded.secrets:
-        by_record.setdefault(_secret_place(secret), []).append(secret)
-    grouped: dict[tuple[str, ...], list[SecretExposed]] = {}
-    for place, found in by_record.items():
-        paths = tuple(sorted({f"{s.path} ({s.kind})" for s in found}))
-        who = (found[0].session_id,) if found[0].session_id else place
-        grouped.setdefault((*who, *paths), []).extend(found)
-    items = [_secret_item(key, found) for key, found in grouped.items()]
-    return sorted(items, key=lambda i: (i.evidence[0].source, i.evidence[0].line or 0, i.id))
+        entries.setdefault((secret.source, secret.line), []).append(secret)
+    records: dict[tuple[str, ...], list[SecretExposed]] = {}
+    for (source, line), found in entries.items():
+        fields = tuple(sorted({f"{s.path} ({s.kind})" for s in found}))
+        who = found[0].session_id or f"{source}:{line}"
+        records.setdefault((who, *fields), []).extend(found)
+    items = [_secret_item(key, found) for key, found in records.items()]
+    return sorted(items, key=lambda i: (*_place_order(i.evidence[0].source, i.evidence[0].line), i.id))
 
 
-def _secret_place(secret: SecretExposed) -> tuple[str, ...]:
-    """The entry a secret was found in."""
-    return (secret.source, str(secret.line))
+def _place_order(source: str, line: int | None) -> tuple[str, int]:
+    """Where an entry was read, as a sort key: a whole file before its first line."""
+    return source, -1 if line is None else line
 
 
 def _secret_item(key: tuple[str, ...], found: list[SecretExposed]) -> OpenItem:
     """One record's exposed secrets, pointing at every place the record was read."""
-    places = sorted({(s.source, s.line or 0, s.line) for s in found})
-    paths = "; ".join(sorted({f"{s.path} ({s.kind})" for s in found}))
-    fields = len({(s.path, s.kind) for s in found})
+    places = sorted({(s.source, s.line) for s in found}, key=lambda p: _place_order(*p))
+    fields = sorted({f"{s.path} ({s.kind})" for s in found})
     return OpenItem(
         id=item_id("evidence_secret_exposed", *key),
         code="evidence_secret_exposed",
         severity="critical",
         loop="evidence",
         title="Unredacted secret in the evidence",
-        detail=f"{fields} secret value(s) masked in this pack, found at: {paths}",
+        detail=f"{len(fields)} secret value(s) masked in this pack, found at: {'; '.join(fields)}",
         operator_action=actions.SECRET_ACTION,
-        count=fields,
-        evidence=[EvidenceRef(session_id=found[0].session_id, source=src, line=line) for src, _, line in places][
-            :MAX_CITED
+        count=len(fields),
+        evidence=[
+            EvidenceRef(session_id=found[0].session_id, source=src, line=line) for src, line in places[:MAX_CITED]
         ],
         evidence_total=len(places),
     )
@@ -626,7 +633,13 @@ def evaluate(loaded: LoadResult, mode: RulesMode, as_of: datetime) -> Verdict:
     if mode == "chain":
         items = delivery_failed_items(facts, states) + ack_items(facts) + integrity_items(ledger, loaded)
         items.sort(
-            key=lambda i: (LOOP_RANK.get(i.loop or "", 0), SEVERITY_ORDER[i.severity], i.health_id or "", i.provider or "", i.code)
+            key=lambda i: (
+                LOOP_RANK.get(i.loop or "", 0),
+                SEVERITY_ORDER[i.severity],
+                i.health_id or "",
+                i.provider or "",
+                i.code,
+            )
         )
         warnings = reference_warnings(ledger) + load_warnings(loaded, ledger, as_of)
     else:
@@ -832,12 +845,12 @@ def count_evidence(facts: Facts, states: list[ChainState]) -> dict[str, object]:
 def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState]) -> dict[str, object]:
     """The counts of one alert loop; chains a newer plan superseded are counted apart from open ones."""
     ledger = facts.ledger
-    loop, latest = spec.name, latest_plan(facts, spec)
+    loop, latest = spec.name, facts.latest(spec)
     tally = ledger.loops[loop]
     plans = [plan for plan in ledger.plans.values() if plan.loop == loop]
     decisions = Counter(d.action for plan in plans for d in plan.decisions)
     states = [chain for key, chain in all_states if key[0] == loop and not superseded(key, chain, latest)]
-    return {
+    counts: dict[str, object] = {
         "health_records": tally.health_records,
         "alert_plans": tally.alert_plans,
         "deliveries": tally.deliveries,
@@ -850,11 +863,13 @@ def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState]) -> 
             "open": sum(not chain.resolved for chain in states),
             "superseded": sum(key[0] == loop for key, _ in all_states) - len(states),
         },
-        "retry_plans": len(plans),
-        "retry_decisions": {a: decisions.get(a, 0) for a in ("retry", "wait", "suppress")},
-        "worker_runs": {"live": tally.runs_live, "dry_run": tally.runs_dry},
-        "executions": {s: tally.executions.get(s, 0) for s in ("delivered", "failed", "skipped")},
         "acknowledgements": {s: tally.acks.get(s, 0) for s in ("acknowledged", "resolved", "dismissed", "escalated")},
         "acknowledgements_required": len(facts.required(loop, spec.chain_plans)),
         "acknowledgements_outstanding": len(outstanding_acks(facts, loop, spec.chain_plans)),
     }
+    if spec.retries:  # a loop without retry machinery has no retry counts, not zero of them
+        counts["retry_plans"] = len(plans)
+        counts["retry_decisions"] = {a: decisions.get(a, 0) for a in ("retry", "wait", "suppress")}
+        counts["worker_runs"] = {"live": tally.runs_live, "dry_run": tally.runs_dry}
+        counts["executions"] = {s: tally.executions.get(s, 0) for s in ("delivered", "failed", "skipped")}
+    return counts

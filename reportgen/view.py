@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .loops import LOOPS
 from .summary import Inputs, Summary
-from .verdict import Check, EvidenceRef, Finding, OpenItem, ResolvedChain, utc_iso
+from .verdict import Check, EvidenceRef, Finding, OpenItem, ReleaseDecision, ResolvedChain, utc_iso
 
 if TYPE_CHECKING:
     from .view_dashboard import DashboardView
@@ -479,7 +479,7 @@ def verdict_view(summary: Summary) -> VerdictView:
         readiness_state=readiness.state,
         decision=decision,
         decision_label=DECISION_LABELS.get(decision, decision),
-        reason=readiness.release_decision.reason,
+        reason=reason_text(readiness.release_decision),
         as_of=stamp(summary.as_of),
         rules=summary.rules,
         open_items=len(closure.open_items),
@@ -490,6 +490,13 @@ def verdict_view(summary: Summary) -> VerdictView:
         open_text=open_text(closure.open_items),
         checks_text=f"{failed} of {plural(len(readiness.checks), 'check')} failed",
     )
+
+
+def reason_text(decision: ReleaseDecision) -> str:
+    """The decision's reason, and the checks that failed when there are any."""
+    if not decision.failed_checks:
+        return decision.reason
+    return f"{decision.reason} (failed checks: {', '.join(decision.failed_checks)})"
 
 
 def plural(count: int, noun: str) -> str:

@@ -31,7 +31,9 @@ ACTUAL = ROOT / "tests" / "actual"
 CASES = {
     "example": ["fixtures/example"],  # open: exhausted and unacknowledged slack chain, resolved chains, warnings
     "clean": ["fixtures/clean"],  # closed and ready
-    "broken": ["fixtures/broken"],  # rejected, unrecognised, duplicate and conflicting entries
+    "broken": ["fixtures/broken"],  # rejected, unjudged, duplicate and conflicting entries
+    "archive": ["fixtures/archive"],  # the archive loop open beside the executive one; resolved archive chain
+    "archive-superseded": ["fixtures/archive-superseded"],  # closed: an older archive plan superseded
 }
 GOLD_FILES = (
     "closure-dashboard.html",

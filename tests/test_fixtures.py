@@ -13,7 +13,10 @@ EXEC_ACK = "executive_retry_health_alert_acknowledgement_outstanding"
 EXEC_EXECUTION = "executive_retry_health_alert_retry_execution_failed"
 REC_FAILED = "recovery_retry_health_alert_delivery_failed"
 REC_ACK = "recovery_retry_health_alert_acknowledgement_outstanding"
+ARCH_FAILED = "final_archive_health_alert_delivery_failed"
+ARCH_ACK = "final_archive_health_alert_acknowledgement_outstanding"
 B1 = "gordackexecdeliveryhealth-3a9c5e17b2d04f68"
+H2 = "gordackfinalarchivehealth-c57853b157db502b"
 E1 = "gordackrecoveryeschealth-9f2d6b0a4c81e375"
 
 # (set, chain open items as (code, health_id, provider, retry_state), cavra open item codes)
@@ -46,8 +49,23 @@ EXPECTED = [
         + [(REC_ACK, E1, "webhook", None)],
         [EXEC_FAILED, EXEC_ACK, EXEC_EXECUTION, REC_FAILED, REC_ACK],
     ),
+    (
+        "archive",
+        [(EXEC_ACK, B1, "slack", None), (EXEC_FAILED, B1, "slack", "exhausted"), (ARCH_ACK, H2, "slack", None)],
+        [EXEC_FAILED, EXEC_ACK, EXEC_EXECUTION, REC_FAILED, ARCH_FAILED, ARCH_ACK],
+    ),
+    (
+        "archive-open",
+        [(ARCH_ACK, H2, "webhook", None), (ARCH_FAILED, H2, "webhook", "no_retry_plan")],
+        [ARCH_FAILED, ARCH_ACK],
+    ),
+    ("archive-superseded", [], [ARCH_FAILED, ARCH_ACK]),
     ("empty", [("evidence_missing", None, None, None)], ["evidence_missing"]),
-    ("broken", [("evidence_unreadable", None, None, None)], [REC_FAILED, "evidence_unreadable"]),
+    (
+        "broken",
+        [("evidence_kind_unjudged", None, None, None), ("evidence_unreadable", None, None, None)],
+        [REC_FAILED, "evidence_unreadable", "evidence_kind_unjudged"],
+    ),
 ]
 
 
@@ -62,7 +80,7 @@ def test_each_fixture_set_gives_its_hand_worked_verdict(name, chain, cavra):
 
 def test_the_broken_set_accounts_for_every_line():
     inputs = summarise(load([str(FIXTURES / "broken")])).inputs
-    assert (inputs.entries, len(inputs.rejected), inputs.unrecognised) == (19, 5, 1)
+    assert (inputs.entries, len(inputs.rejected), inputs.unjudged, inputs.unrecognised) == (19, 5, 1, 0)
     assert (inputs.duplicates, len(inputs.conflicts), inputs.records) == (1, 1, 11)
 
 

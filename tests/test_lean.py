@@ -41,7 +41,7 @@ VALUES: list[Any] = [
     {},
     {"a": 1},
 ]
-SAMPLE_FIXTURES = ("exhausted/store.json", "retry-states/records.json", "clean/store.json")
+SAMPLE_FIXTURES = ("exhausted/store.json", "retry-states/records.json", "clean/store.json", "archive/store.json")
 
 
 def records() -> list[dict[str, Any]]:

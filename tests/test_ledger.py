@@ -87,7 +87,8 @@ def test_an_acknowledgement_pair_is_cleared_once_cleared_and_otherwise_shows_its
         parts[n % 2].add(c, ack_state)
     parts[0].merge(parts[1])
     cleared = any(s == "acknowledged" for _, s in acks)
-    latest = None if cleared else max(acks)
+    # Upstream's latest: the newest, and of acks made at one instant the one with the smaller id.
+    latest = None if cleared else sorted(sorted(acks, key=lambda a: a[0][1], reverse=True), key=lambda a: a[0][0])[-1]
     for result in (pair, parts[0]):
         assert result.cleared == cleared
         assert result.latest == latest

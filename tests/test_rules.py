@@ -322,9 +322,9 @@ def test_counts_cover_every_loop_and_outcome(tmp_path):
     assert executive["worker_runs"] == {"live": 1, "dry_run": 0}
     assert executive["executions"] == {"delivered": 1, "failed": 1, "skipped": 0}
     assert executive["retry_decisions"] == {"retry": 1, "wait": 0, "suppress": 1}
-    assert executive["chains"] == {"total": 2, "failed": 2, "resolved": 1, "open": 1}
+    assert executive["chains"] == {"total": 2, "failed": 2, "resolved": 1, "open": 1, "superseded": 0}
     assert executive["acknowledgements"]["acknowledged"] == 1
-    assert counts["loops"]["recovery"]["chains"] == {"total": 1, "failed": 1, "resolved": 1, "open": 0}
+    assert counts["loops"]["recovery"]["chains"] == {"total": 1, "failed": 1, "resolved": 1, "open": 0, "superseded": 0}
     assert counts["records"] == 21 and sum(counts["by_kind"].values()) == 21
 
 

@@ -150,7 +150,11 @@ def test_only_checks_derived_from_items_can_be_waived():
     assert check_sources("notification_acknowledgements", "chain") == ()
     assert check_sources("release_readiness_artifacts", "chain") == ()
     assert check_sources("executive_retry_health_alert_retry_execution", "chain") == (DELIVERY,)
-    assert check_sources("evidence_integrity", "cavra") == ("evidence_unreadable", "evidence_missing")
+    assert check_sources("evidence_integrity", "cavra") == (
+        "evidence_unreadable",
+        "evidence_missing",
+        "evidence_kind_unjudged",
+    )
 
 
 def test_the_summary_with_accepted_items_matches_its_schema():
