@@ -4,19 +4,26 @@ The generator tells whole stories the way the CAVRA API would have recorded them
 contract, /work/shared/reference/cavra-evidence.md). An alert drill is health -> alert plan ->
 delivery -> delivery retry plans -> worker runs -> redeliveries and execution records ->
 acknowledgements, linked by id, with every retry decision computed by upstream's rules (§6.1)
-from the failures simulated so far. Notification drills, readiness summaries and runbook exports,
-and deliveries of other sources are mixed in. Stories overlap in time and leave through a small
-heap in created_at order, so memory stays bounded however many records are asked for.
+from the failures simulated so far. An archive story (kind H, cavra-evidence-archive-loop.md) is
+a release's immutable archive references and repeated deliver calls: each a fresh health (mostly
+persisted), an alert plan, one multi-provider delivery, now and then a re-send for the same health,
+and acknowledgements; its ids are the documented hashes. Notification drills, readiness summaries
+and runbook exports, and deliveries of other sources are mixed in. Stories overlap in time and
+leave through a small heap in created_at order, so memory stays bounded however many records are
+asked for (the archive loop's ground truth keeps one small entry per plan and per chain key).
 
-Everything comes from `random.Random(seed)` and id counters: no wall clock, no hash or set order,
+Everything comes from `random.Random(seed)`, id counters and hashes of what they drew: no wall clock,
 so the same arguments give byte-identical output. As each story is accepted, the generator notes
 the ground truth that reportgen's chain rules should reach (open delivery chains and their retry
-states, outstanding acknowledgements) and upstream's counts (failed delivery and execution records).
+states, outstanding acknowledgements) and upstream's counts (failed delivery and execution records,
+every plan's outstanding acknowledgements). The archive loop is judged by its latest plan over all
+the evidence, so its truth is settled once the last story is told.
 
 Simplifications, on purpose: a drill's retry plans hold only that drill's (health_id, provider)
 keys, as if each drill had its own 500-record window (a real window puts every recent failure in
 every plan, and records would grow far past 8 KB); health records carry plausible rather than
-recomputed counts; readiness summaries count what the drills since the previous final report left.
+recomputed counts; readiness summaries count what the drills since the previous final report left;
+an archive health checks only its own story's exports, and those auditor exports are not written.
 
     python -m bench.generate --records 100000 --seed 7 --format gzip --out evidence.ndjson.gz
 """
@@ -386,7 +393,7 @@ STORIES = (
     ("archive", 6.0),
 )
 # Records per story on average, measured; it spreads the stories over the requested days.
-MEAN_RECORDS_PER_STORY = 5.27
+MEAN_RECORDS_PER_STORY = 5.6
 MAX_TICKS = 6
 ACK_NOTES = (
     "{provider} alert reviewed by release governance; no further action needed.",
@@ -1815,10 +1822,10 @@ def retention_date(at: int) -> str:
     return f"{day.year + 7:04d}-{day.month:02d}-{min(day.day, 28):02d}T00:00:00+00:00"
 
 
-def reference_body(rng: random.Random, export: Export, at: int, actor: str, retention: bool) -> Record:
-    """The nested H1 reference; its id hashes a material without a timestamp (H.2)."""
+def reference_material(rng: random.Random, export: Export, at: int, retention: bool) -> Record:
+    """What the reference id hashes: no timestamp, so identical inputs give the same id (H.2)."""
     provider, pattern = rng.choice(ARCHIVE_STORES)
-    material = {
+    return {
         "archive_ref": pattern.format(day=iso(at)[:10], export_id=export.export_id),
         "archive_provider": provider,
         "export_id": export.export_id,
@@ -1827,6 +1834,11 @@ def reference_body(rng: random.Random, export: Export, at: int, actor: str, rete
         "retention_until": retention_date(at) if retention else "",
         "legal_hold": rng.random() < 0.1,
     }
+
+
+def reference_body(rng: random.Random, export: Export, at: int, actor: str, retention: bool) -> Record:
+    """The nested H1 reference, its id the hash of its material (H.2)."""
+    material = reference_material(rng, export, at, retention)
     digest = sha_json(material)
     reference_id = "gordackfinalarchive-" + digest[:16]
     return header(ARCHIVE_KINDS["reference"]) | {
@@ -2169,8 +2181,8 @@ class ArchiveLedger:
             truth.failed_chains["archive"] += 1
             if failing:
                 truth.open_chains["archive"] += 1
-                # A failure after the latest plan was made, of a key that plan does not require.
-                truth.archive_cases.update(["open_after_latest_plan"] if key not in required else [])
+                # Open under the latest plan, or by a failure after it of a key it does not require.
+                truth.archive_cases["latest_plan_failed" if key in required else "open_after_latest_plan"] += 1
 
 
 # --- the generator -----------------------------------------------------------------------------

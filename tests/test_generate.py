@@ -373,40 +373,43 @@ def test_archive_ids_are_the_hashes_the_reference_documents(outputs):
     assert len(unpersisted) == outputs["ndjson"][0].truth.unpersisted_health["archive"] > 0
 
 
-# Seeds whose latest archive plan, together, shows every way the loop can stand: two plans made at
-# one instant, a failure after the latest plan, a latest plan with nothing selected, a provider
-# never delivered, failed and outstanding keys of the latest plan, superseded chains.
-LATEST_PLAN_SEEDS = (1, 4, 5, 11)
+# Every way the archive loop can stand, which small dense evidence (500 records over one day)
+# shows within a few seeds: two plans made at one instant, a failure after the latest plan, a latest
+# plan with nothing selected, a provider never delivered, failed and outstanding keys of the latest
+# plan, superseded chains; and the story features behind them.
+ARCHIVE_CASES = {"latest_plan_tied", "open_after_latest_plan", "latest_plan_healthy", "undelivered"}
+ARCHIVE_CASES |= {"latest_plan_failed", "outstanding", "superseded", "redeliveries", "undeliverable_calls"}
+ARCHIVE_CASES |= {"tied_plans", "unpersisted_healths", "healthy_plans"}
+
+
+def archive_cases(stats: Stats, summary: Summary) -> Counter[str]:
+    """Hold reportgen's archive verdict to the truth; return which situations the evidence showed."""
+    truth, seed = stats.truth, stats.seed
+    items = [i for i in summary.closure.open_items if i.loop == "archive"]
+    failed = [i for i in items if i.code == "final_archive_health_alert_delivery_failed"]
+    outstanding = [i for i in items if i.code == "final_archive_health_alert_acknowledgement_outstanding"]
+    assert all(i.retry_state == "no_retry_plan" for i in failed), seed
+    assert len(failed) == truth.open_chains["archive"], seed
+    assert sum(i.attempts == 0 for i in failed) == truth.undelivered_chains["archive"], seed
+    assert len(outstanding) == truth.outstanding_acks["archive"], seed
+    assert len({i.health_id for i in outstanding}) <= 1, seed  # one plan's health (tied plans share it)
+    cavra = summary.counts["cavra"]["final_archive_health_alert_acknowledgement_outstanding_count"]
+    assert cavra == truth.upstream_outstanding_acks["archive"], seed
+    assert summary.counts["loops"]["archive"]["chains"]["superseded"] == truth.superseded_chains["archive"], seed
+    return truth.archive_cases + Counter(
+        {
+            "undelivered": truth.undelivered_chains["archive"],
+            "outstanding": len(outstanding),
+            "superseded": truth.superseded_chains["archive"],
+        }
+    )
 
 
 def test_the_archive_loop_is_judged_by_its_latest_plan(tmp_path):
     seen: Counter[str] = Counter()
-    for seed in LATEST_PLAN_SEEDS:
+    for seed in range(1, 41):
         stats = write(str(tmp_path / f"archive-{seed}.ndjson"), "ndjson", 500, seed, 0, days=1)
-        truth, summary = stats.truth, summarise(load([stats.path]))
-        items = [i for i in summary.closure.open_items if i.loop == "archive"]
-        failed = [i for i in items if i.code == "final_archive_health_alert_delivery_failed"]
-        outstanding = [i for i in items if i.code == "final_archive_health_alert_acknowledgement_outstanding"]
-        assert all(i.retry_state == "no_retry_plan" for i in failed), seed
-        assert len(failed) == truth.open_chains["archive"], seed
-        assert sum(i.attempts == 0 for i in failed) == truth.undelivered_chains["archive"], seed
-        assert len(outstanding) == truth.outstanding_acks["archive"], seed
-        assert len({i.health_id for i in outstanding}) <= 1, seed  # one plan's health (tied plans share it)
-        cavra = summary.counts["cavra"]
-        assert cavra["final_archive_health_alert_acknowledgement_outstanding_count"] == truth.upstream_outstanding_acks[
-            "archive"
-        ], seed
-        assert summary.counts["loops"]["archive"]["chains"]["superseded"] == truth.superseded_chains["archive"], seed
-        seen.update(truth.archive_cases)
-        seen.update(
-            {
-                "undelivered": truth.undelivered_chains["archive"],
-                "failed_latest": len(failed) - truth.undelivered_chains["archive"],
-                "outstanding": len(outstanding),
-                "superseded": truth.superseded_chains["archive"],
-            }
-        )
-    expected = {"latest_plan_tied", "open_after_latest_plan", "latest_plan_healthy", "undelivered"}
-    expected |= {"failed_latest", "outstanding", "superseded", "redeliveries", "undeliverable_calls"}
-    expected |= {"tied_plans", "unpersisted_healths", "healthy_plans"}
-    assert {case for case, n in seen.items() if n > 0} == expected
+        seen += archive_cases(stats, summarise(load([stats.path])))
+        if set(seen) >= ARCHIVE_CASES:
+            break
+    assert set(seen) == ARCHIVE_CASES, f"after {seed} seeds"
