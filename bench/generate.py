@@ -2052,8 +2052,8 @@ class ArchiveStory:
         if self.persisted:
             self.emit(self.now, archive_health_record(health, self.now))
         self.cases["unpersisted_healths"] += not self.persisted
-        plan_at, required = self.now + self.rng.randint(5_000, 25_000), {}
-        finished, requests = plan_at, self.requests()
+        plan_at = self.now + self.rng.randint(5_000, 25_000)
+        finished, requests, required = plan_at, self.requests(), dict[str, str]()
         self.cases["tied_plans"] += len(requests) > 1
         for requested in requests:
             plan = archive_plan_body(health, plan_at, requested, self.eligible(requested))
