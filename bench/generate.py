@@ -4,19 +4,26 @@ The generator tells whole stories the way the CAVRA API would have recorded them
 contract, /work/shared/reference/cavra-evidence.md). An alert drill is health -> alert plan ->
 delivery -> delivery retry plans -> worker runs -> redeliveries and execution records ->
 acknowledgements, linked by id, with every retry decision computed by upstream's rules (§6.1)
-from the failures simulated so far. Notification drills, readiness summaries and runbook exports,
-and deliveries of other sources are mixed in. Stories overlap in time and leave through a small
-heap in created_at order, so memory stays bounded however many records are asked for.
+from the failures simulated so far. An archive story (kind H, cavra-evidence-archive-loop.md) is
+a release's immutable archive references and repeated deliver calls: each a fresh health (mostly
+persisted), an alert plan, one multi-provider delivery, now and then a re-send for the same health,
+and acknowledgements; its ids are the documented hashes. Notification drills, readiness summaries
+and runbook exports, and deliveries of other sources are mixed in. Stories overlap in time and
+leave through a small heap in created_at order, so memory stays bounded however many records are
+asked for (the archive loop's ground truth keeps one small entry per plan and per chain key).
 
-Everything comes from `random.Random(seed)` and id counters: no wall clock, no hash or set order,
+Everything comes from `random.Random(seed)`, id counters and hashes of what they drew: no wall clock,
 so the same arguments give byte-identical output. As each story is accepted, the generator notes
 the ground truth that reportgen's chain rules should reach (open delivery chains and their retry
-states, outstanding acknowledgements) and upstream's counts (failed delivery and execution records).
+states, outstanding acknowledgements) and upstream's counts (failed delivery and execution records,
+every plan's outstanding acknowledgements). The archive loop is judged by its latest plan over all
+the evidence, so its truth is settled once the last story is told.
 
 Simplifications, on purpose: a drill's retry plans hold only that drill's (health_id, provider)
 keys, as if each drill had its own 500-record window (a real window puts every recent failure in
 every plan, and records would grow far past 8 KB); health records carry plausible rather than
-recomputed counts; readiness summaries count what the drills since the previous final report left.
+recomputed counts; readiness summaries count what the drills since the previous final report left;
+an archive health checks only its own story's exports, and those auditor exports are not written.
 
     python -m bench.generate --records 100000 --seed 7 --format gzip --out evidence.ndjson.gz
 """
@@ -25,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import heapq
+import json
 import os
 import random
 import re
@@ -69,8 +78,9 @@ CLEARING = ("acknowledged", "resolved")
 
 
 def schema_of(kind: str) -> str:
-    """The nested schema_version of a go-backend kind."""
-    return f"cavra.go-backend-pilot.{kind.removeprefix('go-backend-')}.v1"
+    """The nested schema_version of a kind; final-reporting ones lack the audit-delivery segment (H.11 item 8)."""
+    name = kind.removeprefix("go-backend-").replace("acknowledgement-audit-delivery-final-reporting", "final-reporting")
+    return f"cavra.go-backend-pilot.{name}.v1"
 
 
 @dataclass(frozen=True)
@@ -308,6 +318,8 @@ RECOVERY = LoopSpec(
     },
 )
 LOOPS = {"executive": EXECUTIVE, "recovery": RECOVERY}
+# Every alert loop, in reportgen's order; the archive loop has no retry machinery and no LoopSpec here.
+LOOP_NAMES = ("executive", "recovery", "archive")
 
 # --- the world: providers, people, schedules, proportions --------------------------------------
 
@@ -378,9 +390,10 @@ STORIES = (
     ("notification", 12.0),
     ("other_delivery", 9.0),
     ("final_report", 1.0),
+    ("archive", 6.0),
 )
 # Records per story on average, measured; it spreads the stories over the requested days.
-MEAN_RECORDS_PER_STORY = 5.27
+MEAN_RECORDS_PER_STORY = 5.6
 MAX_TICKS = 6
 ACK_NOTES = (
     "{provider} alert reviewed by release governance; no further action needed.",
@@ -1206,6 +1219,8 @@ class Drill:
                 truth.open_states[f"{loop}:{chain.state()}"] += 1
         truth.required_acks[loop] += len(self.required)
         truth.outstanding_acks[loop] += self.outstanding
+        # One plan per health, so upstream's count (every plan, or the latest per health) is the same.
+        truth.upstream_outstanding_acks[loop] += self.outstanding
         truth.failed_delivery_records[loop] += self.failed_deliveries
         truth.failed_execution_records[loop] += self.failed_executions
         truth.unpersisted_health[loop] += not self.persisted
@@ -1487,6 +1502,8 @@ class Tally:
     exec_retry_plans: int = 0
     exec_worker_runs: int = 0
     rec_worker_runs: int = 0
+    archive_failed_deliveries: int = 0
+    archive_outstanding: int = 0
     runbook_exports: int = 0
 
     def add(self, drill: Drill) -> None:
@@ -1502,6 +1519,11 @@ class Tally:
             self.rec_failed_executions += drill.failed_executions
             self.rec_outstanding += drill.outstanding
             self.rec_worker_runs += kinds[drill.spec.kind_of("worker")]
+
+    def add_archive(self, story: ArchiveStory) -> None:
+        """Count one accepted archive story, by upstream's every-record and every-plan rules."""
+        self.archive_failed_deliveries += story.failed_deliveries
+        self.archive_outstanding += story.upstream_outstanding()
 
     def evidence_counts(self) -> Record:
         """The summary's evidence counts; the history total is always 6 upstream (§12 item 10)."""
@@ -1520,6 +1542,8 @@ class Tally:
             ("executive_retry_health_alert_acknowledgement_outstanding", self.exec_outstanding),
             ("executive_retry_health_alert_retry_execution_failed", self.exec_failed_executions),
             ("recovery_retry_health_alert_acknowledgement_outstanding", self.rec_outstanding),
+            ("final_archive_health_alert_delivery_failed", self.archive_failed_deliveries),
+            ("final_archive_health_alert_acknowledgement_outstanding", self.archive_outstanding),
         ]
         return [code for code, count in items if count]
 
@@ -1666,6 +1690,501 @@ def final_report(gen: EvidenceGenerator, start: int) -> Story:
     return Story(records, reset)
 
 
+# --- the archive reference health alert loop (kind H) ----------------------------------------
+
+ARCHIVE_HEALTH_KIND = f"{PREFIX}-final-reporting-archive-reference-health"
+ARCHIVE_KINDS = {
+    "reference": f"{PREFIX}-final-reporting-immutable-archive-reference",
+    "health": ARCHIVE_HEALTH_KIND,
+    "plan": f"{ARCHIVE_HEALTH_KIND}-alert-plan",
+    "ack": f"{ARCHIVE_HEALTH_KIND}-alert-ack",
+}
+ARCHIVE_SOURCE = "go_backend_rollback_drill_acknowledgement_audit_final_reporting_archive_reference_health_alert"
+ARCHIVE_EVENT_TYPE = "cavra.go_backend.rollback_drill.final_reporting.archive_reference_health_alert"
+ARCHIVE_CONTROLS = {
+    "reference": (
+        "immutable-archive-reference-records-external-pointer-only",
+        "archive-reference-does-not-store-customer-payloads-or-connector-secrets",
+        "archive-reference-bound-to-verified-auditor-export",
+        "storage-operation-remains-private-or-operator-owned",
+    ),
+    "health": (
+        "archive-health-derived-from-public-safe-auditor-export-and-archive-reference-metadata",
+        "archive-health-does-not-perform-storage-writes",
+        "archive-health-contains-no-archive-credentials-or-private-endpoints",
+    ),
+    "plan": (
+        "archive-health-alert-routing-derived-from-public-health-metadata",
+        "duplicate-suppression-uses-redacted-delivery-metadata",
+        "acknowledgements-record-archive-health-review",
+        "no-connector-credentials-stored-in-archive-health-alert-plan",
+    ),
+    "ack": ("archive-health-alert-acknowledgement-records-review-only", "no-provider-token-or-secret-stored"),
+}
+ARCHIVE_ACTIONS = (
+    "capture immutable archive references for verified auditor exports",
+    "include retention_until and archive_hash when archive provider supports them",
+    "route archive writes through private enterprise connectors or operator-owned archive tooling",
+)
+# alert_id -> severity, the alert's second field, message (H.3). `archive_hash_missing` is left out:
+# the reference falls back to the export's hash, so the API never produces it (H.11 item 3).
+ARCHIVE_ALERTS = {
+    "archive_reference_missing": (
+        "critical",
+        "release_record_ref",
+        "verified auditor export has no immutable archive reference",
+    ),
+    "retention_until_missing": (
+        "warning",
+        "reference_id",
+        "archive reference does not include a retention_until timestamp",
+    ),
+}
+ARCHIVE_SUMMARY_FIELDS = (
+    "checked_export_count",
+    "archived_export_count",
+    "missing_archive_reference_count",
+    "critical_alert_count",
+    "warning_alert_count",
+    "alert_count",
+)
+# The connector names a deployment has configured (sorted, as the plan lists them).
+ARCHIVE_CONNECTORS = (
+    (("slack", "webhook"), 6.0),
+    (("pagerduty", "slack", "webhook"), 3.0),
+    (("email", "slack"), 1.5),
+    (("opsgenie", "teams", "webhook"), 1.0),
+)
+# Configured names the connector module cannot deliver to: the plan requires them, the call fails
+# with HTTP 400 before any delivery record exists (H.11 item 7).
+UNDELIVERABLE = ("jira", "servicenow")
+ARCHIVE_STORES = (
+    ("s3_object_lock", "s3://cavra-release-archive/rollback-drill/{day}/{export_id}.json"),
+    ("azure_immutable_blob", "https://cavrareleasearchive.blob.core.windows.net/rollback-drill/{day}/{export_id}.json"),
+    ("gcs_bucket_lock", "gs://cavra-release-archive/rollback-drill/{day}/{export_id}.json"),
+    ("external_immutable_store", "archive://release-evidence/rollback-drill/{export_id}"),
+)
+ARCHIVE_NOTES = (
+    "",
+    "Bucket uses Object Lock in compliance mode; the retention date follows legal review.",
+    "Archived by the release manager after the final closure review.",
+    "Retention set to the release governance policy for production rollback evidence.",
+)
+ARCHIVE_ACK_NOTES = (
+    "{provider} archive health alert reviewed; the missing archive reference is tracked in the change record.",
+    "{provider} alert received; retention date for the archive reference requested from legal review.",
+    "Reviewed in the final closeout sync; {provider} route owner confirmed the archive health alert.",
+    "{provider} redelivery confirmed; the archive retention follow-up is tracked in the release record.",
+)
+
+
+def sha_json(material: Record) -> str:
+    """SHA-256 over a JSON material with sorted keys and Python's default separators (reference §1)."""
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def sha_text(*parts: str) -> str:
+    """SHA-256 over '|'-joined text, as the delivery and acknowledgement ids are made (H.5, H.6)."""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+@dataclass
+class Export:
+    """A verified auditor export the health checks, with its newest immutable archive reference."""
+
+    export_id: str
+    export_hash: str
+    verification_id: str
+    release_record_ref: str
+    refs: tuple[str, ...]
+    reference: Record | None = None
+
+
+def new_export(rng: random.Random, ids: IdSource, at: int) -> Export:
+    """A verified final-reporting auditor export (a kind outside this contract, never written)."""
+    day = (EPOCH + timedelta(microseconds=at)).strftime("%Y%m%d")
+    record_ref = f"RELREC-{day}-{rng.randint(100, 999)}" if rng.random() < 0.85 else ""
+    refs = (
+        f"go-rollback-drill-final-release-record://gordackfinalrecord-{ids.hex16()}",
+        f"go-rollback-drill-final-readiness://gordackfinalready-{ids.hex16()}",
+        f"go-rollback-drill-final-runbook://gordackfinalrunbook-{ids.hex16()}",
+        "go-rollback-drill-final-closure-dashboard://latest",
+    )
+    return Export(
+        "gordackfinalauditor-" + ids.hex16(), f"{rng.getrandbits(256):064x}", "gordackfinalpacket-" + ids.hex16(),
+        record_ref, refs,
+    )
+
+
+def retention_date(at: int) -> str:
+    """Seven years after the archive day, at midnight UTC."""
+    day = EPOCH + timedelta(microseconds=at)
+    return f"{day.year + 7:04d}-{day.month:02d}-{min(day.day, 28):02d}T00:00:00+00:00"
+
+
+def reference_material(rng: random.Random, export: Export, at: int, retention: bool) -> Record:
+    """What the reference id hashes: no timestamp, so identical inputs give the same id (H.2)."""
+    provider, pattern = rng.choice(ARCHIVE_STORES)
+    return {
+        "archive_ref": pattern.format(day=iso(at)[:10], export_id=export.export_id),
+        "archive_provider": provider,
+        "export_id": export.export_id,
+        "export_hash": export.export_hash,
+        "verification_id": export.verification_id,
+        "retention_until": retention_date(at) if retention else "",
+        "legal_hold": rng.random() < 0.1,
+    }
+
+
+def reference_body(rng: random.Random, export: Export, at: int, actor: str, retention: bool) -> Record:
+    """The nested H1 reference, its id the hash of its material (H.2)."""
+    material = reference_material(rng, export, at, retention)
+    digest = sha_json(material)
+    reference_id = "gordackfinalarchive-" + digest[:16]
+    return header(ARCHIVE_KINDS["reference"]) | {
+        "reference_id": reference_id,
+        "reference_hash": digest,
+        **pick(material, ("archive_ref", "archive_provider")),
+        # Without an archive_hash in the request the export's own hash is kept (H.2).
+        "archive_hash": f"{rng.getrandbits(256):064x}" if rng.random() < 0.4 else export.export_hash,
+        "archived_at": iso(at),
+        "archived_by": actor,
+        **pick(material, ("retention_until", "legal_hold")),
+        "release_record_ref": export.release_record_ref,
+        **pick(material, ("export_id", "export_hash", "verification_id")),
+        "verification_state": "verified",
+        "notes": rng.choice(ARCHIVE_NOTES),
+        "public_evidence_refs": [
+            f"go-rollback-drill-final-auditor-export://{export.export_id}",
+            f"go-rollback-drill-final-archive://{reference_id}",
+            *export.refs,
+        ],
+        "controls": list(ARCHIVE_CONTROLS["reference"]),
+    }
+
+
+def reference_record(body: Record, at: int) -> Record:
+    """Kind H1: the immutable archive reference envelope (H.2)."""
+    record = envelope(body["reference_id"], at, body["archived_by"], (1, 0, 0), ARCHIVE_KINDS["reference"])
+    copies = ("reference_id", "reference_hash", "archive_ref", "archive_provider", "archive_hash")
+    record |= pick(body, (*copies, "release_record_ref", "export_id", "verification_id"))
+    record |= pick(body, ("retention_until", "legal_hold"))
+    return record | {"final_reporting_immutable_archive_reference": body}
+
+
+def archive_alerts(exports: list[Export]) -> list[Record]:
+    """The health's alerts: exports newest first, as the history window reads them (H.3)."""
+    alerts = []
+    for export in reversed(exports):
+        reference = export.reference
+        if reference is None:
+            alert_id, other = "archive_reference_missing", export.release_record_ref
+        elif not reference["retention_until"]:
+            alert_id, other = "retention_until_missing", reference["reference_id"]
+        else:
+            continue
+        severity, name, message = ARCHIVE_ALERTS[alert_id]
+        alerts.append(
+            {"alert_id": alert_id, "severity": severity, "export_id": export.export_id, name: other, "message": message}
+        )
+    return alerts
+
+
+def archive_health_body(exports: list[Export], at: int, actor: str) -> Record:
+    """The nested H2 health; its id hashes the build time, so every build is a new health (H.3)."""
+    alerts = archive_alerts(exports)
+    critical = sum(a["severity"] == "critical" for a in alerts)
+    digest = sha_json({"generated_at": iso(at), "checked_exports": len(exports), "alerts": alerts})
+    return header(ARCHIVE_KINDS["health"]) | {
+        "health_id": "gordackfinalarchivehealth-" + digest[:16],
+        "generated_at": iso(at),
+        "generated_by": actor,
+        "alert_level": "critical" if critical else ("warning" if alerts else "healthy"),
+        "checked_export_count": len(exports),
+        "archived_export_count": sum(export.reference is not None for export in exports),
+        "missing_archive_reference_count": critical,  # the only critical alert is a missing reference
+        "alert_count": len(alerts),
+        "critical_alert_count": critical,
+        "warning_alert_count": len(alerts) - critical,
+        "alerts": alerts,
+        "recommended_actions": list(ARCHIVE_ACTIONS),
+        "controls": list(ARCHIVE_CONTROLS["health"]),
+    }
+
+
+def archive_health_record(body: Record, at: int) -> Record:
+    """Kind H2: the health envelope, as the §11 prerequisite persists `response.health` (H.3)."""
+    counts = (body["checked_export_count"], body["critical_alert_count"], body["alert_count"])
+    record = envelope(body["health_id"], at, body["generated_by"], counts, ARCHIVE_KINDS["health"])
+    copies = ("health_id", "alert_level", "alert_count", "critical_alert_count", "warning_alert_count")
+    record |= pick(body, (*copies, "missing_archive_reference_count"))
+    return record | {"final_reporting_archive_reference_health": body}
+
+
+def archive_plan_body(health: Record, at: int, requested: str, eligible: list[str]) -> Record:
+    """The nested H3 plan: every eligible provider, none when the health is healthy (H.4)."""
+    selected = [] if health["alert_level"] == "healthy" else list(eligible)
+    material = {"health_id": health["health_id"], "generated_at": iso(at), "eligible": eligible, "selected": selected}
+    return header(ARCHIVE_KINDS["plan"]) | {
+        "plan_id": "gordackfinalarchalert-" + sha_json(material)[:16],
+        "health_id": health["health_id"],
+        "generated_at": iso(at),
+        "generated_by": health["generated_by"],
+        "source_health_generated_at": health["generated_at"],
+        "alert_level": health["alert_level"],
+        "summary": pick(health, ARCHIVE_SUMMARY_FIELDS),
+        "requested_provider": requested,
+        "eligible_providers": eligible,
+        "selected_providers": selected,
+        # A fresh health_id per call means suppression never matches (H.4).
+        "suppressed_providers": [],
+        "suppression_window_minutes": 60,
+        "force": False,
+        "acknowledgement_required_providers": selected,
+        "controls": list(ARCHIVE_CONTROLS["plan"]),
+    }
+
+
+def archive_plan_record(body: Record, at: int) -> Record:
+    """Kind H3: the alert plan envelope (H.4)."""
+    counts = (len(body["eligible_providers"]), 0, len(body["acknowledgement_required_providers"]))
+    record = envelope(body["plan_id"], at, body["generated_by"], counts, ARCHIVE_KINDS["plan"])
+    record |= pick(body, ("plan_id", "health_id", "alert_level", "selected_providers"))
+    record |= {"suppressed_providers": [], "suppressed_provider_count": 0}
+    record |= pick(body, ("acknowledgement_required_providers", "suppression_window_minutes"))
+    return record | {"final_reporting_archive_reference_health_alert_plan": body}
+
+
+def archive_ack_record(links: tuple[str, str, str], at: int, actor: str, state: str, ref: str, notes: str) -> Record:
+    """Kind H6: one provider's acknowledgement, keyed (health_id, provider); plan_id may be "" (H.6)."""
+    health_id, plan_id, provider = links
+    ack_id = "gordackfinalarchack-" + sha_text(health_id, provider, state, actor, iso(at))[:16]
+    body = header(ARCHIVE_KINDS["ack"]) | {
+        "acknowledgement_id": ack_id,
+        "health_id": health_id,
+        "plan_id": plan_id,
+        "provider": provider,
+        "acknowledgement_state": state,
+        "acknowledged_by": actor,
+        "acknowledged_at": iso(at),
+        "external_ref": ref,
+        "notes": notes,
+        "controls": list(ARCHIVE_CONTROLS["ack"]),
+    }
+    record = envelope(ack_id, at, actor, (1, 0, 0), ARCHIVE_KINDS["ack"])
+    copies = ("acknowledgement_id", "health_id", "plan_id", "provider", "acknowledgement_state", "external_ref")
+    return record | pick(body, copies) | {"acknowledgement": body}
+
+
+# (created_at, plan_id, health_id, required providers) of one archive alert plan.
+ArchivePlan = tuple[int, str, str, tuple[str, ...]]
+# (health_id, provider, created_at, success, delivery id) of one provider's delivery outcome.
+ArchiveOutcome = tuple[str, str, int, bool, str]
+
+
+class ArchiveStory:
+    """One release's archive health alerts: references, repeated deliver calls, redeliveries, acks."""
+
+    def __init__(self, gen: EvidenceGenerator, start: int) -> None:
+        """Choose the deployment's connectors, whether healths are persisted, and the exports."""
+        self.rng, self.ids, self.now = gen.rng, gen.ids, start
+        self.records: list[tuple[int, Record]] = []
+        self.actor = self.rng.choice(OPERATORS)
+        configured = list(weighted(self.rng, ARCHIVE_CONNECTORS))
+        configured += [self.rng.choice(UNDELIVERABLE)] if self.rng.random() < 0.12 else []
+        self.configured = sorted(configured)
+        # Most stories persist the health as H.10's prerequisite says; the rest are the pure API flow.
+        self.persisted = self.rng.random() < 0.8
+        self.exports = [new_export(self.rng, self.ids, start) for _ in range(self.rng.choice((1, 1, 1, 2, 2, 3)))]
+        self.plans: list[ArchivePlan] = []
+        self.outcomes: list[ArchiveOutcome] = []
+        self.acks: list[tuple[str, str, str]] = []
+        self.failed_deliveries = 0
+        self.cases: Counter[str] = Counter()
+
+    def run(self) -> ArchiveStory:
+        """Archive some exports, then deliver calls over hours or days while the archive is completed."""
+        for export in self.exports:
+            if self.rng.random() < 0.5:
+                self.archive(export, self.rng.random() < 0.5)
+        for call in range(self.rng.choice((1, 2, 2, 3, 3, 4))):
+            if call:
+                self.now += self.rng.randint(20 * MINUTE, 30 * 60 * MINUTE)
+                self.progress()
+            self.deliver_calls()
+        return self
+
+    def emit(self, at: int, record: Record) -> None:
+        """Add a record to the story."""
+        self.records.append((at, record))
+
+    def archive(self, export: Export, retention: bool) -> None:
+        """POST final-reporting-immutable-archive-reference for an export (H1)."""
+        self.now += self.rng.randint(2 * MINUTE, 50 * MINUTE)
+        export.reference = reference_body(self.rng, export, self.now, self.rng.choice(OPERATORS), retention)
+        self.emit(self.now, reference_record(export.reference, self.now))
+
+    def progress(self) -> None:
+        """Between deliver calls the operator sometimes archives an export or adds its retention date."""
+        todo = [e for e in self.exports if e.reference is None or not e.reference["retention_until"]]
+        if todo and self.rng.random() < 0.6:
+            # A new material (now with retention) gives a new reference id; the newest is judged (H.3).
+            self.archive(todo[0], todo[0].reference is not None or self.rng.random() < 0.5)
+
+    def eligible(self, requested: str) -> list[str]:
+        """The configured providers a request names, in configured order (H.4)."""
+        named = self.configured if requested == "all" else requested.split(",")
+        return [provider for provider in self.configured if provider in named]
+
+    def requests(self) -> list[str]:
+        """The `provider` of one deliver call, or of two a scheduler fans out at the same instant."""
+        usable = [p for p in self.configured if p not in UNDELIVERABLE]
+        first = "all" if self.rng.random() < 0.75 else ",".join(sorted(self.rng.sample(usable, 1 + len(usable) // 2)))
+        if len(self.configured) < 2 or self.rng.random() > 0.12:
+            return [first]
+        # The second call names one provider, never the first call's list: distinct plans, one instant.
+        others = [p for p in self.configured if [p] != self.eligible(first)]
+        return [first, self.rng.choice(others)]
+
+    def deliver_calls(self) -> None:
+        """POST …-health-alerts/deliver: a fresh health, a plan per call, a delivery when it selects providers."""
+        health = archive_health_body(self.exports, self.now, self.actor)
+        if self.persisted:
+            self.emit(self.now, archive_health_record(health, self.now))
+        self.cases["unpersisted_healths"] += not self.persisted
+        plan_at = self.now + self.rng.randint(5_000, 25_000)
+        finished, requests, required = plan_at, self.requests(), dict[str, str]()
+        self.cases["tied_plans"] += len(requests) > 1
+        for requested in requests:
+            plan = archive_plan_body(health, plan_at, requested, self.eligible(requested))
+            self.emit(plan_at, archive_plan_record(plan, plan_at))
+            selected = plan["acknowledgement_required_providers"]
+            self.plans.append((plan_at, plan["plan_id"], plan["health_id"], tuple(selected)))
+            required |= {provider: plan["plan_id"] for provider in selected}
+            finished = max(finished, self.deliver(plan, plan_at))
+        self.cases["healthy_plans"] += not required
+        self.now = finished
+        self.acknowledge(health["health_id"], required)
+
+    def deliver(self, plan: Record, at: int) -> int:
+        """One delivery to every selected provider, and now and then a re-send of the failed ones (H4, H5)."""
+        selected = plan["selected_providers"]
+        if not selected:
+            return at
+        if any(provider in UNDELIVERABLE for provider in selected):
+            self.cases["undeliverable_calls"] += 1
+            return at  # HTTP 400 after the plan was persisted: no delivery record at all (H.11 item 7)
+        outcomes = {provider: self.rng.random() > 0.2 for provider in selected}
+        end = self.delivery(plan, outcomes, at + self.rng.randint(200_000, 500_000))
+        failed = [provider for provider, ok in outcomes.items() if not ok]
+        if failed and self.rng.random() < 0.4:
+            # No stock endpoint re-sends for a health; an operator script does, with the same links (H.5).
+            self.cases["redeliveries"] += 1
+            again = {provider: self.rng.random() < 0.8 for provider in failed}
+            end = self.delivery(plan, again, end + self.rng.randint(5 * MINUTE, 90 * MINUTE))
+        return end
+
+    def delivery(self, plan: Record, outcomes: dict[str, bool], start: int) -> int:
+        """One archive-source delivery record, merged with the plan's links (H.5); when it finished."""
+        attempts, at = simulate_attempts(self.rng, outcomes, start)
+        health_id, providers = plan["health_id"], ",".join(a.provider for a in attempts)
+        event = Event(ARCHIVE_SOURCE, ARCHIVE_EVENT_TYPE, health_id, None)
+        delivery_id = f"rcd-{event.slug}-{sha_text(health_id, iso(at), providers)[:12]}"
+        links = {"health_id": health_id, "plan_id": plan["plan_id"]}
+        record = delivery_record(delivery_id, at, event, attempts, links)
+        self.emit(at, record)
+        self.failed_deliveries += not record["delivery_success"]
+        self.outcomes += [(health_id, a.provider, at, a.success, delivery_id) for a in attempts]
+        return at
+
+    def acknowledge(self, health_id: str, required: dict[str, str]) -> None:
+        """Each required provider's acks, some outstanding, dismissed or escalated; a few omit the plan id."""
+        for provider, plan_id in sorted(required.items()):
+            at = self.now + self.rng.randint(3 * MINUTE, 240 * MINUTE)
+            for state in weighted(self.rng, ACK_PATTERNS):
+                notes = self.rng.choice(ARCHIVE_ACK_NOTES).format(provider=provider.capitalize())
+                links = (health_id, plan_id if self.rng.random() < 0.9 else "", provider)
+                actor = self.rng.choice(OPERATORS)
+                self.emit(at, archive_ack_record(links, at, actor, state, external_ref(self.rng), notes))
+                self.acks.append((health_id, provider, state))
+                at += self.rng.randint(10 * MINUTE, 300 * MINUTE)
+
+    def upstream_outstanding(self) -> int:
+        """Upstream's count: every plan's required providers without a clearing ack for its health (H.8)."""
+        cleared = {(health_id, provider) for health_id, provider, state in self.acks if state in CLEARING}
+        return sum((health_id, p) not in cleared for _, _, health_id, required in self.plans for p in required)
+
+    def commit(self, gen: EvidenceGenerator) -> None:
+        """Add the story to the loop's evidence-wide state, which is settled once all is told."""
+        gen.truth.archive.add(self)
+        gen.truth.failed_delivery_records["archive"] += self.failed_deliveries
+        gen.truth.unpersisted_health["archive"] += self.cases["unpersisted_healths"]
+        gen.truth.archive_cases.update(self.cases)
+        gen.tally.add_archive(self)
+
+
+@dataclass
+class ArchiveLedger:
+    """The archive loop over all the evidence: its state is its latest plan, whichever story made it."""
+
+    plans: list[ArchivePlan] = field(default_factory=list)
+    # Per (health_id, provider): the latest outcome as (created_at, failed, delivery id), so that on a
+    # tie a failure counts as later; and whether the key ever failed.
+    latest: dict[tuple[str, str], tuple[int, bool, str]] = field(default_factory=dict)
+    failed: set[tuple[str, str]] = field(default_factory=set)
+    cleared: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, story: ArchiveStory) -> None:
+        """Fold in one story's plans, delivery outcomes and clearing acks."""
+        self.plans += story.plans
+        for health_id, provider, at, success, delivery_id in story.outcomes:
+            key, outcome = (health_id, provider), (at, not success, delivery_id)
+            self.latest[key] = max(self.latest.get(key, outcome), outcome)
+            if not success:
+                self.failed.add(key)
+        self.cleared |= {(h, p) for h, p, state in story.acks if state in CLEARING}
+
+    def latest_plan(self) -> ArchivePlan | None:
+        """The newest plan; of plans made at one instant, the smaller id (upstream's store order)."""
+        return min(self.plans, key=lambda plan: (-plan[0], plan[1]), default=None)
+
+    def settle(self, truth: Truth) -> None:
+        """The loop's ground truth in chain mode, and upstream's every-plan acknowledgement count."""
+        latest = self.latest_plan()
+        required = {(latest[2], provider) for provider in latest[3]} if latest else set()
+        self.settle_chains(truth, latest, required)
+        undelivered = sum(key not in self.latest for key in required)
+        truth.undelivered_chains["archive"] += undelivered
+        truth.open_chains["archive"] += undelivered
+        if truth.open_chains["archive"]:
+            truth.open_states["archive:no_retry_plan"] += truth.open_chains["archive"]
+        truth.required_acks["archive"] += len(required)
+        truth.outstanding_acks["archive"] += len(required - self.cleared)
+        every = sum((health_id, p) not in self.cleared for _, _, health_id, providers in self.plans for p in providers)
+        truth.upstream_outstanding_acks["archive"] += every
+        if latest is not None:
+            # Which of the rarer situations the latest plan is in, so tests can see they occur.
+            tied = sum(plan[0] == latest[0] for plan in self.plans) > 1
+            cases = (("latest_plan_healthy", not required), ("latest_plan_tied", tied))
+            truth.archive_cases.update(case for case, seen in cases if seen)
+
+    def settle_chains(self, truth: Truth, latest: ArchivePlan | None, required: set[tuple[str, str]]) -> None:
+        """Every delivered key: superseded by the latest plan, or failed and judged by its latest outcome."""
+        for key, (at, failing, _) in self.latest.items():
+            truth.chains["archive"] += 1
+            if key not in self.failed:
+                continue
+            # Superseded: the latest plan does not require the key and nothing happened to it since.
+            if latest is not None and key not in required and at <= latest[0]:
+                truth.superseded_chains["archive"] += 1
+                continue
+            truth.failed_chains["archive"] += 1
+            if failing:
+                truth.open_chains["archive"] += 1
+                # Open under the latest plan, or by a failure after it of a key it does not require.
+                truth.archive_cases["latest_plan_failed" if key in required else "open_after_latest_plan"] += 1
+
+
 # --- the generator -----------------------------------------------------------------------------
 
 
@@ -1675,14 +2194,19 @@ class Truth:
 
     chains: Counter[str] = field(default_factory=Counter)
     failed_chains: Counter[str] = field(default_factory=Counter)
-    open_chains: Counter[str] = field(default_factory=Counter)
+    open_chains: Counter[str] = field(default_factory=Counter)  # with never-delivered archive keys
+    superseded_chains: Counter[str] = field(default_factory=Counter)
+    undelivered_chains: Counter[str] = field(default_factory=Counter)
     open_states: Counter[str] = field(default_factory=Counter)
     required_acks: Counter[str] = field(default_factory=Counter)
     outstanding_acks: Counter[str] = field(default_factory=Counter)
+    upstream_outstanding_acks: Counter[str] = field(default_factory=Counter)
     failed_delivery_records: Counter[str] = field(default_factory=Counter)
     failed_execution_records: Counter[str] = field(default_factory=Counter)
     unpersisted_health: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
+    archive_cases: Counter[str] = field(default_factory=Counter)
+    archive: ArchiveLedger = field(default_factory=ArchiveLedger)
     notification_latest: dict[str, list[str]] = field(default_factory=dict)
     notification_cleared: dict[tuple[str, str], bool] = field(default_factory=dict)
 
@@ -1705,13 +2229,17 @@ class Truth:
             "chains",
             "failed_chains",
             "open_chains",
+            "superseded_chains",
+            "undelivered_chains",
             "open_states",
             "required_acks",
             "outstanding_acks",
+            "upstream_outstanding_acks",
             "failed_delivery_records",
             "failed_execution_records",
             "unpersisted_health",
             "kinds",
+            "archive_cases",
         )
         data: dict[str, Any] = {name: dict(sorted(getattr(self, name).items())) for name in counters}
         return data | {"notification_outstanding_acks": self.notification_outstanding()}
@@ -1766,17 +2294,21 @@ class EvidenceGenerator:
                 yield heapq.heappop(heap)[2]
         while heap:
             yield heapq.heappop(heap)[2]
+        # The archive loop is judged by its latest plan over all the evidence: known only now.
+        self.truth.archive.settle(self.truth)
 
-    def story(self, start: int, room: int) -> Drill | Story:
+    def story(self, start: int, room: int) -> Drill | ArchiveStory | Story:
         """The next whole story; a one-record delivery when the story would not fit in the room left."""
         kind = weighted(self.rng, STORIES)
-        built: Drill | Story
+        built: Drill | ArchiveStory | Story
         if kind in LOOPS:
             built = Drill(self, LOOPS[kind], start).run()
         elif kind == "notification":
             built = notification_drill(self, start)
         elif kind == "final_report":
             built = final_report(self, start)
+        elif kind == "archive":
+            built = ArchiveStory(self, start).run()
         else:
             built = other_delivery(self, start)
         if len(built.records) > room:
@@ -1855,12 +2387,11 @@ class Stats:
     def line(self) -> str:
         """The one-line summary the CLI prints."""
         t = self.truth
-        open_total = sum(t.open_chains.values())
-        acks_total = sum(t.outstanding_acks.values())
+        chains, acks = (" ".join(f"{n}={c[n]}" for n in LOOP_NAMES) for c in (t.open_chains, t.outstanding_acks))
         return (
             f"records={self.records} lines={self.lines} bytes={self.bytes} broken={sum(self.broken.values())} "
-            f"open_delivery_chains={open_total} (executive={t.open_chains['executive']} recovery={t.open_chains['recovery']}) "
-            f"outstanding_acks={acks_total} (executive={t.outstanding_acks['executive']} recovery={t.outstanding_acks['recovery']}) "
+            f"open_delivery_chains={sum(t.open_chains.values())} ({chains}) "
+            f"outstanding_acks={sum(t.outstanding_acks.values())} ({acks}) "
             f"notification_outstanding_acks={t.notification_outstanding()} format={self.format} seed={self.seed} out={self.path}"
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import sys
 from collections import Counter
@@ -19,7 +20,7 @@ from reportgen.summary import Summary, schema_of, summarise
 
 # bench/ is a folder of the repository, not an installed package.
 sys.path.insert(0, str(ROOT))
-from bench.generate import EvidenceGenerator, Stats, generate, main, write
+from bench.generate import ARCHIVE_SOURCE, EvidenceGenerator, Stats, generate, main, write
 
 RECORDS, SEED, BROKEN = 2000, 1, 6
 EXTENSIONS = {"ndjson": "ndjson", "gzip": "ndjson.gz", "store": "json"}
@@ -42,7 +43,14 @@ ID_PREFIXES = {
     models.NOTIFICATION_ACK: "gordack-",
     models.READINESS_SUMMARY: "gordackfinalready-",
     models.RUNBOOK_EXPORT: "gordackfinalrunbook-",
+    models.ARCHIVE_REFERENCE: "gordackfinalarchive-",
+    models.ARCHIVE_HEALTH: "gordackfinalarchivehealth-",
+    models.ARCHIVE_PLAN: "gordackfinalarchalert-",
+    models.ARCHIVE_ACK: "gordackfinalarchack-",
 }
+LOOPS = ("executive", "recovery", "archive")
+# Each loop's stem in upstream's count names (reference §10.4, H.8).
+STEMS = ("executive_retry_health_alert", "recovery_retry_health_alert", "final_archive_health_alert")
 
 
 @pytest.fixture(scope="module")
@@ -117,22 +125,34 @@ def test_the_ground_truth_matches_reportgens_chain_mode(outputs):
     assert Counter(i.loop for i in items if i.code.endswith("_delivery_failed")) == truth.open_chains
     assert Counter(i.loop for i in items if i.code.endswith("_acknowledgement_outstanding")) == truth.outstanding_acks
     assert [i.code for i in items if i.loop == "evidence"] == ["evidence_unreadable"]
-    for loop in ("executive", "recovery"):
-        chains = summary.counts["loops"][loop]["chains"]
-        assert (chains["total"], chains["failed"], chains["open"]) == (
+    for loop in LOOPS:
+        counts = summary.counts["loops"][loop]
+        chains = counts["chains"]
+        # reportgen counts delivered chains; an archive key the latest plan requires and no delivery
+        # reached is an open item but not a chain.
+        assert (chains["total"], chains["failed"], chains["open"], chains["superseded"]) == (
             truth.chains[loop],
             truth.failed_chains[loop],
-            truth.open_chains[loop],
-        )
+            truth.open_chains[loop] - truth.undelivered_chains[loop],
+            truth.superseded_chains[loop],
+        ), loop
+        assert (counts["acknowledgements_required"], counts["acknowledgements_outstanding"]) == (
+            truth.required_acks[loop],
+            truth.outstanding_acks[loop],
+        ), loop
     assert summary.counts["notification"]["outstanding_acknowledgements"] == truth.notification_outstanding()
 
 
 def test_the_ground_truth_matches_upstreams_counts(outputs):
     stats, _, summary = outputs["ndjson"]
     cavra, truth = summary.counts["cavra"], stats.truth
+    for loop, stem in zip(LOOPS, STEMS, strict=True):
+        assert cavra[f"{stem}_delivery_failed_count"] == truth.failed_delivery_records[loop], loop
+        assert cavra[f"{stem}_acknowledgement_outstanding_count"] == truth.upstream_outstanding_acks[loop], loop
     for loop in ("executive", "recovery"):
-        assert cavra[f"{loop}_retry_health_alert_delivery_failed_count"] == truth.failed_delivery_records[loop]
         assert cavra[f"{loop}_retry_health_alert_retry_execution_failed_count"] == truth.failed_execution_records[loop]
+    assert cavra["final_archive_health_alert_plan_count"] == truth.kinds[models.ARCHIVE_PLAN]
+    assert cavra["final_archive_health_alert_ack_count"] == truth.kinds[models.ARCHIVE_ACK]
     assert dict(sorted(summary.counts["by_kind"].items())) == dict(sorted(truth.kinds.items()))
 
 
@@ -221,3 +241,175 @@ def test_bad_arguments_are_refused(tmp_path):
     with pytest.raises(ValueError):
         write(str(tmp_path / "x.csv"), "csv", 3, 1)
     assert not list(tmp_path.iterdir())
+
+
+# Kind H records field for field as the reference's example chain (H.10), in upstream's order: the
+# envelope's keys after the common ones (the nested record's key among them), and the nested keys.
+COMMON = ("schema_version", "product", "session_id", "created_at", "signer")
+COMMON += ("decision_count", "blocked_count", "approval_required_count", "metadata_kind")
+ARCHIVE_SHAPES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
+    models.ARCHIVE_REFERENCE: (
+        (
+            *("reference_id", "reference_hash", "archive_ref", "archive_provider", "archive_hash"),
+            *("release_record_ref", "export_id", "verification_id", "retention_until", "legal_hold"),
+            "final_reporting_immutable_archive_reference",
+        ),
+        "final_reporting_immutable_archive_reference",
+        (
+            *("schema_version", "product", "reference_id", "reference_hash", "archive_ref", "archive_provider"),
+            *("archive_hash", "archived_at", "archived_by", "retention_until", "legal_hold", "release_record_ref"),
+            *("export_id", "export_hash", "verification_id", "verification_state", "notes", "public_evidence_refs"),
+            "controls",
+        ),
+    ),
+    models.ARCHIVE_HEALTH: (
+        (
+            *("health_id", "alert_level", "alert_count", "critical_alert_count", "warning_alert_count"),
+            *("missing_archive_reference_count", "final_reporting_archive_reference_health"),
+        ),
+        "final_reporting_archive_reference_health",
+        (
+            *("schema_version", "product", "health_id", "generated_at", "generated_by", "alert_level"),
+            *("checked_export_count", "archived_export_count", "missing_archive_reference_count", "alert_count"),
+            *("critical_alert_count", "warning_alert_count", "alerts", "recommended_actions", "controls"),
+        ),
+    ),
+    models.ARCHIVE_PLAN: (
+        (
+            *("plan_id", "health_id", "alert_level", "selected_providers", "suppressed_providers"),
+            *("suppressed_provider_count", "acknowledgement_required_providers", "suppression_window_minutes"),
+            "final_reporting_archive_reference_health_alert_plan",
+        ),
+        "final_reporting_archive_reference_health_alert_plan",
+        (
+            *("schema_version", "product", "plan_id", "health_id", "generated_at", "generated_by"),
+            *("source_health_generated_at", "alert_level", "summary", "requested_provider", "eligible_providers"),
+            *("selected_providers", "suppressed_providers", "suppression_window_minutes", "force"),
+            *("acknowledgement_required_providers", "controls"),
+        ),
+    ),
+    models.ARCHIVE_ACK: (
+        (
+            *("acknowledgement_id", "health_id", "plan_id", "provider", "acknowledgement_state", "external_ref"),
+            "acknowledgement",
+        ),
+        "acknowledgement",
+        (
+            *("schema_version", "product", "acknowledgement_id", "health_id", "plan_id", "provider"),
+            *("acknowledgement_state", "acknowledged_by", "acknowledged_at", "external_ref", "notes", "controls"),
+        ),
+    ),
+    # The API merges the plan's links after the connector's record (H.5).
+    ARCHIVE_SOURCE: (
+        (
+            *("connector_delivery_source", "event_id", "event_type", "delivery_success", "providers"),
+            *("failed_providers", "attempt_count", "max_attempt_count", "status_codes", "delivery"),
+            *("health_id", "plan_id"),
+        ),
+        "delivery",
+        ("schema_version", "product", "event_type", "event_id", "session_id", "generated_at", "success", "deliveries"),
+    ),
+}
+
+
+def archive_records(loaded: LoadResult) -> list[dict]:
+    """The kind H records the loader accepted from one NDJSON file, archive-source deliveries included."""
+    numbers = {r.provenance.line for r in loaded.records}
+    records = [json.loads(line) for n, line in enumerate(lines(Path(loaded.files[0].path)), 1) if n in numbers]
+    kinds = set(ARCHIVE_SHAPES) - {ARCHIVE_SOURCE}
+    return [r for r in records if r["metadata_kind"] in kinds or r.get("connector_delivery_source") == ARCHIVE_SOURCE]
+
+
+def sha(material: object) -> str:
+    """SHA-256 over a material: joined text as is, anything else as JSON with sorted keys (reference §1)."""
+    text = material if isinstance(material, str) else json.dumps(material, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_archive_records_have_the_reference_examples_fields(outputs):
+    records = archive_records(outputs["ndjson"][1])
+    seen = Counter(r.get("connector_delivery_source") or r["metadata_kind"] for r in records)
+    assert set(seen) == set(ARCHIVE_SHAPES)
+    for record in records:
+        envelope, key, nested = ARCHIVE_SHAPES[record.get("connector_delivery_source") or record["metadata_kind"]]
+        assert list(record) == [*COMMON, *envelope] and list(record[key]) == list(nested), record["session_id"]
+        schema = record[key]["schema_version"]
+        assert "acknowledgement-audit-delivery" not in schema and schema.endswith(".v1")
+
+
+def archive_id(r: dict) -> str:
+    """A kind H record's id, recomputed from its fields by the reference's id rules (H.2-H.6)."""
+    kind, body = r["metadata_kind"], next(v for v in r.values() if isinstance(v, dict))
+    if kind == models.ARCHIVE_REFERENCE:
+        names = ("archive_ref", "archive_provider", "export_id", "export_hash", "verification_id")
+        material = {k: body[k] for k in (*names, "retention_until", "legal_hold")}
+        assert r["reference_hash"] == sha(material)
+        return "gordackfinalarchive-" + sha(material)[:16]
+    if kind == models.ARCHIVE_HEALTH:
+        material = {"generated_at": r["created_at"], "checked_exports": r["decision_count"], "alerts": body["alerts"]}
+        return "gordackfinalarchivehealth-" + sha(material)[:16]
+    if kind == models.ARCHIVE_PLAN:
+        material = {"health_id": r["health_id"], "generated_at": r["created_at"]}
+        material |= {"eligible": body["eligible_providers"], "selected": body["selected_providers"]}
+        return "gordackfinalarchalert-" + sha(material)[:16]
+    if kind == models.ARCHIVE_ACK:
+        parts = (r["health_id"], r["provider"], r["acknowledgement_state"], r["signer"], r["created_at"])
+        return "gordackfinalarchack-" + sha("|".join(parts))[:16]
+    assert r["event_id"] == r["health_id"] and r["delivery"]["session_id"] is None
+    return f"rcd-{r['health_id']}-" + sha("|".join((r["health_id"], r["created_at"], ",".join(r["providers"]))))[:12]
+
+
+def test_archive_ids_are_the_hashes_the_reference_documents(outputs):
+    records = archive_records(outputs["ndjson"][1])
+    plans = {r["plan_id"]: r for r in records if r["metadata_kind"] == models.ARCHIVE_PLAN}
+    healths = {r["health_id"] for r in records if r["metadata_kind"] == models.ARCHIVE_HEALTH}
+    for record in records:
+        assert record["session_id"] == archive_id(record)
+        # Deliveries and acks point at their plan (an ack may leave plan_id empty, H.6).
+        if record["metadata_kind"] != models.ARCHIVE_PLAN and record.get("plan_id"):
+            assert plans[record["plan_id"]]["health_id"] == record["health_id"]
+    # Only the deliver endpoint's own healths, never persisted, are missing (H.3).
+    unpersisted = {plan["health_id"] for plan in plans.values()} - healths
+    assert len(unpersisted) == outputs["ndjson"][0].truth.unpersisted_health["archive"] > 0
+
+
+# Every way the archive loop can stand, which small dense evidence (500 records over one day)
+# shows within a few seeds: two plans made at one instant, a failure after the latest plan, a latest
+# plan with nothing selected, a provider never delivered, failed and outstanding keys of the latest
+# plan, superseded chains; and the story features behind them.
+ARCHIVE_CASES = {"latest_plan_tied", "open_after_latest_plan", "latest_plan_healthy", "undelivered"}
+ARCHIVE_CASES |= {"latest_plan_failed", "outstanding", "superseded", "redeliveries", "undeliverable_calls"}
+ARCHIVE_CASES |= {"tied_plans", "unpersisted_healths", "healthy_plans"}
+
+
+def archive_cases(stats: Stats, summary: Summary) -> Counter[str]:
+    """Hold reportgen's archive verdict to the truth; return which situations the evidence showed."""
+    truth, seed = stats.truth, stats.seed
+    items = [i for i in summary.closure.open_items if i.loop == "archive"]
+    failed = [i for i in items if i.code == "final_archive_health_alert_delivery_failed"]
+    outstanding = [i for i in items if i.code == "final_archive_health_alert_acknowledgement_outstanding"]
+    assert all(i.retry_state == "no_retry_plan" for i in failed), seed
+    assert len(failed) == truth.open_chains["archive"], seed
+    assert sum(i.attempts == 0 for i in failed) == truth.undelivered_chains["archive"], seed
+    assert len(outstanding) == truth.outstanding_acks["archive"], seed
+    assert len({i.health_id for i in outstanding}) <= 1, seed  # one plan's health (tied plans share it)
+    cavra = summary.counts["cavra"]["final_archive_health_alert_acknowledgement_outstanding_count"]
+    assert cavra == truth.upstream_outstanding_acks["archive"], seed
+    assert summary.counts["loops"]["archive"]["chains"]["superseded"] == truth.superseded_chains["archive"], seed
+    return truth.archive_cases + Counter(
+        {
+            "undelivered": truth.undelivered_chains["archive"],
+            "outstanding": len(outstanding),
+            "superseded": truth.superseded_chains["archive"],
+        }
+    )
+
+
+def test_the_archive_loop_is_judged_by_its_latest_plan(tmp_path):
+    seen: Counter[str] = Counter()
+    for seed in range(1, 41):
+        stats = write(str(tmp_path / f"archive-{seed}.ndjson"), "ndjson", 500, seed, 0, days=1)
+        seen += archive_cases(stats, summarise(load([stats.path])))
+        if set(seen) >= ARCHIVE_CASES:
+            break
+    assert set(seen) == ARCHIVE_CASES, f"after {seed} seeds"
