@@ -2170,19 +2170,21 @@ class ArchiveLedger:
 
     def settle_chains(self, truth: Truth, latest: ArchivePlan | None, required: set[tuple[str, str]]) -> None:
         """Every delivered key: superseded by the latest plan, or failed and judged by its latest outcome."""
+        planned = {plan[2] for plan in self.plans}
         for key, (at, failing, _) in self.latest.items():
             truth.chains["archive"] += 1
             if key not in self.failed:
                 continue
-            # Superseded: the latest plan does not require the key and nothing happened to it since.
-            if latest is not None and key not in required and at <= latest[0]:
+            # Superseded: the latest plan does not require the key, and the key's health has a plan
+            # of its own or nothing happened to the key since.
+            if latest is not None and key not in required and (key[0] in planned or at <= latest[0]):
                 truth.superseded_chains["archive"] += 1
                 continue
             truth.failed_chains["archive"] += 1
             if failing:
                 truth.open_chains["archive"] += 1
-                # Open under the latest plan, or by a failure after it of a key it does not require.
-                truth.archive_cases["latest_plan_failed" if key in required else "open_after_latest_plan"] += 1
+                # Open under the latest plan (every generated health has a plan, so no other key is).
+                truth.archive_cases["latest_plan_failed"] += 1
 
 
 # --- the generator -----------------------------------------------------------------------------

@@ -95,7 +95,7 @@ class Facts:
     ledger: Ledger
     decisions: dict[Key, list[tuple[Plan, RetryDecision]]] = field(default_factory=dict)
     _required: dict[tuple[str, PlanScope], dict[Pair, list[RequiredBy]]] = field(default_factory=dict)
-    _latest: dict[str, RequiredBy | None] = field(default_factory=dict)
+    _latest: dict[str, LatestPlan | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, ledger: Ledger) -> Facts:
@@ -119,13 +119,15 @@ class Facts:
             found = self._required[(loop, scope)] = required_acks(self.ledger, loop, scope)
         return found
 
-    def latest(self, spec: LoopSpec) -> RequiredBy | None:
+    def latest(self, spec: LoopSpec) -> LatestPlan | None:
         """The plan whose state is the loop's, for a loop judged by its latest plan; else None."""
         if not spec.by_latest_plan:
             return None
         if spec.name not in self._latest:
-            plans = judged_plans(self.ledger, spec.name, "latest")
-            self._latest[spec.name] = plans[-1] if plans else None
+            plans = self.ledger.required[spec.name]
+            latest = judged_plans(self.ledger, spec.name, "latest")
+            planned = frozenset(plan.health_id for plan in plans)
+            self._latest[spec.name] = LatestPlan(latest[-1], planned) if latest else None
         return self._latest[spec.name]
 
     def runs_selecting(self, key: Key) -> list[tuple[Cite, bool]]:
@@ -158,12 +160,25 @@ def delivery_failed_items(facts: Facts, states: list[ChainState]) -> list[OpenIt
     return items
 
 
-def superseded(key: Key, chain: Chain | None, latest: RequiredBy | None) -> bool:
-    """Whether a newer plan replaced the one a chain was judged under: the latest plan does not
-    require the key, and nothing happened to the key after that plan was made."""
-    if latest is None or (key[1] == latest.health_id and key[2] in latest.providers):
-        return False
-    return chain is None or chain.latest_at <= latest.cite[0]
+@dataclass(frozen=True)
+class LatestPlan:
+    """A loop's latest alert plan, which supersedes the plans before it, and every health id planned."""
+
+    plan: RequiredBy
+    planned: frozenset[str]
+
+    def supersedes(self, key: Key, chain: Chain | None) -> bool:
+        """Whether the latest plan replaced the plan a key was judged under: it does not require the
+        key, and the key's health has a plan of its own or nothing happened to the key since. A
+        failure after the latest plan, of a health no plan in the evidence names, stays open."""
+        if key[1] == self.plan.health_id and key[2] in self.plan.providers:
+            return False
+        return key[1] in self.planned or chain is None or chain.latest_at <= self.plan.cite[0]
+
+
+def superseded(key: Key, chain: Chain | None, latest: LatestPlan | None) -> bool:
+    """Whether a loop judged by its latest plan no longer judges this key."""
+    return latest is not None and latest.supersedes(key, chain)
 
 
 def undelivered_items(facts: Facts, spec: LoopSpec) -> list[OpenItem]:
@@ -312,7 +327,7 @@ def _delivered_chain(key: Key, chain: Chain) -> ResolvedChain:
     )
 
 
-def superseded_chains(facts: Facts, spec: LoopSpec, latest: RequiredBy) -> list[ResolvedChain]:
+def superseded_chains(facts: Facts, spec: LoopSpec, latest: LatestPlan) -> list[ResolvedChain]:
     """Keys that were open under an older plan (a failed chain, or an acknowledgement outstanding)
     and that the latest plan no longer requires: superseded by it, never open."""
     ledger = facts.ledger
@@ -333,8 +348,8 @@ def superseded_chains(facts: Facts, spec: LoopSpec, latest: RequiredBy) -> list[
                 resolution="superseded",
                 failures=chain.failures if chain is not None else 0,
                 first_failed_at=moment(failed[0][0]) if failed else None,
-                resolved_at=moment(latest.cite[0]),
-                resolved_by=ref(latest.cite),
+                resolved_at=moment(latest.plan.cite[0]),
+                resolved_by=ref(latest.plan.cite),
                 failed=refs(failed)[0],
             )
         )

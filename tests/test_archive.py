@@ -239,6 +239,19 @@ def test_of_two_plans_made_at_one_instant_the_smaller_session_id_is_the_latest(t
     }
 
 
+def test_a_failure_of_the_losing_plan_of_a_tie_is_superseded_not_open(tmp_path):
+    records = [r for r in archive_only() if r["session_id"] not in (H3, H4, H5, H6)]
+    at = "2025-06-02T12:30:00+00:00"
+    records.append(plan("gordackfinalarchalert-a", "health-a", at, ["slack"]))
+    records.append(plan("gordackfinalarchalert-b", "health-b", at, ["webhook"]))
+    records.append(delivery("rcd-a", "health-a", "2025-06-02T12:30:02+00:00", {"slack": False}))
+    records.append(delivery("rcd-b", "health-b", "2025-06-02T12:30:03+00:00", {"webhook": True}))
+    summary = judge(tmp_path, records)
+    assert archive_items(summary) == [(ARCH_ACK, "health-a", "slack", None)]
+    superseded = [(c.health_id, c.provider, c.resolution) for c in summary.closure.resolved_chains]
+    assert ("health-b", "webhook", "superseded") in superseded
+
+
 def test_of_two_recovery_plans_for_one_health_at_one_instant_upstream_counts_the_smaller_id(tmp_path):
     records = archive_example()
     rec_plan = next(r for r in records if r["metadata_kind"].endswith("recovery-escalation-retry-health-alert-plan"))
