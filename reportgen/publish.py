@@ -438,11 +438,14 @@ def state_file(files: dict[str, str]) -> bytes:
     return orjson.dumps({"files": files}, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
 
-def git_run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run git in DIR; paths are literal (a folder named `*` or `:(glob)x` is no pattern)."""
-    env = os.environ | {"GIT_LITERAL_PATHSPECS": "1"}
+def git_run(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run git in DIR; pathspecs are literal (a folder named `*` or `:(glob)x` is no pattern)."""
+    # check-ignore reads paths, not pathspecs, and refuses to run with literal pathspecs on.
+    literal = {} if args[0] == "check-ignore" else {"GIT_LITERAL_PATHSPECS": "1"}
+    env = os.environ | literal
     command = ["git", "-C", str(root), *args]
-    return subprocess.run(command, capture_output=True, encoding="utf-8", errors="surrogateescape", env=env)
+    encoding = {"encoding": "utf-8", "errors": "surrogateescape"}
+    return subprocess.run(command, input=stdin, capture_output=True, env=env, check=False, **encoding)
 
 
 def git(root: Path, *args: str) -> str:
@@ -539,7 +542,9 @@ def check_repository(root: Path) -> None:
 
 def check_commit_paths(root: Path, planned: dict[str, bytes], current: dict[str, str | None]) -> None:
     """Refuse --commit when git ignores a published path, or when committing would take a user's edit along."""
-    ignored = git_run(root, "check-ignore", "-z", "--", *planned).stdout.split("\0")[0]
+    folders = {posixpath.dirname(name) + "/" for name in planned if "/" in name}
+    paths = "\0".join(sorted(folders) + list(planned)) + "\0"
+    ignored = git_run(root, "check-ignore", "-z", "--stdin", stdin=paths).stdout.split("\0")[0]
     if ignored:
         raise PublishError(f"{root / ignored}: ignored by git, so --commit cannot commit it")
     merged = MKDOCS in planned and current[MKDOCS] is not None
