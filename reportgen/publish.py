@@ -38,6 +38,8 @@ FORMATS = ("wiki", "mkdocs", "confluence")
 DOCUMENTS = {"closure-dashboard": "Final reporting closure dashboard", "operator-runbook": "Operator runbook"}
 ATTACHMENTS = ("closure-dashboard.pdf", "operator-runbook.pdf", "summary.json", "manifest.json")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# C0 and C1 controls but the newline (which Markdown escaping turns into a line break), DEL, bidi controls.
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 NAV_ENTRY = "Readiness packs: readiness-packs/index.md"
 MKDOCS = "mkdocs.yml"
 # The digests of the files publish wrote, so that an edit made since is told from publish's own bytes.
@@ -240,6 +242,11 @@ def rel(destination: str, source: str) -> Markup:
     return Markup(quote(posixpath.relpath(destination, posixpath.dirname(source) or "."), safe="/"))
 
 
+def label(page: str) -> str:
+    """A page name or title as text: control characters (a folder name is anyone's) shown as visible escapes."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", page)
+
+
 def when(value: datetime | None) -> str:
     """A time as the pages show it, UTC stated."""
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -249,8 +256,8 @@ def pack_row(pack: Pack, layout: Layout, source: str) -> PackRow:
     """A pack's verdict in one row, linked from the page at `source`."""
     closure, readiness = pack.summary.closure, pack.summary.readiness
     return PackRow(
-        page=Link(pack.page, rel(layout.pack.format(page=pack.page), source)),
-        title=pack.title,
+        page=Link(label(pack.page), rel(layout.pack.format(page=pack.page), source)),
+        title=label(pack.title),
         as_of=when(pack.summary.as_of),
         closure=closure.state,
         readiness=readiness.state,
@@ -306,7 +313,7 @@ def pack_page(pack: Pack, previous: Pack | None, layout: Layout, files: Iterable
         documents=documents,
         attachments=attachments,
         accepted=tuple(accepted_row(i) for i in pack.summary.closure.accepted_items),
-        previous=Link(previous.page, rel(layout.pack.format(page=previous.page), source)) if previous else None,
+        previous=Link(label(previous.page), rel(layout.pack.format(page=previous.page), source)) if previous else None,
         opened=opened,
         closed=closed,
         changed=changed,
@@ -332,7 +339,7 @@ def to_xhtml(markdown: bytes) -> bytes:
 def breadcrumb(pack: Pack, layout: Layout, source: str) -> bytes:
     """A line leading from a document back to its pack's page and the index."""
     index, page = rel(layout.index, source), rel(layout.pack.format(page=pack.page), source)
-    return f"[Readiness packs]({index}) › [{md_escape(pack.page)}]({page})\n\n".encode()
+    return f"[Readiness packs]({index}) › [{md_escape(label(pack.page))}]({page})\n\n".encode()
 
 
 # --- assembling and writing -------------------------------------------------------------------

@@ -150,12 +150,14 @@ def is_file(root: Path, name: str) -> bool:
 
 
 def folders(root: Path, name: str) -> list[str]:
-    """The visible real folders in a folder below root (the target itself for ""), sorted; links are skipped."""
+    """The visible real folders with UTF-8 names in a folder below root ("" for root), sorted; links are skipped."""
     with folder(root, parts_of(name) if name else ()) as fd:
         if fd is None:
             return []
         with os.scandir(fd) as entries:
-            return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False))
+            names = [e.name for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
+    # A name that is not UTF-8 cannot be a page publish made, nor be written into a UTF-8 page.
+    return sorted(name for name in names if name.encode("utf-8", "surrogateescape").decode("utf-8", "replace") == name)
 
 
 def create_exclusive(parent: int, name: str) -> tuple[str, int]:
