@@ -599,6 +599,8 @@ def publish(pack_dir: Path, root: Path, fmt: str = "wiki", do_commit: bool = Fal
     if fmt not in LAYOUTS:
         raise PublishError(f"unknown format {fmt} (choose from {', '.join(FORMATS)})")
     pack, files = read_pack(pack_dir)
+    if root.is_symlink() and not root.exists():
+        raise PublishError(f"{root}: a symbolic link to nothing; give the folder to publish into")
     if root.exists() and not root.is_dir():
         raise PublishError(f"{root}: exists and is not a folder")
     if do_commit:

@@ -187,4 +187,3 @@ def write(root: Path, name: str, data: bytes) -> None:
             with suppress(FileNotFoundError):
                 os.unlink(temporary, dir_fd=parent)
             raise
-

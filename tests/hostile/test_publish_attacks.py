@@ -349,9 +349,7 @@ def edit(path: Path) -> bytes:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("how", ["uncommitted", "staged", "not in git"])
-def test_an_edited_index_page_is_never_overwritten(
-    packs: dict[str, Path], tmp_path: Path, fmt: str, how: str
-) -> None:
+def test_an_edited_index_page_is_never_overwritten(packs: dict[str, Path], tmp_path: Path, fmt: str, how: str) -> None:
     root = make_wiki(tmp_path / "wiki") if how != "not in git" else tmp_path / "plain"
     publish(packs["open"], root, fmt, do_commit=how != "not in git")
     index = root / LAYOUTS[fmt].index
