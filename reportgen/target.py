@@ -122,10 +122,11 @@ def read(root: Path, name: str, limit: int) -> bytes | None:
         if found is None:
             return None
         fd, status = found
-        if status.st_size > limit:
-            raise PublishError(f"{root / name}: {status.st_size} bytes, more than the {limit} publish reads")
         with os.fdopen(os.dup(fd), "rb") as stream:
-            return stream.read(limit + 1)[:limit]
+            data = stream.read(limit + 1) if status.st_size <= limit else b""
+        if status.st_size > limit or len(data) > limit:  # the file may grow while it is read
+            raise PublishError(f"{root / name}: more than the {limit} bytes publish reads from such a file")
+        return data
 
 
 def digest(root: Path, name: str) -> str | None:
