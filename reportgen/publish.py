@@ -3,11 +3,14 @@
 The destination is a pure function of the packs published into it: every pack page and the index
 page are rendered again from the summaries kept beside the pages, so publishing the same pack
 twice writes nothing, and a pack published out of order still lands in its place. Everything is
-rendered and checked in memory first; then only files whose bytes differ are written.
+rendered and checked first (every destination path, a different pack under the same page name,
+edits publish did not make, and the git state for --commit); only then are the files whose bytes
+differ written, through `reportgen.target`, which never follows a link below DIR.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import re
@@ -17,27 +20,34 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from pydantic import ValidationError
 
+from . import target
 from .history import Changes, HistoryError, compare, read_summary
-from .render import encode_text, environment
+from .render import encode_text, environment, md_escape
 from .summary import Summary
+from .target import PublishError
 from .verdict import OpenItem, utc_iso
 
 FORMATS = ("wiki", "mkdocs", "confluence")
 DOCUMENTS = {"closure-dashboard": "Final reporting closure dashboard", "operator-runbook": "Operator runbook"}
 ATTACHMENTS = ("closure-dashboard.pdf", "operator-runbook.pdf", "summary.json", "manifest.json")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# C0 and C1 controls but the newline (which Markdown escaping turns into a line break), DEL, bidi controls.
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 NAV_ENTRY = "Readiness packs: readiness-packs/index.md"
+MKDOCS = "mkdocs.yml"
+# The digests of the files publish wrote, so that an edit made since is told from publish's own bytes.
+STATE = ".reportgen-publish.json"
+MAX_SUMMARY_BYTES = 256 << 20
+MAX_SMALL_BYTES = 4 << 20
 # Confluence storage format is XHTML: markup-it's raw <br> must be closed to be well-formed XML.
 RAW_BREAK = "<br>"
-
-
-class PublishError(Exception):
-    """A pack that cannot be published as asked."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,11 @@ class Layout:
     document: str
     attachment: str
     suffix: str
+
+    @property
+    def pack_folders(self) -> str:
+        """The folder holding one folder per published pack ("" for DIR itself)."""
+        return self.attachment.split("{page}")[0].rstrip("/")
 
 
 LAYOUTS = {
@@ -95,14 +110,23 @@ def page_name(name: str, summary: Summary) -> str:
     return UNSAFE.sub("-", f"{name}-{summary.as_of:%Y%m%dT%H%M%SZ}").strip("-.")
 
 
+def manifest_parameters(raw: bytes | None) -> dict[str, object]:
+    """A manifest's parameters (name, title), or nothing when there is no readable manifest."""
+    try:
+        data = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        return {}
+    predicate = data.get("predicate") if isinstance(data, dict) else None
+    parameters = predicate.get("parameters") if isinstance(predicate, dict) else None
+    return parameters if isinstance(parameters, dict) else {}
+
+
 def read_manifest(folder: Path) -> dict[str, object]:
     """The pack's manifest parameters (name, title), or nothing when it has no manifest."""
     try:
-        data = orjson.loads((folder / "manifest.json").read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        return manifest_parameters((folder / "manifest.json").read_bytes())
+    except OSError:
         return {}
-    parameters = data.get("predicate", {}).get("parameters", {}) if isinstance(data, dict) else {}
-    return parameters if isinstance(parameters, dict) else {}
 
 
 def read_pack(folder: Path) -> tuple[Pack, dict[str, bytes]]:
@@ -119,28 +143,35 @@ def read_pack(folder: Path) -> tuple[Pack, dict[str, bytes]]:
     if missing:
         raise PublishError(f"{folder}: no {', '.join(missing)} (build the pack with --format md)")
     names = [f"{doc}.md" for doc in DOCUMENTS] + [n for n in ATTACHMENTS if (folder / n).is_file()]
-    return pack_of(folder, summary), {n: (folder / n).read_bytes() for n in names}
+    return pack_of(folder.name, read_manifest(folder), summary), {n: (folder / n).read_bytes() for n in names}
 
 
-def pack_of(folder: Path, summary: Summary) -> Pack:
-    """A pack's identity from its manifest, or from its folder's name."""
-    parameters = read_manifest(folder)
-    name = str(parameters.get("name") or folder.name)
+def pack_of(folder: str, parameters: dict[str, object], summary: Summary) -> Pack:
+    """A pack's identity from its manifest parameters, or from its folder's name."""
+    name = str(parameters.get("name") or folder)
     title = str(parameters.get("title") or name)
     return Pack(page_name(name, summary), name, title, summary)
 
 
+def published_summary(root: Path, layout: Layout, page: str) -> Summary | None:
+    """The summary kept beside a published page, None when there is none that reads as one."""
+    raw = target.read(root, layout.attachment.format(page=page, file="summary.json"), MAX_SUMMARY_BYTES)
+    try:
+        return None if raw is None else Summary.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
 def published_packs(root: Path, layout: Layout) -> dict[str, Pack]:
-    """The packs already published in DIR, found by the summary kept beside each page."""
+    """The packs already published in DIR, found by the summary kept in each real folder (links are skipped)."""
     found = {}
-    pattern = layout.attachment.format(page="*", file="summary.json")
-    for path in sorted(root.glob(pattern)):
-        try:
-            summary = read_summary(path)
-        except HistoryError:
+    for page in target.folders(root, layout.pack_folders):
+        summary = published_summary(root, layout, page)
+        if summary is None:
             continue
-        pack = pack_of(path.parent, summary)
-        found[path.parent.name] = Pack(path.parent.name, pack.name, pack.title, summary)
+        raw = target.read(root, layout.attachment.format(page=page, file="manifest.json"), MAX_SMALL_BYTES)
+        pack = pack_of(page, manifest_parameters(raw), summary)
+        found[page] = Pack(page, pack.name, pack.title, summary)
     return found
 
 
@@ -201,9 +232,19 @@ class PackPage:
     changed: tuple[str, ...]
 
 
-def rel(target: str, source: str) -> Markup:
-    """The relative link from the page at `source` to `target` (both relative to DIR; safe names only)."""
-    return Markup(posixpath.relpath(target, posixpath.dirname(source) or "."))
+def rel(destination: str, source: str) -> Markup:
+    """The relative link from the page at `source` to `destination` (both relative to DIR), percent-encoded.
+
+    Folder names in DIR are anyone's: encoding every byte but letters, digits, `-._~` and `/` keeps a
+    name from ending the link (`)`, `>`, a space or a newline), making a fragment or a scheme
+    (`#`, `:`), or reaching the page as markup in any format.
+    """
+    return Markup(quote(posixpath.relpath(destination, posixpath.dirname(source) or "."), safe="/"))
+
+
+def label(page: str) -> str:
+    """A page name or title as text: control characters (a folder name is anyone's) shown as visible escapes."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", page)
 
 
 def when(value: datetime | None) -> str:
@@ -215,8 +256,8 @@ def pack_row(pack: Pack, layout: Layout, source: str) -> PackRow:
     """A pack's verdict in one row, linked from the page at `source`."""
     closure, readiness = pack.summary.closure, pack.summary.readiness
     return PackRow(
-        page=Link(pack.page, rel(layout.pack.format(page=pack.page), source)),
-        title=pack.title,
+        page=Link(label(pack.page), rel(layout.pack.format(page=pack.page), source)),
+        title=label(pack.title),
         as_of=when(pack.summary.as_of),
         closure=closure.state,
         readiness=readiness.state,
@@ -272,7 +313,7 @@ def pack_page(pack: Pack, previous: Pack | None, layout: Layout, files: Iterable
         documents=documents,
         attachments=attachments,
         accepted=tuple(accepted_row(i) for i in pack.summary.closure.accepted_items),
-        previous=Link(previous.page, rel(layout.pack.format(page=previous.page), source)) if previous else None,
+        previous=Link(label(previous.page), rel(layout.pack.format(page=previous.page), source)) if previous else None,
         opened=opened,
         closed=closed,
         changed=changed,
@@ -298,7 +339,7 @@ def to_xhtml(markdown: bytes) -> bytes:
 def breadcrumb(pack: Pack, layout: Layout, source: str) -> bytes:
     """A line leading from a document back to its pack's page and the index."""
     index, page = rel(layout.index, source), rel(layout.pack.format(page=pack.page), source)
-    return f"[Readiness packs]({index}) › [{pack.page}]({page})\n\n".encode()
+    return f"[Readiness packs]({index}) › [{md_escape(label(pack.page))}]({page})\n\n".encode()
 
 
 # --- assembling and writing -------------------------------------------------------------------
@@ -313,45 +354,57 @@ def attached(root: Path, layout: Layout, pack: Pack, current: Pack, files: dict[
     """The attachments of a pack: the new pack's files, or what an earlier pack has beside its page."""
     if pack.page == current.page:
         return [name for name in ATTACHMENTS if name in files]
-    return [n for n in ATTACHMENTS if (root / layout.attachment.format(page=pack.page, file=n)).is_file()]
+    return [n for n in ATTACHMENTS if target.is_file(root, layout.attachment.format(page=pack.page, file=n))]
+
+
+def put(out: dict[str, bytes], name: str, data: bytes) -> None:
+    """Add a file to the plan; refuse a second file at the same path (a folder named like another page)."""
+    if name in out:
+        raise PublishError(f"{name}: two published files would have this path (a pack folder named like a page?)")
+    out[name] = data
 
 
 def pack_pages(root: Path, layout: Layout, current: Pack, files: dict[str, bytes]) -> dict[str, bytes]:
     """Every pack's page and the index page, rendered from every pack published so far and the new one."""
     packs = published_packs(root, layout) | {current.page: current}
     ordered = sorted(packs.values(), key=lambda p: (p.summary.as_of, p.page))
-    pages = {}
+    pages: dict[str, bytes] = {}
     for number, pack in enumerate(ordered):
         previous = ordered[number - 1] if number else None
         page = pack_page(pack, previous, layout, attached(root, layout, pack, current, files))
-        pages[layout.pack.format(page=pack.page)] = page_bytes(render_md("publish-pack.md.j2", page=page), layout)
+        put(pages, layout.pack.format(page=pack.page), page_bytes(render_md("publish-pack.md.j2", page=page), layout))
     rows = [pack_row(p, layout, layout.index) for p in reversed(ordered)]
-    pages[layout.index] = page_bytes(render_md("publish-index.md.j2", rows=rows), layout)
+    put(pages, layout.index, page_bytes(render_md("publish-index.md.j2", rows=rows), layout))
     return pages
 
 
 def plan(root: Path, layout: Layout, pack: Pack, files: dict[str, bytes]) -> dict[str, bytes]:
-    """Every file publishing should leave in DIR, by path relative to DIR."""
-    out = {}
+    """Every file publishing should leave in DIR, by path relative to DIR, its own state file included."""
+    out: dict[str, bytes] = {}
     for doc in DOCUMENTS:
         path = layout.document.format(page=pack.page, doc=doc)
-        out[path] = page_bytes(breadcrumb(pack, layout, path) + files[f"{doc}.md"], layout)
+        put(out, path, page_bytes(breadcrumb(pack, layout, path) + files[f"{doc}.md"], layout))
     for name in ATTACHMENTS:
         if name in files:
-            out[layout.attachment.format(page=pack.page, file=name)] = files[name]
-    out |= pack_pages(root, layout, pack, files)
+            put(out, layout.attachment.format(page=pack.page, file=name), files[name])
+    for name, data in pack_pages(root, layout, pack, files).items():
+        put(out, name, data)
     config = mkdocs_config(root) if layout.format == "mkdocs" else None
     if config is not None:
-        out["mkdocs.yml"] = config
+        put(out, MKDOCS, config)
+    put(out, STATE, state_file(recorded(root) | {name: sha256(data) for name, data in out.items() if name != MKDOCS}))
     return dict(sorted(out.items()))
 
 
 def mkdocs_config(root: Path) -> bytes | None:
     """mkdocs.yml with a nav entry for the packs; None when it needs none (already there, or no nav)."""
-    path = root / "mkdocs.yml"
-    if not path.exists():
+    raw = target.read(root, MKDOCS, MAX_SMALL_BYTES)
+    if raw is None:
         return f"site_name: Release readiness\nnav:\n  - {NAV_ENTRY}\n".encode()
-    lines = path.read_text("utf-8").splitlines()
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise PublishError(f"{root / MKDOCS}: not UTF-8 text") from None
     start = next((n for n, line in enumerate(lines) if re.fullmatch(r"nav:\s*", line)), None)
     if start is None or any("readiness-packs/index.md" in line for line in lines):
         return None  # without a nav, MkDocs lists every page itself
@@ -365,31 +418,158 @@ def mkdocs_config(root: Path) -> bytes | None:
     return ("\n".join(lines) + "\n").encode()
 
 
-def write_changed(root: Path, files: dict[str, bytes]) -> list[str]:
-    """Write the files whose bytes differ from what DIR holds; return their paths."""
-    written = []
-    for name, data in files.items():
-        target = root / name
-        if target.is_file() and target.read_bytes() == data:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.publishing")
-        staging.write_bytes(data)
-        os.replace(staging, target)
-        written.append(name)
-    return written
+# --- what DIR holds: publish's own record, and git's -------------------------------------------
+
+
+def sha256(data: bytes) -> str:
+    """A file's sha256, hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def recorded(root: Path) -> dict[str, str]:
+    """The sha256 of every file publish wrote in DIR, by path, from its state file."""
+    raw = target.read(root, STATE, MAX_SMALL_BYTES)
+    if raw is None:
+        return {}
+    try:
+        files = orjson.loads(raw)["files"]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        files = None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise PublishError(f"{root / STATE}: not a reportgen publish state file")
+    return files
+
+
+def state_file(files: dict[str, str]) -> bytes:
+    """The state file: what publish wrote, by path, sorted."""
+    return orjson.dumps({"files": files}, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+
+
+def git_run(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run git in DIR; pathspecs are literal (a folder named `*` or `:(glob)x` is no pattern)."""
+    # check-ignore reads paths, not pathspecs, and refuses to run with literal pathspecs on.
+    literal = {} if args[0] == "check-ignore" else {"GIT_LITERAL_PATHSPECS": "1"}
+    env = os.environ | literal
+    command = ["git", "-C", str(root), *args]
+    encoding = {"encoding": "utf-8", "errors": "surrogateescape"}
+    return subprocess.run(command, input=stdin, capture_output=True, env=env, check=False, **encoding)
 
 
 def git(root: Path, *args: str) -> str:
     """Run git in DIR; a failure becomes a PublishError with git's own message."""
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True)
+        done = git_run(root, *args)
     except FileNotFoundError:
         raise PublishError("git is not installed (--commit needs it)") from None
-    except subprocess.CalledProcessError as exc:
-        message = (exc.stderr or exc.stdout or "").strip().splitlines() or ["failed"]
-        raise PublishError(f"git {args[0]}: {message[0]}") from None
+    if done.returncode:
+        message = (done.stderr or done.stdout or "").strip().splitlines() or ["failed"]
+        raise PublishError(f"{root}: git {args[0]}: {message[0]}")
     return done.stdout
+
+
+def work_tree_prefix(root: Path) -> str | None:
+    """DIR's path inside its git work tree ("" at the top), None when DIR is in none."""
+    try:
+        done = git_run(root, "rev-parse", "--is-inside-work-tree", "--show-prefix")
+    except FileNotFoundError:
+        return None
+    lines = done.stdout.split("\n")
+    return lines[1] if done.returncode == 0 and lines[0] == "true" and len(lines) > 1 else None
+
+
+def git_changed(root: Path, names: list[str]) -> set[str] | None:
+    """Which of the paths git reports modified, staged, untracked or ignored; None when DIR is not in git."""
+    prefix = work_tree_prefix(root)
+    if prefix is None:
+        return None
+    if not names:
+        return set()
+    out = git(root, "status", "--porcelain", "-z", "--ignored", "--untracked-files=all", "--", *names)
+    fields, paths = out.split("\0"), set()
+    while fields:
+        entry = fields.pop(0)
+        if entry:
+            paths.add(entry[3:])
+            if entry[0] in "RC" and fields:
+                paths.add(fields.pop(0))
+    return {p[len(prefix) :] for p in paths if p.startswith(prefix)}
+
+
+# --- the checks before anything is written -------------------------------------------------------
+
+
+def check_same_pack(root: Path, layout: Layout, pack: Pack, files: dict[str, bytes]) -> None:
+    """Refuse to replace a published pack by a different one with the same name and as-of."""
+    name = layout.attachment.format(page=pack.page, file="summary.json")
+    published = target.digest(root, name)
+    if published is not None and published != sha256(files["summary.json"]):
+        folder = posixpath.dirname(name) or name
+        raise PublishError(
+            f"{pack.page}: a different pack with the same name and as-of is already published in {root} "
+            f"(its summary.json differs); build this one under another --name, or remove {folder} first"
+        )
+
+
+def check_local_edits(root: Path, planned: dict[str, bytes], current: dict[str, str | None]) -> None:
+    """Refuse to overwrite a file holding bytes publish did not write: an edit, or someone else's file.
+
+    A file is publish's when it holds what publish last wrote there (its state file says), or, in
+    a git checkout, when git has it committed as it is. mkdocs.yml is merged, never overwritten.
+    """
+    replaced = [n for n, data in planned.items() if n not in (MKDOCS, STATE) and current[n] not in (None, sha256(data))]
+    records = recorded(root)
+    edited = [n for n in replaced if current[n] != records.get(n)]
+    changed = git_changed(root, edited)
+    edited = [n for n in edited if changed is None or n in changed]
+    if edited:
+        more = f" (and {len(edited) - 1} more)" if len(edited) > 1 else ""
+        raise PublishError(
+            f"{root / edited[0]}{more}: changed since publish wrote it, or not written by publish; "
+            "commit or move the changes away first, publish would overwrite them"
+        )
+
+
+def check_repository(root: Path) -> None:
+    """Refuse --commit unless DIR is in a git work tree on a branch, with no operation under way."""
+    if work_tree_prefix(root) is None:
+        git(root, "rev-parse", "--is-inside-work-tree")  # git's own reason, when it has one
+        raise PublishError(f"{root}: not inside a git work tree (--commit needs one)")
+    if git_run(root, "symbolic-ref", "-q", "HEAD").returncode:
+        raise PublishError(f"{root}: git HEAD is detached; check out a branch first (--commit commits on a branch)")
+    markers = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
+    args = [arg for marker in markers for arg in ("--git-path", marker)]
+    for marker, path in zip(markers, git(root, "rev-parse", *args).splitlines(), strict=False):
+        if (root / path).exists():
+            raise PublishError(f"{root}: a git operation is under way ({marker}); finish or abort it first")
+    if git_run(root, "diff", "--cached", "--quiet").returncode:
+        raise PublishError(f"{root}: the git index holds staged changes; commit or unstage them first")
+    git(root, "var", "GIT_AUTHOR_IDENT")
+    git(root, "var", "GIT_COMMITTER_IDENT")
+
+
+def check_commit_paths(root: Path, planned: dict[str, bytes], current: dict[str, str | None]) -> None:
+    """Refuse --commit when git ignores a published path, or when committing would take a user's edit along."""
+    folders = {posixpath.dirname(name) + "/" for name in planned if "/" in name}
+    paths = "\0".join(sorted(folders) + list(planned)) + "\0"
+    ignored = git_run(root, "check-ignore", "-z", "--stdin", stdin=paths).stdout.split("\0")[0]
+    if ignored:
+        raise PublishError(f"{root / ignored}: ignored by git, so --commit cannot commit it")
+    merged = MKDOCS in planned and current[MKDOCS] is not None
+    if merged and git_changed(root, [MKDOCS]):
+        raise PublishError(f"{root / MKDOCS}: has uncommitted changes that --commit would commit; commit them first")
+
+
+# --- writing and committing -----------------------------------------------------------------------
+
+
+def write_changed(root: Path, planned: dict[str, bytes], current: dict[str, str | None]) -> list[str]:
+    """Write the files whose bytes differ from what DIR holds; return their paths."""
+    written = []
+    for name, data in planned.items():
+        if current[name] != sha256(data):
+            target.write(root, name, data)
+            written.append(name)
+    return written
 
 
 def commit(root: Path, paths: list[str], message: str) -> bool:
@@ -415,15 +595,23 @@ def commit_message(pack: Pack) -> str:
 
 
 def publish(pack_dir: Path, root: Path, fmt: str = "wiki", do_commit: bool = False) -> Published:
-    """Publish a built pack into DIR in one format; commit the pages when asked."""
+    """Publish a built pack into DIR in one format, checking everything first; commit the pages when asked."""
     if fmt not in LAYOUTS:
         raise PublishError(f"unknown format {fmt} (choose from {', '.join(FORMATS)})")
     pack, files = read_pack(pack_dir)
+    if root.is_symlink() and not root.exists():
+        raise PublishError(f"{root}: a symbolic link to nothing; give the folder to publish into")
     if root.exists() and not root.is_dir():
         raise PublishError(f"{root}: exists and is not a folder")
     if do_commit:
-        git(root, "rev-parse", "--is-inside-work-tree")
-    planned = plan(root, LAYOUTS[fmt], pack, files)
-    written = write_changed(root, planned)
+        check_repository(root)
+    layout = LAYOUTS[fmt]
+    check_same_pack(root, layout, pack, files)
+    planned = plan(root, layout, pack, files)
+    current = {name: target.digest(root, name) for name in planned}
+    check_local_edits(root, planned, current)
+    if do_commit:
+        check_commit_paths(root, planned, current)
+    written = write_changed(root, planned, current)
     committed = commit(root, list(planned), commit_message(pack)) if do_commit else False
     return Published(pack.page, tuple(written), committed)

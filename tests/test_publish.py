@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -176,3 +177,22 @@ def test_publish_page_names_are_stable_and_come_from_the_manifest(packs, tmp_pat
     out = tmp_path / "wiki"
     assert run("publish", str(packs[0]), "--to", str(out)).returncode == 0
     assert (out / "readiness-pack-20250603T000000Z.md").is_file()
+
+
+@pytest.mark.parametrize("fmt", ["wiki", "mkdocs", "confluence"])
+@pytest.mark.parametrize("how", ["committed each time", "never committed", "not in git"])
+def test_pages_publish_wrote_itself_are_rewritten_without_complaint(packs, tmp_path, fmt, how):
+    root = make_wiki(tmp_path / "wiki") if how != "not in git" else tmp_path / "plain"
+    commit = ("--commit",) if how == "committed each time" else ()
+    for pack in reversed(packs):  # out of order: the later pack's page and the index are rewritten
+        result = run("publish", str(pack), "--to", str(root), "--format", fmt, *commit)
+        assert result.returncode == 0, result.stderr
+    assert "readiness-pack-20250610T000000Z" in result.stdout  # the later pack's page, rewritten
+
+
+def test_the_same_pack_copied_elsewhere_republishes_as_itself(packs, tmp_path):
+    wiki = make_wiki(tmp_path / "wiki")
+    copy = shutil.copytree(packs[0], tmp_path / "copy-of-the-pack")
+    assert run("publish", str(packs[0]), "--to", str(wiki), "--commit").returncode == 0
+    result = run("publish", str(copy), "--to", str(wiki), "--commit")
+    assert result.returncode == 0 and "0 files changed, nothing to commit" in result.stderr, result.stderr
