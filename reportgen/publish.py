@@ -33,6 +33,7 @@ from .render import encode_text, environment, md_escape
 from .summary import Summary
 from .target import PublishError
 from .verdict import OpenItem, utc_iso
+from .view import reason_text
 
 FORMATS = ("wiki", "mkdocs", "confluence")
 DOCUMENTS = {"closure-dashboard": "Final reporting closure dashboard", "operator-runbook": "Operator runbook"}
@@ -308,7 +309,7 @@ def pack_page(pack: Pack, previous: Pack | None, layout: Layout, files: Iterable
     opened, closed, changed = change_lists(changes)
     return PackPage(
         row=pack_row(pack, layout, source),
-        reason=pack.summary.readiness.release_decision.reason,
+        reason=reason_text(pack.summary.readiness.release_decision),
         index=Link("Readiness packs", rel(layout.index, source)),
         documents=documents,
         attachments=attachments,
