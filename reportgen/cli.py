@@ -12,6 +12,7 @@ import sys
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -397,7 +398,7 @@ def build(
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from .pack import PackError, PdfNotWritten, build_pack, default_out, pack_options, records_for
+    from .pack import PackError, PdfNotWritten, build_pack, default_out, evidence_for, pack_options, records_for
     from .pdf import pdf_options
 
     try:
@@ -416,8 +417,8 @@ def build(
     try:
         trend = history_trend(summary)
         target = Path(out) if out else default_out(options.name)
-        records = records_for(summary, options, loaded)
-        written = build_pack(summary, options, target, trend=trend, records=records)
+        records, evidence = records_for(summary, options, loaded), evidence_for(options, loaded)
+        written = build_pack(summary, options, target, trend, records, evidence, say=say("reportgen build"))
     except PdfNotWritten as exc:
         echo_paths(exc.written)
         click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
@@ -426,6 +427,11 @@ def build(
         raise click.UsageError(str(exc)) from None
     echo_paths(written)
     sys.exit(code)
+
+
+def say(command: str) -> Callable[[str], None]:
+    """A way for a command to tell the user, on stderr, what it did besides its work."""
+    return lambda message: click.echo(f"{command}: {terminal_safe(message)}", err=True)
 
 
 def echo_paths(paths: list[Any]) -> None:

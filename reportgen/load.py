@@ -730,13 +730,17 @@ def _provenance(held: Held, result: LoadResult) -> Provenance:
     return Provenance(source=result.sources[held.index][0], line=held.line, sha256=result.digests[held.index])
 
 
-def read_records(result: LoadResult, places: set[tuple[str, int | None]] | None = None) -> list[Envelope]:
+def read_records(
+    result: LoadResult, places: set[tuple[str, int | None]] | None = None, copies: bool = False
+) -> list[Envelope]:
     """Read the inputs again for the kept records in full: all of them, or those at `places`.
 
+    With `copies`, the duplicate and conflicting copies too, each right after the kept records of
+    its time in reading order, so reading them again settles them as the first read did.
     An input whose bytes are not the ones judged (changed since) is an InputError: a pack never
     shows records from other evidence than its verdict's.
     """
-    records = []
+    records, kept_at = [], {}
     limits = stream.StreamLimits(result.limits.max_record_bytes, result.limits.max_input_bytes)
     for index, (name, path) in enumerate(result.sources):
         if index not in result.digests:
@@ -745,17 +749,21 @@ def read_records(result: LoadResult, places: set[tuple[str, int | None]] | None 
             with open(path, "rb") as handle:
                 opened = stream.InputStream(name, handle, limits)
                 for entry in opened.entries():
-                    if (index, entry.line) in result.dropped or (
-                        places is not None and (name, entry.line) not in places
-                    ):
+                    dropped = (index, entry.line) in result.dropped
+                    if (dropped and not copies) or (places is not None and (name, entry.line) not in places):
                         continue
                     record = full_record(entry, name, result.digests[index])
                     if record is not None:
                         records.append(record)
+                        if not dropped:
+                            kept_at[record.session_id] = record.created_at
         except (OSError, parse.TooLarge) as exc:
             raise InputError(f"{name}: cannot be read again for the pack ({exc})") from None
         if opened.sha256 != result.digests[index]:
             raise InputError(f"{name}: changed while reportgen was reading it; build the pack again")
+    if copies:
+        # A stable sort: the copies of one session id stay in reading order, which decides what they are.
+        return sorted(records, key=lambda r: (kept_at.get(r.session_id, r.created_at), r.session_id))
     return sorted(records, key=lambda r: (r.created_at, r.session_id))
 
 
