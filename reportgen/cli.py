@@ -173,6 +173,9 @@ def history_trend(summary: Summary) -> Trend | None:
     if folder is None:
         return None
     from .history import load_history, trend
+    from .pack import recover_packs
+
+    recover_packs(Path(folder), say("reportgen build"))
 
     return trend(load_history(Path(folder), before=summary.as_of), summary)
 
@@ -440,9 +443,24 @@ def echo_paths(paths: list[Any]) -> None:
         click.echo(terminal_safe(path))
 
 
+def recovered(path: str, command: str) -> Path:
+    """A pack (or summary) named on the command line, once a build of it that was cut short is recovered."""
+    from .pack import recover
+
+    found = Path(path)
+    try:
+        if not found.is_file():
+            recover(found, say(command))
+    except OSError as exc:
+        raise click.UsageError(f"{path}: cannot recover a build that was cut short: {exc}") from None
+    if not found.exists():
+        raise click.UsageError(f"{path}: does not exist")
+    return found
+
+
 @cli.command()
-@click.argument("old", type=click.Path(exists=True))
-@click.argument("new", type=click.Path(exists=True))
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
 @waivers_option
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def diff(old: str, new: str, as_json: bool) -> None:
@@ -451,7 +469,7 @@ def diff(old: str, new: str, as_json: bool) -> None:
     from .history import HistoryError, compare, read_summary
 
     try:
-        before, after = (waived(read_summary(Path(p))) for p in (old, new))
+        before, after = (waived(read_summary(recovered(p, "reportgen diff"))) for p in (old, new))
     except HistoryError as exc:
         raise click.UsageError(str(exc)) from None
     changes = compare(before, after)
@@ -463,7 +481,7 @@ def diff(old: str, new: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("pack", type=click.Path(exists=True, file_okay=False))
+@click.argument("pack", type=click.Path(file_okay=False))
 @click.option(
     "--to", "to", required=True, type=click.Path(file_okay=False), help="The wiki checkout (or site) to publish into."
 )
@@ -482,7 +500,7 @@ def publish(pack: str, to: str, fmt: str, do_commit: bool) -> None:
     from .publish import publish as publish_pack
 
     try:
-        done = publish_pack(Path(pack), Path(to), fmt, do_commit)
+        done = publish_pack(recovered(pack, "reportgen publish"), Path(to), fmt, do_commit)
     except (PublishError, OSError) as exc:
         raise click.UsageError(str(exc)) from None
     for name in done.written:

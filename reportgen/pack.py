@@ -335,6 +335,8 @@ PACK_NAMES = frozenset(
 )
 # What a build leaves inside the target while it writes there: staged files, then the complete pack.
 INSIDE = re.compile(r"\.reportgen-(staging|new)-[0-9a-f]{12}")
+# What it makes beside the target `name`: the staged pack, and the previous one while they swap.
+BESIDE = re.compile(r"\.(.+)\.(?:tmp|old)-[0-9a-f]{12}")
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
@@ -413,19 +415,23 @@ def check_clashes(target: Path, kept: list[str], files: list[PackFile]) -> None:
 # --- recovering from a build that was cut short ----------------------------------------------
 
 
-def leftover_pattern(target: Path) -> re.Pattern[str]:
-    """The names a build gives the folders it makes beside the target."""
-    return re.compile(rf"\.{re.escape(target.name)}\.(tmp|old)-[0-9a-f]{{12}}")
-
-
 def leftovers_beside(target: Path) -> list[Path]:
     """The staging and previous-pack folders a build cut short left beside the target, sorted."""
-    pattern = leftover_pattern(target)
     try:
         names = sorted(os.listdir(target.parent))
     except OSError:
         return []
-    return [target.parent / n for n in names if pattern.fullmatch(n) and is_real_dir(target.parent / n)]
+    found = (target.parent / n for n in names if (m := BESIDE.fullmatch(n)) and m[1] == target.name)
+    return [path for path in found if is_real_dir(path)]
+
+
+def recover_packs(folder: Path, say: Say = quiet) -> None:
+    """Recover every pack directly in a folder of packs from builds that were cut short."""
+    for name in sorted(os.listdir(folder)):
+        match = BESIDE.fullmatch(name)
+        target = folder / (match[1] if match else name)
+        if match or (is_real_dir(target) and any(INSIDE.fullmatch(n) for n in os.listdir(target))):
+            recover(target, say)
 
 
 def recover(target: Path, say: Say = quiet) -> None:
