@@ -10,9 +10,9 @@ import os
 import signal
 import sys
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -420,8 +420,8 @@ def build(
     try:
         trend = history_trend(summary)
         target = Path(out) if out else default_out(options.name)
-        records, evidence = records_for(summary, options, loaded), evidence_for(options, loaded)
-        written = build_pack(summary, options, target, trend, records, evidence, say=say("reportgen build"))
+        records, attached = records_for(summary, options, loaded), evidence_for(options, loaded)
+        written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
     except PdfNotWritten as exc:
         echo_paths(exc.written)
         click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)

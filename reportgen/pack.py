@@ -330,9 +330,7 @@ def validate(files: list[PackFile]) -> None:
 Say = Callable[[str], None]
 # The most of a manifest reportgen reads back to recognise a pack: far above any it writes.
 MANIFEST_LIMIT = 16 << 20
-PACK_NAMES = frozenset(
-    {f"{doc}.{fmt}" for doc in DOCUMENTS for fmt in DOCUMENT_FORMATS} | {SUMMARY, INDEX, MANIFEST}
-)
+PACK_NAMES = frozenset({f"{doc}.{fmt}" for doc in DOCUMENTS for fmt in DOCUMENT_FORMATS} | {SUMMARY, INDEX, MANIFEST})
 # What a build leaves inside the target while it writes there: staged files, then the complete pack.
 INSIDE = re.compile(r"\.reportgen-(staging|new)-[0-9a-f]{12}")
 # What it makes beside the target `name`: the staged pack, and the previous one while they swap.
@@ -373,9 +371,9 @@ def pack_names(folder: Path) -> set[str]:
     if not isinstance(data, dict) or data.get("predicateType") != PREDICATE_TYPE:
         return set()
     subjects = data.get("subject")
-    listed = {s.get("name") for s in subjects if isinstance(s, dict)} if isinstance(subjects, list) else set()
+    listed = [s.get("name") for s in subjects if isinstance(s, dict)] if isinstance(subjects, list) else []
     # Only names a pack can have: a hostile manifest must not make a user's file look like the pack's.
-    return {MANIFEST} | (listed & PACK_NAMES)
+    return {MANIFEST} | (PACK_NAMES & set(listed))
 
 
 def is_real_dir(path: Path) -> bool:
@@ -409,7 +407,9 @@ def check_clashes(target: Path, kept: list[str], files: list[PackFile]) -> None:
     clash = sorted(set(kept) & {f.name for f in files})
     if clash:
         names = ", ".join(str(target / name) for name in clash)
-        raise PackError(f"{names}: not part of the earlier pack, and the new pack writes a file of that name; move it away")
+        raise PackError(
+            f"{names}: not part of the earlier pack, and the new pack writes a file of that name; move it away"
+        )
 
 
 # --- recovering from a build that was cut short ----------------------------------------------

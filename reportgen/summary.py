@@ -143,7 +143,9 @@ def source_date_epoch() -> datetime | None:
         return datetime.fromtimestamp(int(value), tz=UTC)
     except (ValueError, OverflowError, OSError):
         # Past the year 9999 (or too many digits to be a number): no date can be written for it.
-        raise InputError(f"SOURCE_DATE_EPOCH={value[:40]}: not a time reportgen can write (0 to 253402300799)") from None
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={value[:40]}: not a time reportgen can write (0 to 253402300799)"
+        ) from None
 
 
 def resolve_as_of(loaded: LoadResult, as_of: datetime | None) -> datetime:

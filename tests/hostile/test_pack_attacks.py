@@ -337,7 +337,11 @@ def two_files(tmp_path: Path, variant: str) -> list[str]:
         second.append(a1)
     elif variant == "duplicates-and-conflicts-mixed":
         first += [a1, a2]
-        second += [a1, dict(a2, operator_note="changed"), dict(a1, operator_note="x", created_at="2030-01-01T00:00:00Z")]
+        second += [
+            a1,
+            dict(a2, operator_note="changed"),
+            dict(a1, operator_note="x", created_at="2030-01-01T00:00:00Z"),
+        ]
     one = write_ndjson(tmp_path / "one.ndjson", first)
     two = write_ndjson(tmp_path / "two.ndjson", second)
     return [str(one), str(two)]
@@ -399,7 +403,13 @@ def test_a_pack_is_built_as_of_the_first_and_last_representable_times(tmp_path, 
 @pytest.mark.parametrize("epoch", ["253402300800", "99999999999999999999", "9" * 5000])
 def test_a_source_date_epoch_past_the_year_9999_is_one_line_naming_it(tmp_path, epoch):
     result = run(
-        "build", str(EXAMPLE_STORE), "--out", str(tmp_path / "pack"), "--format", "md", "-q",
+        "build",
+        str(EXAMPLE_STORE),
+        "--out",
+        str(tmp_path / "pack"),
+        "--format",
+        "md",
+        "-q",
         env={**os.environ, "SOURCE_DATE_EPOCH": epoch},
     )
     assert result.returncode == 2
@@ -410,7 +420,13 @@ def test_a_source_date_epoch_past_the_year_9999_is_one_line_naming_it(tmp_path, 
 @pytest.mark.parametrize("epoch", ["0", "253402300799"])
 def test_a_source_date_epoch_at_either_end_of_the_calendar_builds(tmp_path, epoch):
     result = run(
-        "build", str(EXAMPLE_STORE), "--out", str(tmp_path / "pack"), "--format", "md,json", "-q",
+        "build",
+        str(EXAMPLE_STORE),
+        "--out",
+        str(tmp_path / "pack"),
+        "--format",
+        "md,json",
+        "-q",
         env={**os.environ, "SOURCE_DATE_EPOCH": epoch},
     )
     assert result.returncode == 1, result.stderr
