@@ -623,7 +623,10 @@ def write_pack(files: list[PackFile], target: Path, say: Say = quiet) -> list[Pa
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if inside:
-        install_inside(complete, place)
+        try:
+            install_inside(complete, place)
+        except OSError as exc:
+            raise PackError(f"{place}: the new pack is only partly in place ({exc}); build again to finish it") from None
     if kept:
         say(f"{place}: kept, not part of the pack (not in its manifest): {', '.join(kept)}")
     return [target / f.name for f in files]
