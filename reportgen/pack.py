@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from .history import Trend
-from .load import LoadResult, read_records
+from .load import LoadResult, read_entries
 from .models import Envelope
 from .pdf import PdfError, PdfOptions, PdfRenderer, evidence_ndjson
 from .render import Renderer, renderers, write_file
@@ -211,7 +211,7 @@ def render_pack(
     by_format: Mapping[str, Renderer] | None = None,
     trend: Trend | None = None,
     records: Sequence[Envelope] = (),
-    evidence: Sequence[Envelope] | None = None,
+    evidence: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[PackFile]:
     """Render every file of the pack in memory; the manifest last, over all the others.
 
@@ -241,16 +241,19 @@ def records_for(summary: Summary, options: PackOptions, loaded: LoadResult) -> l
     return loaded.records_at({(ref.source, ref.line) for ref in embedded_refs(summary)})
 
 
-def evidence_for(options: PackOptions, loaded: LoadResult) -> list[Envelope] | None:
-    """What the PDFs attach, when asked to: every record entry read, the duplicate and conflicting
-    copies too, so a re-check counts them and warns again as this check did."""
+def evidence_for(options: PackOptions, loaded: LoadResult) -> list[dict[str, Any]] | None:
+    """What the PDFs attach, when asked to: every record entry as read, the duplicate and
+    conflicting copies too, so a re-check counts them and warns again as this check did."""
     if options.pdf.attach_evidence and "pdf" in options.formats:
-        return read_records(loaded, copies=True)
+        return read_entries(loaded)
     return None
 
 
 def pack_renderers(
-    summary: Summary, options: PackOptions, records: Sequence[Envelope], evidence: Sequence[Envelope] | None = None
+    summary: Summary,
+    options: PackOptions,
+    records: Sequence[Envelope],
+    evidence: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Renderer]:
     """One renderer per format; the PDF's carries the evidence (else the records) when asked to."""
     attached = None
@@ -626,7 +629,9 @@ def write_pack(files: list[PackFile], target: Path, say: Say = quiet) -> list[Pa
         try:
             install_inside(complete, place)
         except OSError as exc:
-            raise PackError(f"{place}: the new pack is only partly in place ({exc}); build again to finish it") from None
+            raise PackError(
+                f"{place}: the new pack is only partly in place ({exc}); build again to finish it"
+            ) from None
     if kept:
         say(f"{place}: kept, not part of the pack (not in its manifest): {', '.join(kept)}")
     return [target / f.name for f in files]
@@ -638,7 +643,7 @@ def build_pack(
     target: Path,
     trend: Trend | None = None,
     records: Sequence[Envelope] = (),
-    evidence: Sequence[Envelope] | None = None,
+    evidence: Sequence[Mapping[str, Any]] | None = None,
     say: Say = quiet,
 ) -> list[Path]:
     """Render, check and write one pack (with the trend over earlier packs, if given); returns the paths written.

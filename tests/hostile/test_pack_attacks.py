@@ -309,7 +309,8 @@ def accounting(summary) -> tuple:
     inputs = summary.inputs
     warnings = sorted(w.code for w in summary.closure.warnings)
     verdict = (summary.closure.state, summary.readiness.state, [i.id for i in summary.closure.open_items])
-    return inputs.records, inputs.duplicates, len(inputs.conflicts), len(inputs.rejected), warnings, verdict
+    counts = (inputs.records, inputs.duplicates, len(inputs.conflicts), len(inputs.rejected), inputs.unrecognised)
+    return counts, warnings, verdict
 
 
 def copies(records: list[dict], session_id: str, **changes: object) -> dict:
@@ -335,6 +336,10 @@ def two_files(tmp_path: Path, variant: str) -> list[str]:
         # A, then B (later, different), then A again: two conflicts, no duplicate, in this order only.
         first.append(dict(a1, created_at="2031-01-01T00:00:00Z"))
         second.append(a1)
+    elif variant == "conflict-only-in-how-a-time-is-written":
+        second.append(dict(a1, created_at=a1["created_at"].replace("+00:00", "Z")))
+    elif variant == "copy-with-a-time-without-offset":
+        second.append(dict(a2, created_at=a2["created_at"].replace("+00:00", "")))
     elif variant == "duplicates-and-conflicts-mixed":
         first += [a1, a2]
         second += [
@@ -353,6 +358,8 @@ VARIANTS = [
     "conflict-later-in-first-file",
     "conflict-same-time",
     "copy-conflict-copy",
+    "conflict-only-in-how-a-time-is-written",
+    "copy-with-a-time-without-offset",
     "duplicates-and-conflicts-mixed",
 ]
 
