@@ -613,28 +613,49 @@ def write_pack(files: list[PackFile], target: Path, say: Say = quiet) -> list[Pa
     check_clashes(place, kept, files)
     place.parent.mkdir(parents=True, exist_ok=True)
     staging, inside = staging_folder(place)
-    try:
-        for f in files:
-            write_file(staging / f.name, f.data)
-        if not inside:
-            carry(place, kept, staging)
-            swap(staging, place)
-        else:
-            complete = staging.with_name(staging.name.replace("-staging-", "-new-"))
-            os.rename(staging, complete)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    if not inside and not swap_in(files, staging, place, kept):
+        staging, inside = make_inside(place), True
     if inside:
-        try:
-            install_inside(complete, place)
-        except OSError as exc:
-            raise PackError(
-                f"{place}: the new pack is only partly in place ({exc}); build again to finish it"
-            ) from None
+        put_in(files, staging, place)
     if kept:
         say(f"{place}: kept, not part of the pack (not in its manifest): {', '.join(kept)}")
     return [target / f.name for f in files]
+
+
+def stage(files: list[PackFile], staging: Path) -> None:
+    """Write every file of the pack into the staging folder."""
+    for f in files:
+        write_file(staging / f.name, f.data)
+
+
+def swap_in(files: list[PackFile], staging: Path, target: Path, kept: list[str]) -> bool:
+    """Stage the pack beside the target and swap it in; False when the target cannot be renamed."""
+    try:
+        stage(files, staging)
+        carry(target, kept, staging)
+        swap(staging, target)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        # A mount point (or a bind mount on the same device) cannot be renamed, only written into.
+        if isinstance(exc, OSError) and exc.errno in (errno.EBUSY, errno.EXDEV) and is_real_dir(target):
+            return False
+        raise
+    return True
+
+
+def put_in(files: list[PackFile], staging: Path, target: Path) -> None:
+    """Stage the pack inside the target, mark it complete, then replace the pack's files with it."""
+    try:
+        stage(files, staging)
+        complete = staging.with_name(staging.name.replace("-staging-", "-new-"))
+        os.rename(staging, complete)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        install_inside(complete, target)
+    except OSError as exc:
+        raise PackError(f"{target}: the new pack is only partly in place ({exc}); build again to finish it") from None
 
 
 def build_pack(

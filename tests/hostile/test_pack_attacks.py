@@ -3,6 +3,7 @@ attached evidence's duplicates and conflicts, and times at the ends of the calen
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -299,6 +300,34 @@ def test_a_missing_target_in_a_read_only_parent_is_one_line_naming_the_parent(sh
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and str(target.parent) in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("error", ["EBUSY", "EXDEV"])
+def test_a_target_that_cannot_be_renamed_is_rebuilt_in_place_keeping_the_users_files(tmp_path, monkeypatch, error):
+    target = tmp_path / "mounted"
+    assert build(target, formats="html").returncode == 1
+    (target / "notes.txt").write_text("mine\n")
+    real_rename = os.rename
+
+    def refuse(first, second):
+        raise OSError(getattr(errno, error), os.strerror(getattr(errno, error)), str(second))
+
+    def rename(source, destination):
+        if Path(source) == target or Path(destination) == target:
+            refuse(source, destination)
+        real_rename(source, destination)
+
+    monkeypatch.setattr(packmod, "exchange", refuse)
+    monkeypatch.setattr(packmod.os, "rename", rename)
+    summary = summarise(load([str(EXAMPLE_STORE)]))
+    said: list[str] = []
+    packmod.build_pack(summary, PackOptions(title="in place", formats=("md",)), target, say=said.append)
+    assert_complete_pack(target, {"notes.txt"})
+    assert (
+        "in place" in (target / "closure-dashboard.md").read_text() and not (target / "closure-dashboard.html").exists()
+    )
+    assert (target / "notes.txt").read_text() == "mine\n" and leftovers(target) == []
+    assert said == [f"{target}: kept, not part of the pack (not in its manifest): notes.txt"]
 
 
 # --- the attached evidence: every copy read, so a re-check counts them again -----------------
