@@ -337,7 +337,7 @@ PACK_NAMES = frozenset({f"{doc}.{fmt}" for doc in DOCUMENTS for fmt in DOCUMENT_
 # What a build leaves inside the target while it writes there: staged files, then the complete pack.
 INSIDE = re.compile(r"\.reportgen-(staging|new)-[0-9a-f]{12}")
 # What it makes beside the target `name`: the staged pack, and the previous one while they swap.
-BESIDE = re.compile(r"\.(.+)\.(?:tmp|old)-[0-9a-f]{12}")
+BESIDE = re.compile(r"\.(.+)\.(tmp|old)-[0-9a-f]{12}")
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
@@ -418,22 +418,32 @@ def check_clashes(target: Path, kept: list[str], files: list[PackFile]) -> None:
 # --- recovering from a build that was cut short ----------------------------------------------
 
 
-def leftovers_beside(target: Path) -> list[Path]:
-    """The staging and previous-pack folders a build cut short left beside the target, sorted."""
+def names_in(folder: Path) -> list[str]:
+    """The names in a folder, sorted; none when it cannot be listed."""
     try:
-        names = sorted(os.listdir(target.parent))
+        return sorted(os.listdir(folder))
     except OSError:
         return []
-    found = (target.parent / n for n in names if (m := BESIDE.fullmatch(n)) and m[1] == target.name)
+
+
+def leftovers_beside(target: Path) -> list[Path]:
+    """The staging and previous-pack folders a build cut short left beside the target, sorted."""
+    found = (target.parent / n for n in names_in(target.parent) if (m := BESIDE.fullmatch(n)) and m[1] == target.name)
     return [path for path in found if is_real_dir(path)]
+
+
+def set_aside(path: Path) -> bool:
+    """Whether a leftover beside a target is an earlier pack, set aside by a swap that was cut short."""
+    match = BESIDE.fullmatch(path.name)
+    return match is not None and match[2] == "old" and is_pack(path)
 
 
 def recover_packs(folder: Path, say: Say = quiet) -> None:
     """Recover every pack directly in a folder of packs from builds that were cut short."""
-    for name in sorted(os.listdir(folder)):
+    for name in names_in(folder):
         match = BESIDE.fullmatch(name)
         target = folder / (match[1] if match else name)
-        if match or (is_real_dir(target) and any(INSIDE.fullmatch(n) for n in os.listdir(target))):
+        if match or (is_real_dir(target) and any(INSIDE.fullmatch(n) for n in names_in(target))):
             recover(target, say)
 
 
@@ -447,6 +457,10 @@ def recover(target: Path, say: Say = quiet) -> None:
             found.remove(restored)
             say(f"{place}: put back the previous pack from {restored.name}, where a build cut short had left it")
     for path in found:
+        # An earlier pack is removed only once a pack is in its place.
+        if set_aside(path) and not is_pack(place):
+            say(f"{path}: an earlier pack a build cut short left aside; kept, as {place} holds no pack")
+            continue
         shutil.rmtree(path)
         say(f"{path}: removed, left by a build that was cut short")
     if is_real_dir(place):
@@ -457,7 +471,7 @@ def restore_previous(target: Path, found: list[Path]) -> Path | None:
     """Put the newest earlier pack among the leftovers back at the target, when nothing is there."""
     if os.path.lexists(target) and not (is_real_dir(target) and not any(target.iterdir())):
         return None
-    packs = [p for p in found if p.name.rsplit(".", 1)[1].startswith("old-") and is_pack(p)]
+    packs = [p for p in found if set_aside(p)]
     if not packs:
         return None
     newest = max(packs, key=lambda p: (os.lstat(p).st_ctime_ns, p.name))
@@ -469,7 +483,7 @@ def restore_previous(target: Path, found: list[Path]) -> Path | None:
 
 def recover_inside(target: Path, say: Say) -> None:
     """Finish installing a complete pack staged inside the target; remove an incomplete one."""
-    for name in sorted(os.listdir(target)):
+    for name in names_in(target):
         match = INSIDE.fullmatch(name)
         if not match or not is_real_dir(target / name):
             continue

@@ -174,6 +174,20 @@ def test_a_history_folder_gets_back_a_pack_a_crash_left_aside(tmp_path):
     assert "w1" in (tmp_path / "now" / "closure-dashboard.md").read_text()
 
 
+def test_an_earlier_pack_set_aside_is_kept_while_the_target_holds_something_else(tmp_path):
+    target = tmp_path / "pack"
+    assert build(target).returncode == 1
+    crash(target, "os", "rename", 1)
+    target.mkdir()
+    (target / "notes.txt").write_text("made while the pack was away\n")
+    result = build(target)
+    assert result.returncode == 2 and "not a readiness pack" in result.stderr
+    assert "kept, as" in result.stderr
+    (aside,) = [p for p in tmp_path.iterdir() if p.name.startswith(".pack.old-")]
+    assert_complete_pack(aside)
+    assert (target / "notes.txt").read_text() == "made while the pack was away\n"
+
+
 # --- what the user put beside the pack -------------------------------------------------------
 
 
