@@ -2,8 +2,11 @@
 
 A pack is the closure dashboard and the operator runbook (HTML, Markdown, PDF), `summary.json`,
 `index.html` and `manifest.json`, an in-toto Statement whose subjects are every other file. The
-files are written into a fresh folder beside the target, which then replaces the target by two
-renames: a failure leaves the previous pack as it was, and never a half-written one.
+files are written into a fresh folder beside the target, which then replaces the target in one
+atomic exchange (or two renames where the system has none): a failure leaves the previous pack as
+it was, and never a half-written one; a crash between the renames is recovered by the next run.
+Where the target cannot be renamed, the pack is staged inside it and its files replaced one by one,
+the manifest last. Whatever the user put beside the pack's own files is kept.
 """
 
 from __future__ import annotations
@@ -376,7 +379,7 @@ def pack_names(folder: Path) -> set[str]:
     subjects = data.get("subject")
     listed = [s.get("name") for s in subjects if isinstance(s, dict)] if isinstance(subjects, list) else []
     # Only names a pack can have: a hostile manifest must not make a user's file look like the pack's.
-    return {MANIFEST} | (PACK_NAMES & set(listed))
+    return {MANIFEST} | {name for name in listed if isinstance(name, str) and name in PACK_NAMES}
 
 
 def is_real_dir(path: Path) -> bool:

@@ -250,16 +250,45 @@ def test_a_user_file_the_new_pack_would_overwrite_is_refused_with_its_name(tmp_p
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before and leftovers(target) == []
 
 
-def test_a_hostile_manifest_cannot_make_a_user_file_look_like_the_packs(tmp_path):
+@pytest.mark.parametrize(
+    "forged",
+    [
+        [{"name": "notes.txt", "digest": {}}, {"name": "../outside", "digest": {}}],
+        [{"name": ["notes.txt"]}, {"name": {"a": 1}}, "notes.txt", None],
+    ],
+    ids=["names", "not-names"],
+)
+def test_a_hostile_manifest_cannot_make_a_user_file_look_like_the_packs(tmp_path, forged):
     target = tmp_path / "pack"
     assert build(target, formats="html").returncode == 1
     (target / "notes.txt").write_text("mine\n")
     manifest = json.loads((target / "manifest.json").read_text())
-    manifest["subject"] += [{"name": "notes.txt", "digest": {}}, {"name": "../outside", "digest": {}}]
+    manifest["subject"] += forged
     (target / "manifest.json").write_text(json.dumps(manifest))
     result = build(target, formats="html")
     assert result.returncode == 1, result.stderr
     assert (target / "notes.txt").read_text() == "mine\n" and "notes.txt" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link-to-dev-zero", "link-to-a-real-manifest"])
+def test_a_manifest_that_is_not_a_regular_file_is_never_read_and_the_folder_not_replaced(tmp_path, kind):
+    target, elsewhere = tmp_path / "pack", tmp_path / "elsewhere"
+    assert build(elsewhere, formats="md").returncode == 1
+    target.mkdir()
+    (target / "precious.txt").write_text("keep\n")
+    manifest = target / "manifest.json"
+    if kind == "fifo":
+        os.mkfifo(manifest)
+    else:
+        manifest.symlink_to("/dev/zero" if kind == "link-to-dev-zero" else elsewhere / "manifest.json")
+    result = subprocess.run(
+        [sys.executable, "-m", "reportgen", "build", str(EXAMPLE_STORE), "--out", str(target), "--format", "md"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "not a readiness pack" in result.stderr
+    assert (target / "precious.txt").read_text() == "keep\n" and leftovers(target) == []
 
 
 # --- a target whose parent cannot be written -------------------------------------------------
