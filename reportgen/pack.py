@@ -23,13 +23,18 @@ import shutil
 import stat
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: builds into one folder are then not serialised
+    fcntl = None  # type: ignore[assignment]
 
 from .history import Trend
 from .load import LoadResult, read_entries
@@ -450,9 +455,32 @@ def recover_packs(folder: Path, say: Say = quiet) -> None:
             recover(target, say)
 
 
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold a folder's lock, so one build or recovery at a time swaps the packs in it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        # Not there yet (nothing can be swapping in it), or not ours to open: go on unlocked.
+        yield
+        return
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def recover(target: Path, say: Say = quiet) -> None:
     """Finish or undo a pack swap that was cut short, beside the target and inside it; say what was done."""
     place = Path(os.path.abspath(target))
+    with locked(place.parent):
+        recover_unlocked(place, say)
+
+
+def recover_unlocked(place: Path, say: Say) -> None:
+    """`recover`, for a caller that holds the lock of the target's parent."""
     found = leftovers_beside(place)
     if found and not is_pack(place):
         restored = restore_previous(place, found)
@@ -624,16 +652,17 @@ def write_pack(files: list[PackFile], target: Path, say: Say = quiet) -> list[Pa
     """Write the files into a staging folder, then swap it into place, keeping what the user added."""
     # Renames need a real name and parent: '.' or 'a/..' have neither until made absolute.
     place = Path(os.path.abspath(target))
-    recover(place, say)
-    check_target(place)
-    kept = foreign(place)
-    check_clashes(place, kept, files)
-    place.parent.mkdir(parents=True, exist_ok=True)
-    staging, inside = staging_folder(place)
-    if not inside and not swap_in(files, staging, place, kept):
-        staging, inside = make_inside(place), True
-    if inside:
-        put_in(files, staging, place)
+    with locked(place.parent):
+        recover_unlocked(place, say)
+        check_target(place)
+        kept = foreign(place)
+        check_clashes(place, kept, files)
+        place.parent.mkdir(parents=True, exist_ok=True)
+        staging, inside = staging_folder(place)
+        if not inside and not swap_in(files, staging, place, kept):
+            staging, inside = make_inside(place), True
+        if inside:
+            put_in(files, staging, place)
     if kept:
         say(f"{place}: kept, not part of the pack (not in its manifest): {', '.join(kept)}")
     return [target / f.name for f in files]

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,16 +31,19 @@ HIDDEN_LEFTOVER = re.compile(r"\.(.+\.(tmp|old)|reportgen-(staging|new))-[0-9a-f
 # on the spot (os._exit), as a crash or a kill -9 would leave it, with no clean-up run. Crashing
 # after os.rename turns the atomic exchange off, so the swap takes its two renames.
 CRASHER = """
-import os, sys
+import os, sys, time
 from reportgen import cli, pack
 where, name, after = sys.argv[1], sys.argv[2], int(sys.argv[3])
+pause = float(os.environ.get("PAUSE_INSTEAD", 0))
 owner = {"os": os, "pack": pack}[where]
 real = getattr(owner, name)
 calls = []
 def dying(*args, **kwargs):
     result = real(*args, **kwargs)
     calls.append(args)
-    if len(calls) == after:
+    if len(calls) == after and pause:
+        time.sleep(pause)
+    elif len(calls) == after:
         os._exit(9)
     return result
 if name == "rename":
@@ -186,6 +190,31 @@ def test_an_earlier_pack_set_aside_is_kept_while_the_target_holds_something_else
     (aside,) = [p for p in tmp_path.iterdir() if p.name.startswith(".pack.old-")]
     assert_complete_pack(aside)
     assert (target / "notes.txt").read_text() == "made while the pack was away\n"
+
+
+def test_a_build_running_alongside_another_waits_and_never_takes_its_staging_for_a_leftover(tmp_path):
+    target = tmp_path / "pack"
+    assert build(target).returncode == 1
+    args = ["build", str(EXAMPLE_STORE), "--out", str(target), "--format", "md", "-q", "--title", "slow"]
+    slow = subprocess.Popen(
+        [sys.executable, "-c", CRASHER, "pack", "write_file", "2", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PAUSE_INSTEAD": "4"},
+    )
+    for _ in range(600):
+        if leftovers(target) or slow.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert leftovers(target), "the slow build never started staging"
+    fast = build(target, "--title", "fast")
+    _, errors = slow.communicate(timeout=300)
+    assert slow.returncode == 1, errors
+    assert fast.returncode == 1 and "cut short" not in fast.stderr, fast.stderr
+    assert "fast" in (target / "closure-dashboard.md").read_text()
+    assert_complete_pack(target)
+    assert leftovers(target) == []
 
 
 # --- what the user put beside the pack -------------------------------------------------------
