@@ -506,6 +506,19 @@ def test_a_pack_is_built_as_of_the_first_and_last_representable_times(tmp_path, 
     assert result.returncode == 1, result.stderr
     assert_complete_pack(tmp_path / "pack")
     assert json.loads((tmp_path / "pack" / "summary.json").read_text())["as_of"][:4] == as_of[:4]
+    assert f"{as_of[:10]} " in (tmp_path / "pack" / "closure-dashboard.md").read_text()
+
+
+def test_pdfs_with_attached_evidence_are_dated_at_either_end_of_the_calendar(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    for as_of in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"):
+        out = tmp_path / as_of[:4]
+        result = build(out, "--as-of", as_of, "--attach-evidence", formats="pdf")
+        assert result.returncode == 1, result.stderr
+        assert_complete_pack(out)
+        metadata = pypdf.PdfReader(out / "closure-dashboard.pdf").metadata
+        assert str(metadata["/CreationDate"]).startswith(f"D:{as_of[:4]}")
+        assert f"as of {as_of[:10]} " in metadata["/Subject"]
 
 
 @pytest.mark.parametrize("epoch", ["253402300800", "99999999999999999999", "9" * 5000])
