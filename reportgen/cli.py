@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,6 +173,9 @@ def history_trend(summary: Summary) -> Trend | None:
     if folder is None:
         return None
     from .history import load_history, trend
+    from .pack import recover_packs
+
+    recover_packs(Path(folder), say("reportgen build"))
 
     return trend(load_history(Path(folder), before=summary.as_of), summary)
 
@@ -405,7 +409,7 @@ def build(
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from .pack import PackError, PdfNotWritten, build_pack, default_out, pack_options, records_for
+    from .pack import PackError, PdfNotWritten, build_pack, default_out, evidence_for, pack_options, records_for
     from .pdf import pdf_options
 
     try:
@@ -424,8 +428,8 @@ def build(
     try:
         trend = history_trend(summary)
         target = Path(out) if out else default_out(options.name)
-        records = records_for(summary, options, loaded)
-        written = build_pack(summary, options, target, trend=trend, records=records)
+        records, attached = records_for(summary, options, loaded), evidence_for(options, loaded)
+        written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
     except PdfNotWritten as exc:
         echo_paths(exc.written)
         click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
@@ -436,15 +440,35 @@ def build(
     sys.exit(code)
 
 
+def say(command: str) -> Callable[[str], None]:
+    """A way for a command to tell the user, on stderr, what it did besides its work."""
+    return lambda message: click.echo(f"{command}: {terminal_safe(message)}", err=True)
+
+
 def echo_paths(paths: list[Any]) -> None:
     """Print the paths a command wrote, one a line."""
     for path in paths:
         click.echo(terminal_safe(path))
 
 
+def recovered(path: str, command: str) -> Path:
+    """A pack (or summary) named on the command line, once a build of it that was cut short is recovered."""
+    from .pack import recover
+
+    found = Path(path)
+    try:
+        if not found.is_file():
+            recover(found, say(command))
+    except OSError as exc:
+        raise click.UsageError(f"{path}: cannot recover a build that was cut short: {exc}") from None
+    if not found.exists():
+        raise click.UsageError(f"{path}: does not exist")
+    return found
+
+
 @cli.command()
-@click.argument("old", type=click.Path(exists=True))
-@click.argument("new", type=click.Path(exists=True))
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
 @waivers_option
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def diff(old: str, new: str, as_json: bool) -> None:
@@ -453,7 +477,7 @@ def diff(old: str, new: str, as_json: bool) -> None:
     from .history import HistoryError, compare, read_summary
 
     try:
-        before, after = (waived(read_summary(Path(p))) for p in (old, new))
+        before, after = (waived(read_summary(recovered(p, "reportgen diff"))) for p in (old, new))
     except HistoryError as exc:
         raise click.UsageError(str(exc)) from None
     changes = compare(before, after)
@@ -465,7 +489,7 @@ def diff(old: str, new: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("pack", type=click.Path(exists=True, file_okay=False))
+@click.argument("pack", type=click.Path(file_okay=False))
 @click.option(
     "--to", "to", required=True, type=click.Path(file_okay=False), help="The wiki checkout (or site) to publish into."
 )
@@ -484,7 +508,7 @@ def publish(pack: str, to: str, fmt: str, do_commit: bool) -> None:
     from .publish import publish as publish_pack
 
     try:
-        done = publish_pack(Path(pack), Path(to), fmt, do_commit)
+        done = publish_pack(recovered(pack, "reportgen publish"), Path(to), fmt, do_commit)
     except (PublishError, OSError) as exc:
         raise click.UsageError(str(exc)) from None
     for name in done.written:

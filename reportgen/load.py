@@ -760,7 +760,31 @@ def read_records(result: LoadResult, places: set[tuple[str, int | None]] | None 
     An input whose bytes are not the ones judged (changed since) is an InputError: a pack never
     shows records from other evidence than its verdict's.
     """
-    records = []
+    records = [record for record, _, _ in reread(result, places)]
+    return sorted(records, key=lambda r: (r.created_at, r.session_id))
+
+
+def read_entries(result: LoadResult) -> list[dict[str, Any]]:
+    """Every record entry read, the duplicate and conflicting copies too, as read (secrets masked).
+
+    Each copy comes right after the kept records of its time, and the copies of one session id in
+    reading order, which decides what they are: read again, they settle as they did the first time.
+    """
+    read = reread(result, None, copies=True)
+    kept_at = {record.session_id: record.created_at for record, _, dropped in read if not dropped}
+    # A stable sort keeps the reading order within one session id.
+    read.sort(key=lambda found: (kept_at.get(found[0].session_id, found[0].created_at), found[0].session_id))
+    return [value for _, value, _ in read]
+
+
+def reread(
+    result: LoadResult, places: set[tuple[str, int | None]] | None, copies: bool = False
+) -> list[tuple[Envelope, dict[str, Any], bool]]:
+    """The inputs' records read again in reading order, each with its value and whether it was dropped.
+
+    Dropped copies (duplicates, the losers of conflicts) are read only with `copies`.
+    """
+    found = []
     limits = stream.StreamLimits(result.limits.max_record_bytes, result.limits.max_input_bytes)
     for index, (name, path) in enumerate(result.sources):
         if index not in result.digests:
@@ -769,22 +793,22 @@ def read_records(result: LoadResult, places: set[tuple[str, int | None]] | None 
             with open(path, "rb") as handle:
                 opened = stream.InputStream(name, handle, limits)
                 for entry in opened.entries():
-                    if (index, entry.line) in result.dropped or (
-                        places is not None and (name, entry.line) not in places
-                    ):
+                    dropped = (index, entry.line) in result.dropped
+                    if (dropped and not copies) or (places is not None and (name, entry.line) not in places):
                         continue
-                    record = full_record(entry, name, result.digests[index])
-                    if record is not None:
-                        records.append(record)
+                    read = full_record(entry, name, result.digests[index])
+                    if read is not None:
+                        found.append((*read, dropped))
         except (OSError, parse.TooLarge) as exc:
             raise InputError(f"{name}: cannot be read again for the pack ({exc})") from None
         if opened.sha256 != result.digests[index]:
             raise InputError(f"{name}: changed while reportgen was reading it; build the pack again")
-    return sorted(records, key=lambda r: (r.created_at, r.session_id))
+    return found
 
 
-def full_record(entry: stream.RawEntry, name: str, sha256: str) -> Envelope | None:
-    """One entry as a full, validated record, or None when it is not a record reportgen knows."""
+def full_record(entry: stream.RawEntry, name: str, sha256: str) -> tuple[Envelope, dict[str, Any]] | None:
+    """One entry as a full, validated record and its value (secrets masked), or None when it is not
+    a record reportgen knows."""
     reader = EntryReader(Part(Ledger()), Unit(0, name, ""), Reading(Limits()), lambda _b, _n: None)
     try:
         value, _ = reader.value(entry)
@@ -794,7 +818,7 @@ def full_record(entry: stream.RawEntry, name: str, sha256: str) -> Envelope | No
     except (Rejected, ValidationError):
         return None
     record._provenance = Provenance(source=name, line=entry.line, sha256=sha256)
-    return record
+    return record, value
 
 
 def _shape_problem(entry: Any) -> str | None:

@@ -96,13 +96,14 @@ def pdf_options(
 # --- what travels with the PDF ---------------------------------------------------------------
 
 
-def evidence_lines(records: Sequence[Envelope], inputs: Inputs) -> list[dict[str, Any]]:
-    """The records the verdict was made from, then a stand-in for each entry that was not a record.
+def evidence_lines(records: Sequence[Envelope | Mapping[str, Any]], inputs: Inputs) -> list[dict[str, Any]]:
+    """The records the verdict was made from (models, or entries as read), then a stand-in for each
+    entry that was not a record.
 
     An unrecognised record keeps its kind and session id, and a rejected entry becomes an object
     the loader rejects again, so a re-check counts them as the first check did.
     """
-    lines = [record_json(record) for record in records]
+    lines = [record_json(r) if isinstance(r, Envelope) else dict(r) for r in records]
     lines += [
         {"metadata_kind": u.metadata_kind, "session_id": u.session_id, "reportgen_note": UNRECOGNISED_NOTE}
         for u in inputs.unrecognised_records
@@ -111,7 +112,7 @@ def evidence_lines(records: Sequence[Envelope], inputs: Inputs) -> list[dict[str
     return lines
 
 
-def evidence_ndjson(records: Sequence[Envelope], inputs: Inputs) -> bytes:
+def evidence_ndjson(records: Sequence[Envelope | Mapping[str, Any]], inputs: Inputs) -> bytes:
     """The loaded evidence as NDJSON: one object a line, keys sorted, records in the loader's order."""
     lines = evidence_lines(records, inputs)
     return b"".join(orjson.dumps(line, option=orjson.OPT_SORT_KEYS) + b"\n" for line in lines)

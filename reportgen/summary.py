@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .ledger import micros, quiet_gc
-from .load import Limits, LoadResult, Progress, load
+from .load import InputError, Limits, LoadResult, Progress, load
 from .models import Provenance, evidence_schema
 from .rules import evaluate
 from .verdict import Closure, Model, Readiness, RulesMode
@@ -149,7 +149,13 @@ def source_date_epoch() -> datetime | None:
     value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not value.isdigit():
         return None
-    return datetime.fromtimestamp(int(value), tz=UTC)
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        # Past the year 9999 (or too many digits to be a number): no date can be written for it.
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={value[:40]}: not a time reportgen can write (0 to 253402300799)"
+        ) from None
 
 
 def resolve_as_of(loaded: LoadResult, as_of: datetime | None) -> datetime:

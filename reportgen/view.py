@@ -127,7 +127,8 @@ class PackInfo:
     @property
     def built_at_iso(self) -> str:
         """The build time as a W3C date (seconds), as PDF metadata wants it."""
-        return self.built_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # strftime's %Y is not padded before the year 1000 on every platform; PDF dates need four digits.
+        return f"{self.built_at.year:04d}{self.built_at:-%m-%dT%H:%M:%SZ}"
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ def stamp(value: datetime | None) -> Stamp:
     """A time shown in UTC with the zone stated, plus its ISO-8601 form."""
     if value is None:
         return Stamp(text="—", iso="")
-    return Stamp(text=value.strftime("%Y-%m-%d %H:%M:%S UTC"), iso=utc_iso(value) or "")
+    return Stamp(text=f"{value.year:04d}{value:-%m-%d %H:%M:%S} UTC", iso=utc_iso(value) or "")
 
 
 def duration(delta: timedelta) -> str:

@@ -86,7 +86,8 @@ def test_a_failing_write_removes_the_staging_folder_and_keeps_the_previous_pack(
     assert leftovers(tmp_path) == []
 
 
-def test_a_failing_swap_puts_the_previous_pack_back(tmp_path, summary, monkeypatch):
+@pytest.mark.parametrize("atomic", [True, False], ids=["exchange", "two-renames"])
+def test_a_failing_swap_puts_the_previous_pack_back(tmp_path, summary, monkeypatch, atomic):
     target = tmp_path / "pack"
     build_pack(summary, FAST, target)
     before = snapshot(target)
@@ -94,11 +95,17 @@ def test_a_failing_swap_puts_the_previous_pack_back(tmp_path, summary, monkeypat
 
     def rename(src, dst):
         if Path(src).name.startswith(".pack.tmp-"):
-            raise OSError(18, "Invalid cross-device link")
+            raise OSError(5, "Input/output error")
         real_rename(src, dst)
 
+    def exchange(first, second):
+        if atomic:
+            raise OSError(5, "Input/output error")
+        return False
+
     monkeypatch.setattr(packmod.os, "rename", rename)
-    with pytest.raises(OSError, match="cross-device"):
+    monkeypatch.setattr(packmod, "exchange", exchange)
+    with pytest.raises(OSError, match="Input/output"):
         build_pack(summary, PackOptions(title="new", formats=("md",)), target)
     assert snapshot(target) == before
     assert leftovers(tmp_path) == []
