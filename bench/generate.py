@@ -2175,12 +2175,12 @@ class ArchiveLedger:
             truth.chains["archive"] += 1
             if key not in self.failed:
                 continue
+            truth.failed_chains["archive"] += 1
             # Superseded: the latest plan does not require the key, and the key's health has a plan
             # of its own or nothing happened to the key since.
             if latest is not None and key not in required and (key[0] in planned or at <= latest[0]):
                 truth.superseded_chains["archive"] += 1
                 continue
-            truth.failed_chains["archive"] += 1
             if failing:
                 truth.open_chains["archive"] += 1
                 # Open under the latest plan (every generated health has a plan, so no other key is).

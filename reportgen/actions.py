@@ -73,7 +73,10 @@ CAVRA_ACTIONS = {
     "executive_retry_health_alert_retry_execution_failed": "Review failed executive retry health alert retry executions.",
     "recovery_retry_health_alert_delivery_failed": "Retry failed recovery retry health alert deliveries.",
     "recovery_retry_health_alert_acknowledgement_outstanding": "Acknowledge recovery retry health alerts after release governance review.",
-    "final_archive_health_alert_delivery_failed": "Deliver the final archive reference health alerts again; a failed delivery has no retry.",
+    "final_archive_health_alert_delivery_failed": (
+        "Upstream counts every failed archive alert delivery record for as long as it is in its newest 500 "
+        "records, whatever came later: a new deliver call does not clear it (and adds a plan to acknowledge)."
+    ),
     "final_archive_health_alert_acknowledgement_outstanding": "Acknowledge archive reference health alerts before final closeout.",
 }
 
@@ -119,6 +122,25 @@ def undelivered_title(spec: LoopSpec, provider: str) -> str:
 def undelivered_detail(plans: int) -> str:
     """One line on a required provider without any delivery."""
     return f"required by the latest alert plan ({plans} plan{'s' if plans != 1 else ''}); no delivery to it is recorded"
+
+
+def unalerted_title(spec: LoopSpec) -> str:
+    """The title of a latest alert plan that selected nobody for an unhealthy health."""
+    return f"{spec.alert} reached no provider"
+
+
+def unalerted_detail(level: str | None) -> str:
+    """One line on an alert that selected nobody."""
+    return f"the latest alert plan (alert level {level or 'not given'}) selected no provider, so nobody was alerted"
+
+
+def unalerted_action(spec: LoopSpec) -> str:
+    """What works upstream when an alert selected nobody."""
+    return (
+        f"Configure a connector for this alert in CAVRA's connector config, then call POST {spec.alerts_path}/deliver "
+        "(provider=all) and acknowledge each provider the new plan selects with POST "
+        f"{spec.alerts_path}/<new health_id>/acknowledgements."
+    )
 
 
 def unjudged_title(name: str) -> str:

@@ -22,7 +22,7 @@ from . import __version__
 from .load import InputError, Limits, LoadResult
 from .progress import progress_line
 from .summary import Summary, schema_of, summarise_paths
-from .verdict import utc_iso
+from .verdict import OpenItem, utc_iso
 
 if TYPE_CHECKING:
     from .history import Trend
@@ -257,10 +257,11 @@ def verdict_text(summary: Summary) -> str:
     ]
     items = summary.closure.open_items
     lines += ["", f"Open items ({len(items)})"]
-    rows = [("SEVERITY", "LOOP", "CODE", "HEALTH_ID", "PROVIDER", "STATE")] + [
-        (i.severity, i.loop or "-", i.code, i.health_id or "-", i.provider or "-", i.retry_state or "-") for i in items
+    rows = [("SEVERITY", "LOOP", "CODE", "HEALTH_ID", "PROVIDER", "STATE", "KIND")] + [
+        (i.severity, i.loop or "-", i.code, i.health_id or "-", i.provider or "-", i.retry_state or "-", kind_cell(i))
+        for i in items
     ]
-    lines += table(rows) if items else ["  none"]
+    lines += table(with_kinds(rows)) if items else ["  none"]
     lines += accepted_text(summary)
     if summary.closure.warnings:
         lines += ["", f"Warnings ({len(summary.closure.warnings)})"]
@@ -278,7 +279,7 @@ def accepted_text(summary: Summary) -> list[str]:
     items = summary.closure.accepted_items
     if not items:
         return []
-    rows = [("SEVERITY", "CODE", "HEALTH_ID", "PROVIDER", "WAIVER", "APPROVED_BY", "EXPIRES_AT (UTC)")] + [
+    rows = [("SEVERITY", "CODE", "HEALTH_ID", "PROVIDER", "WAIVER", "APPROVED_BY", "EXPIRES_AT (UTC)", "KIND")] + [
         (
             i.severity,
             i.code,
@@ -287,10 +288,23 @@ def accepted_text(summary: Summary) -> list[str]:
             i.waiver.id if i.waiver else "-",
             i.waiver.approved_by if i.waiver else "-",
             utc_iso(i.waiver.expires_at) if i.waiver else "-",
+            kind_cell(i),
         )
         for i in items
     ]
-    return ["", f"Accepted items, deviation approved ({len(items)})", *table(rows)]
+    return ["", f"Accepted items, deviation approved ({len(items)})", *table(with_kinds(rows))]
+
+
+def kind_cell(item: OpenItem) -> str:
+    """The record kind or delivery source an integrity item is about, with its record count."""
+    if item.kind is None:
+        return ""
+    return item.kind if item.count is None else f"{item.kind} ({plural(item.count, 'record')})"
+
+
+def with_kinds(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The rows, their last column (the kind) only when some item has one."""
+    return rows if any(row[-1] for row in rows[1:]) else [row[:-1] for row in rows]
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:

@@ -18,6 +18,8 @@ from .verdict import OpenItem, utc_iso
 def item_line(item: OpenItem) -> str:
     """One item on one line: severity, code, health id, provider, and its state."""
     parts = [item.severity, item.code, item.health_id or "-", item.provider or "-", item.retry_state or "-"]
+    if item.kind is not None:
+        parts.append(f"kind {item.kind}")
     if item.waiver_expired:
         parts.append(f"waiver {item.waiver_expired} expired")
     if item.waiver is not None:

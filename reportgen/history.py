@@ -182,9 +182,9 @@ def change(old: OpenItem | None, new: OpenItem) -> ItemChange:
     return ItemChange(new, before, ", ".join(f"{f}={getattr(new, f) or '-'}" for f in fields))
 
 
-def item_order(item: OpenItem) -> tuple[str, str, str, str]:
-    """A stable order for items: loop, code, health id, provider."""
-    return (item.loop or "", item.code, item.health_id or "", item.provider or "")
+def item_order(item: OpenItem) -> tuple[str, str, str, str, str]:
+    """A stable order for items: loop, code, health id, provider, kind."""
+    return (item.loop or "", item.code, item.health_id or "", item.provider or "", item.kind or "")
 
 
 # --- the trend --------------------------------------------------------------------------------

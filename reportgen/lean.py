@@ -157,11 +157,11 @@ class AlertPlan(Lean):
     BODY: ClassVar[type | None] = AlertPlanBody
 
     def required_providers(self) -> list[str]:
-        """Providers that must acknowledge: the envelope copy, else the nested list."""
+        """Providers that must acknowledge: the envelope copy, else the nested list, else the selected ones."""
         if self.acknowledgement_required_providers is not None:
             return self.acknowledgement_required_providers
         body = either(self.exec_body, self.rec_body, AlertPlanBody)
-        return body.acknowledgement_required_providers if body else []
+        return (body.acknowledgement_required_providers if body else []) or self.selected_providers
 
 
 class ArchiveAlertPlan(Lean, tag=ARCHIVE_PLAN):
@@ -176,10 +176,10 @@ class ArchiveAlertPlan(Lean, tag=ARCHIVE_PLAN):
     body: AlertPlanBody | None = field(default=None, name=NESTED_KEY[ARCHIVE_PLAN])
 
     def required_providers(self) -> list[str]:
-        """Providers that must acknowledge: the envelope copy, else the nested list."""
+        """Providers that must acknowledge: the envelope copy, else the nested list, else the selected ones."""
         if self.acknowledgement_required_providers is not None:
             return self.acknowledgement_required_providers
-        return self.body.acknowledgement_required_providers if self.body else []
+        return (self.body.acknowledgement_required_providers if self.body else []) or self.selected_providers
 
 
 class ArchiveReference(Lean, tag=ARCHIVE_REFERENCE):

@@ -38,7 +38,7 @@ from .lean import (
     RunbookExport,
     WorkerRun,
 )
-from .loops import LOOP_NAMES, Standing, source_unjudged
+from .loops import ALERT_KINDS, LOOP_NAMES, Standing, source_unjudged
 from .models import CLEARING_ACK_STATES
 
 # (created_at in microseconds since 1970 UTC, session_id, kind, source, line): where a finding
@@ -325,6 +325,9 @@ class RequiredBy:
     cite: Cite
     health_id: str
     providers: tuple[str, ...]
+    # The health's alert level as the plan copied it: a plan that requires nobody closes only a
+    # healthy alert.
+    level: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,12 +431,9 @@ class Ledger:
         cite: Cite = (stamp, record.session_id, record.metadata_kind, source, line)
         self.records += 1
         self.kinds[cite[2]] += 1
-        if self.newest is None or at > self.newest:
-            self.newest = at
-        if self.as_of_micros is not None and stamp > self.as_of_micros:
-            self.future.append(cite)
+        self._place_in_time(at, cite)
         self.sids.append(hash(record.session_id))
-        self.alert_loop = self.alert_loop or record.loop is not None
+        self.alert_loop = self.alert_loop or record.metadata_kind in ALERT_KINDS
         if isinstance(record, Delivery):
             self._delivery(record, cite)
         elif isinstance(record, (AlertAck, AlertPlan, ArchiveAlertPlan, Health)):
@@ -445,10 +445,19 @@ class Ledger:
         else:
             self._other(record, cite)
 
+    def _place_in_time(self, at: datetime, cite: Cite) -> None:
+        """Note the newest record (the default as-of) and the records made after the as-of time."""
+        if self.newest is None or at > self.newest:
+            self.newest = at
+        if self.as_of_micros is not None and cite[0] > self.as_of_micros:
+            self.future.append(cite)
+
     def add_foreign(self, record: Foreign, at: datetime | None, source: str, line: int | None) -> None:
         """Account for a record no rule reads; its id still counts once and is known to links."""
         cite: Cite = (0 if at is None else micros(at), record.session_id, record.kind, source, line)
         self.sids.append(hash(record.session_id))
+        if at is not None:
+            self._place_in_time(at, cite)
         if record.standing == "outside_closure":
             self.outside[record.kind] += 1
         elif record.standing == "unjudged":
@@ -588,7 +597,7 @@ class Ledger:
             self.know(record.plan_id)
             providers = tuple(norm_provider(p) for p in record.required_providers())
             providers = self.providers.setdefault(providers, providers)  # most plans share a few lists
-            self.required[loop].append(RequiredBy(cite, record.health_id, providers))
+            self.required[loop].append(RequiredBy(cite, record.health_id, providers, record.alert_level))
         else:
             tally.health_records += 1
             self.know(record.health_id)

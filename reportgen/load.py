@@ -760,29 +760,41 @@ def read_records(result: LoadResult, places: set[tuple[str, int | None]] | None 
     An input whose bytes are not the ones judged (changed since) is an InputError: a pack never
     shows records from other evidence than its verdict's.
     """
-    records = [record for record, _, _ in reread(result, places)]
+    records = [read.record for read in reread(result, places) if read.record is not None]
     return sorted(records, key=lambda r: (r.created_at, r.session_id))
 
 
 def read_entries(result: LoadResult) -> list[dict[str, Any]]:
-    """Every record entry read, the duplicate and conflicting copies too, as read (secrets masked).
+    """Every well-formed entry read, as read (secrets masked): the records, their duplicate and
+    conflicting copies, and the records no rule reads (so a re-check still finds every kind).
 
     Each copy comes right after the kept records of its time, and the copies of one session id in
     reading order, which decides what they are: read again, they settle as they did the first time.
     """
     read = reread(result, None, copies=True)
-    kept_at = {record.session_id: record.created_at for record, _, dropped in read if not dropped}
+    kept_at = {found.session_id: found.at for found in read if not found.dropped}
     # A stable sort keeps the reading order within one session id.
-    read.sort(key=lambda found: (kept_at.get(found[0].session_id, found[0].created_at), found[0].session_id))
-    return [value for _, value, _ in read]
+    read.sort(key=lambda found: (kept_at.get(found.session_id, found.at), found.session_id))
+    return [found.value for found in read]
 
 
-def reread(
-    result: LoadResult, places: set[tuple[str, int | None]] | None, copies: bool = False
-) -> list[tuple[Envelope, dict[str, Any], bool]]:
-    """The inputs' records read again in reading order, each with its value and whether it was dropped.
+@dataclass(frozen=True)
+class Reread:
+    """One well-formed entry read again: its value, whether it was dropped, and its record when a
+    rule reads its kind (None for a record no rule reads)."""
 
-    Dropped copies (duplicates, the losers of conflicts) are read only with `copies`.
+    session_id: str
+    at: datetime
+    value: dict[str, Any]
+    dropped: bool
+    record: Envelope | None
+
+
+def reread(result: LoadResult, places: set[tuple[str, int | None]] | None, copies: bool = False) -> list[Reread]:
+    """The inputs' well-formed entries read again in reading order.
+
+    Dropped copies (duplicates, the losers of conflicts) and records no rule reads are read only
+    with `copies`.
     """
     found = []
     limits = stream.StreamLimits(result.limits.max_record_bytes, result.limits.max_input_bytes)
@@ -796,9 +808,9 @@ def reread(
                     dropped = (index, entry.line) in result.dropped
                     if (dropped and not copies) or (places is not None and (name, entry.line) not in places):
                         continue
-                    read = full_record(entry, name, result.digests[index])
-                    if read is not None:
-                        found.append((*read, dropped))
+                    read = read_again(entry, name, result.digests[index], dropped)
+                    if read is not None and (copies or read.record is not None):
+                        found.append(read)
         except (OSError, parse.TooLarge) as exc:
             raise InputError(f"{name}: cannot be read again for the pack ({exc})") from None
         if opened.sha256 != result.digests[index]:
@@ -806,19 +818,19 @@ def reread(
     return found
 
 
-def full_record(entry: stream.RawEntry, name: str, sha256: str) -> tuple[Envelope, dict[str, Any]] | None:
-    """One entry as a full, validated record and its value (secrets masked), or None when it is not
-    a record reportgen knows."""
+def read_again(entry: stream.RawEntry, name: str, sha256: str, dropped: bool) -> Reread | None:
+    """One entry read again: a full, validated record, a record no rule reads, or None when it is
+    not a well-formed record."""
     reader = EntryReader(Part(Ledger()), Unit(0, name, ""), Reading(Limits()), lambda _b, _n: None)
     try:
         value, _ = reader.value(entry)
         if value["metadata_kind"] not in KNOWN_KINDS:
-            return None
+            return Reread(value["session_id"], _created(value) or EPOCH, value, dropped, None)
         record = RECORD_ADAPTER.validate_python(value, context={"naive": []})
     except (Rejected, ValidationError):
         return None
     record._provenance = Provenance(source=name, line=entry.line, sha256=sha256)
-    return record, value
+    return Reread(record.session_id, record.created_at, value, dropped, record)
 
 
 def _shape_problem(entry: Any) -> str | None:

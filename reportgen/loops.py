@@ -168,6 +168,14 @@ LOOP_NAMES: tuple[str, ...] = tuple(spec.name for spec in LOOPS)
 BY_NAME: dict[str, LoopSpec] = {spec.name: spec for spec in LOOPS}
 LOOP_OF_KIND: dict[str, str] = {kind: spec.name for spec in LOOPS for kind in spec.kinds}
 LOOP_OF_SOURCE: dict[str, str] = {spec.source: spec.name for spec in LOOPS}
+# The kinds of a loop's alert machinery: a record of one of them is alert-loop evidence (an archive
+# reference alone says nothing about whether an alert was delivered or acknowledged).
+ALERT_KINDS: frozenset[str] = frozenset(
+    kind
+    for spec in LOOPS
+    for kind in (spec.health, spec.plan, spec.ack, spec.retry_plan, spec.worker, spec.execution)
+    if kind is not None
+)
 # Upstream's closure items in upstream's order, and the loop each belongs to.
 CAVRA_ORDER: tuple[str, ...] = tuple(code for spec in LOOPS for code in spec.cavra_codes)
 LOOP_OF_CODE: dict[str, str] = {code: spec.name for spec in LOOPS for code in spec.cavra_codes}

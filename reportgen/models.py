@@ -199,10 +199,13 @@ class AlertPlan(Envelope):
     )
 
     def required_providers(self) -> list[str]:
-        """Providers that must acknowledge: the envelope copy, else the nested list."""
+        """Providers that must acknowledge: the envelope copy, else the nested list, else the
+        selected providers (upstream makes the two lists one; a plan missing both never reads as
+        requiring nobody)."""
         if self.acknowledgement_required_providers is not None:
             return self.acknowledgement_required_providers
-        return self.body.acknowledgement_required_providers if self.body else []
+        nested = self.body.acknowledgement_required_providers if self.body else []
+        return nested or self.selected_providers
 
 
 class ArchiveAlertPlan(AlertPlan):

@@ -97,17 +97,19 @@ def pdf_options(
 
 
 def evidence_lines(records: Sequence[Envelope | Mapping[str, Any]], inputs: Inputs) -> list[dict[str, Any]]:
-    """The records the verdict was made from (models, or entries as read), then a stand-in for each
-    entry that was not a record.
+    """The records the verdict was made from (models, or every entry as read), then a stand-in for
+    each entry that was not a record.
 
-    An unrecognised record keeps its kind and session id, and a rejected entry becomes an object
-    the loader rejects again, so a re-check counts them as the first check did.
+    Entries as read carry the records no rule reads themselves; models stand in for an
+    unrecognised record with its kind and session id. A rejected entry becomes an object the
+    loader rejects again, so a re-check counts them as the first check did.
     """
     lines = [record_json(r) if isinstance(r, Envelope) else dict(r) for r in records]
-    lines += [
-        {"metadata_kind": u.metadata_kind, "session_id": u.session_id, "reportgen_note": UNRECOGNISED_NOTE}
-        for u in inputs.unrecognised_records
-    ]
+    if all(isinstance(r, Envelope) for r in records):
+        lines += [
+            {"metadata_kind": u.metadata_kind, "session_id": u.session_id, "reportgen_note": UNRECOGNISED_NOTE}
+            for u in inputs.unrecognised_records
+        ]
     lines += [{"reportgen_rejected": {"source": r.source, "line": r.line, "reason": r.reason}} for r in inputs.rejected]
     return lines
 

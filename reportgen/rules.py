@@ -156,8 +156,33 @@ def delivery_failed_items(facts: Facts, states: list[ChainState]) -> list[OpenIt
             if key[0] == spec.name and not chain.resolved and not superseded(key, chain, latest):
                 items.append(_delivery_item(facts, key, chain))
         if spec.by_latest_plan:
-            items += undelivered_items(facts, spec)
+            items += undelivered_items(facts, spec) + unalerted_items(latest, spec)
     return items
+
+
+def unalerted_items(latest: LatestPlan | None, spec: LoopSpec) -> list[OpenItem]:
+    """A latest plan that requires nobody closes the loop only for a healthy health: an alert that
+    selected no provider (no connector configured, a mistyped provider) reached nobody."""
+    if latest is None or latest.plan.providers or latest.plan.level == "healthy":
+        return []
+    plan = latest.plan
+    return [
+        OpenItem.model_construct(
+            id=item_id(spec.delivery_code, spec.name, plan.health_id, ""),
+            code=spec.delivery_code,
+            severity="critical",
+            loop=spec.name,
+            health_id=plan.health_id,
+            retry_state="no_retry_plan",
+            title=actions.unalerted_title(spec),
+            detail=actions.unalerted_detail(plan.level),
+            operator_action=actions.unalerted_action(spec),
+            opened_at=moment(plan.cite[0]),
+            attempts=0,
+            evidence=[ref(plan.cite)],
+            evidence_total=1,
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -644,7 +669,7 @@ def evaluate(loaded: LoadResult, mode: RulesMode, as_of: datetime) -> Verdict:
     ledger = loaded.ledger
     facts = Facts.of(ledger)
     states = chain_states(ledger)
-    counts = count_evidence(facts, states)
+    counts = count_evidence(facts, states, mode)
     if mode == "chain":
         items = delivery_failed_items(facts, states) + ack_items(facts) + integrity_items(ledger, loaded)
         items.sort(
@@ -833,7 +858,7 @@ def _integrity_check(loaded: LoadResult, closure: Closure) -> Check:
 # --- counts ------------------------------------------------------------------------------------
 
 
-def count_evidence(facts: Facts, states: list[ChainState]) -> dict[str, object]:
+def count_evidence(facts: Facts, states: list[ChainState], mode: RulesMode = "chain") -> dict[str, object]:
     """Counts per kind, per loop and per outcome, plus the upstream dashboard counts."""
     ledger = facts.ledger
     return {
@@ -841,7 +866,7 @@ def count_evidence(facts: Facts, states: list[ChainState]) -> dict[str, object]:
         "by_kind": dict(sorted(ledger.kinds.items())),
         "outside_closure": dict(sorted(ledger.outside.items())),
         "unjudged": {name: found.total for name, found in sorted(ledger.unjudged.items())},
-        "loops": {spec.name: _loop_counts(facts, spec, states) for spec in LOOPS},
+        "loops": {spec.name: _loop_counts(facts, spec, states, mode) for spec in LOOPS},
         "notification": {
             "plans": ledger.notification_plans,
             "acknowledgements": ledger.notification_acks,
@@ -857,14 +882,18 @@ def count_evidence(facts: Facts, states: list[ChainState]) -> dict[str, object]:
     }
 
 
-def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState]) -> dict[str, object]:
-    """The counts of one alert loop; chains a newer plan superseded are counted apart from open ones."""
+def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState], mode: RulesMode) -> dict[str, object]:
+    """The counts of one alert loop: failed chains split into resolved, open and superseded, and
+    the acknowledgements as the mode judges them (upstream counts a pair once per plan)."""
     ledger = facts.ledger
     loop, latest = spec.name, facts.latest(spec)
     tally = ledger.loops[loop]
     plans = [plan for plan in ledger.plans.values() if plan.loop == loop]
     decisions = Counter(d.action for plan in plans for d in plan.decisions)
-    states = [chain for key, chain in all_states if key[0] == loop and not superseded(key, chain, latest)]
+    failed = [(key, chain) for key, chain in all_states if key[0] == loop]
+    judged = [chain for key, chain in failed if not superseded(key, chain, latest)]
+    scope = spec.chain_plans if mode == "chain" else spec.cavra_plans
+    outstanding = outstanding_acks(facts, loop, scope)
     counts: dict[str, object] = {
         "health_records": tally.health_records,
         "alert_plans": tally.alert_plans,
@@ -873,14 +902,16 @@ def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState]) -> 
         "delivery_failures": tally.delivery_failures,
         "chains": {
             "total": sum(key[0] == loop for key in ledger.chains),
-            "failed": len(states),
-            "resolved": sum(chain.resolved for chain in states),
-            "open": sum(not chain.resolved for chain in states),
-            "superseded": sum(key[0] == loop for key, _ in all_states) - len(states),
+            "failed": len(failed),
+            "resolved": sum(chain.resolved for chain in judged),
+            "open": sum(not chain.resolved for chain in judged),
+            "superseded": len(failed) - len(judged),
         },
         "acknowledgements": {s: tally.acks.get(s, 0) for s in ("acknowledged", "resolved", "dismissed", "escalated")},
-        "acknowledgements_required": len(facts.required(loop, spec.chain_plans)),
-        "acknowledgements_outstanding": len(outstanding_acks(facts, loop, spec.chain_plans)),
+        "acknowledgements_required": len(facts.required(loop, scope)),
+        "acknowledgements_outstanding": (
+            len(outstanding) if mode == "chain" else sum(len(plans) for plans in outstanding.values())
+        ),
     }
     if spec.retries:  # a loop without retry machinery has no retry counts, not zero of them
         counts["retry_plans"] = len(plans)

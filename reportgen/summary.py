@@ -78,12 +78,13 @@ class Inputs(Model):
     unrecognised: int
     unrecognised_kinds: dict[str, int]
     unrecognised_records: list[UnrecognisedEntry]
-    # Upstream rollback-drill evidence that the closure does not read, by kind.
-    outside_closure: int
-    outside_closure_kinds: dict[str, int]
-    # Records of rollback-drill loops this version does not judge, by kind or delivery source.
-    unjudged: int
-    unjudged_kinds: dict[str, int]
+    # Upstream rollback-drill evidence that the closure does not read, by kind, and records of
+    # rollback-drill loops this version does not judge, by kind or delivery source. Defaults keep
+    # summaries written before these were counted readable (by diff and --history).
+    outside_closure: int = 0
+    outside_closure_kinds: dict[str, int] = {}
+    unjudged: int = 0
+    unjudged_kinds: dict[str, int] = {}
     duplicates: int
     duplicate_records: list[Location]
     conflicts: list[ConflictEntry]

@@ -581,6 +581,8 @@ def inventory_view(inputs: Inputs) -> InventoryView:
         Fact("Entries read", str(inputs.entries)),
         Fact("Records used", str(inputs.records)),
         Fact("Rejected", str(len(inputs.rejected))),
+        Fact("Outside the closure (upstream kinds no rule reads)", str(inputs.outside_closure)),
+        Fact("Not judged (loops this version does not know)", str(inputs.unjudged)),
         Fact("Unrecognised", str(inputs.unrecognised)),
         Fact("Duplicates (counted once)", str(inputs.duplicates)),
         Fact("Conflicts", str(len(inputs.conflicts))),

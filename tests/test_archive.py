@@ -22,8 +22,10 @@ from evidence import (
     write_store,
 )
 
-from reportgen.load import load
+from reportgen.history import read_summary
+from reportgen.load import load, read_entries
 from reportgen.loops import HISTORY_KINDS, HISTORY_SOURCES, LOOP_OF_KIND
+from reportgen.pdf import evidence_ndjson
 from reportgen.summary import Summary, summarise
 from reportgen.waivers import apply_waivers, parse_waivers
 
@@ -66,10 +68,11 @@ def codes(summary: Summary) -> list[str]:
     return [i.code for i in summary.closure.open_items]
 
 
-def plan(session_id: str, health_id: str, at: str, providers: list[str]) -> dict[str, Any]:
-    """A copy of H3 as another plan: its id, health, time and required providers."""
+def plan(session_id: str, health_id: str, at: str, providers: list[str], level: str | None = None) -> dict[str, Any]:
+    """A copy of H3 as another plan: its id, health, time and required providers (healthy when none)."""
     made = record(archive_example(), H3)
     made.update(session_id=session_id, plan_id=session_id, health_id=health_id, created_at=at)
+    made.update(alert_level=level or ("warning" if providers else "healthy"))
     made.update(selected_providers=providers, acknowledgement_required_providers=providers)
     made[PLAN_KEY].update(plan_id=session_id, health_id=health_id, acknowledgement_required_providers=providers)
     return made
@@ -431,3 +434,79 @@ def test_the_history_kinds_table_is_the_references(tmp_path):
     reference = json.loads(shared.read_text())
     assert HISTORY_KINDS == set(reference["kinds"]) and HISTORY_SOURCES == set(reference["delivery_sources"])
     assert set(LOOP_OF_KIND) <= HISTORY_KINDS
+
+
+# --- found in review: each a class of evidence the gate must not approve ---------------------------
+
+
+@pytest.mark.parametrize("level", ["warning", "critical", None])
+def test_a_latest_plan_that_alerted_nobody_about_an_unhealthy_health_keeps_the_loop_open(tmp_path, level):
+    records = without(archive_only(), H5, H6)
+    records.append(plan("gordackfinalarchalert-nobody", "health-x", "2025-06-02T12:30:00+00:00", [], level or "x"))
+    if level is None:
+        del records[-1]["alert_level"]
+    summary = judge(tmp_path, records)
+    assert archive_items(summary) == [(ARCH_FAILED, "health-x", None, "no_retry_plan")]
+    assert "reached no provider" in summary.closure.open_items[0].title
+
+
+def test_a_plan_without_its_required_list_requires_the_providers_it_selected(tmp_path):
+    records = without(archive_only(), H5, H6)
+    later = plan("gordackfinalarchalert-bare", "health-bare", "2025-06-02T12:30:00+00:00", ["slack"])
+    del later["acknowledgement_required_providers"], later[PLAN_KEY]
+    summary = judge(tmp_path, [*records, later])
+    assert (ARCH_ACK, "health-bare", "slack", None) in archive_items(summary)
+
+
+def test_records_no_rule_reads_travel_in_the_attached_evidence_so_a_re_check_still_holds(tmp_path):
+    records = json.loads((FIXTURES / "clean" / "store.json").read_text())["items"]
+    records += [foreign(UNJUDGED_KIND, "cert-1"), foreign(OUTSIDE_KIND, "export-1"), foreign("billing", "inv-1")]
+    loaded = load([str(write_store(tmp_path / "store.json", records))])
+    attached = [
+        json.loads(line) for line in evidence_ndjson(read_entries(loaded), summarise(loaded).inputs).splitlines()
+    ]
+    again = summarise(load([str(write_ndjson(tmp_path / "evidence.ndjson", attached))]))
+    assert (again.inputs.unjudged, again.inputs.outside_closure, again.inputs.unrecognised) == (1, 1, 1)
+    assert again.closure.state == "open"
+
+
+def test_a_summary_written_before_records_no_rule_reads_were_counted_is_still_read(tmp_path):
+    summary = json.loads(judge(tmp_path, archive_only()).to_json())
+    for key in ("outside_closure", "outside_closure_kinds", "unjudged", "unjudged_kinds"):
+        del summary["inputs"][key]
+    for chain in summary["closure"]["resolved_chains"]:
+        del chain["resolution"]
+    del summary["readiness"]["release_decision"]["failed_checks"]
+    (tmp_path / "old.json").write_text(json.dumps(summary))
+    assert read_summary(tmp_path / "old.json").inputs.unjudged == 0
+
+
+def test_a_record_no_rule_reads_counts_for_the_default_as_of_and_is_warned_about_after_it(tmp_path):
+    records = [*archive_only(), foreign("billing", "inv-1", created_at="2025-06-03T00:00:00+00:00")]
+    summary = judge(tmp_path, records)
+    assert summary.as_of.isoformat().startswith("2025-06-03")
+    early = judge(tmp_path, records, as_of=summary.as_of.replace(day=2))
+    assert "timestamp_in_future" in [w.code for w in early.closure.warnings]
+
+
+def test_an_archive_reference_alone_is_not_alert_loop_evidence(tmp_path):
+    reference = [r for r in archive_only() if r["metadata_kind"].endswith("immutable-archive-reference")]
+    assert "evidence_missing" in codes(judge(tmp_path, reference))
+
+
+def test_the_loop_counts_split_failed_chains_and_follow_the_mode(tmp_path):
+    records = archive_only()
+    records.append(plan("gordackfinalarchalert-later", "health-later", "2025-06-02T13:00:00+00:00", []))
+    chains = judge(tmp_path, records).counts["loops"]["archive"]["chains"]
+    assert chains["failed"] == chains["resolved"] + chains["open"] + chains["superseded"] == 1
+    cavra = judge(tmp_path, without(archive_only(), H6), "cavra").counts
+    assert cavra["loops"]["archive"]["acknowledgements_outstanding"] == 2
+    assert cavra["cavra"]["final_archive_health_alert_acknowledgement_outstanding_count"] == 2
+
+
+def test_the_terminal_names_the_kind_and_count_of_each_unjudged_item(tmp_path):
+    records = json.loads((FIXTURES / "clean" / "store.json").read_text())["items"]
+    records += [foreign(UNJUDGED_KIND, "cert-1"), foreign(UNJUDGED_KIND, "cert-2"), foreign(UNJUDGED_KIND + "-b", "b")]
+    path = write_store(tmp_path / "store.json", records)
+    result = subprocess.run([sys.executable, "-m", "reportgen", "check", str(path)], capture_output=True, text=True)
+    assert f"{UNJUDGED_KIND} (2 records)" in result.stdout and f"{UNJUDGED_KIND}-b (1 record)" in result.stdout
