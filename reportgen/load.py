@@ -15,11 +15,11 @@ import signal
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -27,12 +27,12 @@ from typing import Any, BinaryIO
 
 import msgspec
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from . import parse, stream
 from .lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun, whole_numbers
 from .ledger import Ledger, quiet_gc
-from .masking import SecretFound, mask_record, may_hold_secrets
+from .masking import SecretFound, mask_record, mask_string, may_hold_secrets, may_mark
 from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance, parse_timestamp
 
 STDIN_NAME = "<stdin>"
@@ -41,7 +41,10 @@ EVIDENCE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".j
 
 
 class InputError(Exception):
-    """An input that cannot be opened at all (a usage error, not a bad record)."""
+    """An input that cannot be opened at all (a usage error, not a bad record); its message masked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_string(message)[0])
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ def load(
     as_of = as_of.astimezone(UTC) if as_of is not None else None  # as summary.resolve_as_of reads it
     result = LoadResult(Ledger(as_of), skipped=skipped, limits=limits or Limits())
     result.sources, result._spools = _sources(files, stdin, result.limits)
+    mask_names(result)
     units = plan_units(result.sources, result.limits, jobs)
     with quiet_gc():
         parts = read_units(units, Reading(result.limits, as_of), jobs, progress)
@@ -271,7 +275,91 @@ def load(
         if suspects:
             parts = read_units(units, Reading(result.limits, as_of, frozenset(suspects)), jobs, progress)
         assemble(result, units, parts)
+    mask_account(result)
     return result
+
+
+# --- secrets in what the loader says about its inputs --------------------------------------------
+
+# The lists of the account that carry strings out of the loader, and what one entry of each is.
+ACCOUNT = {
+    "files": "input file",
+    "skipped": "skipped file",
+    "rejected": "rejection",
+    "unrecognised": "unrecognised record",
+    "notices": "notice",
+    "conflicts": "conflict",
+    "duplicates": "duplicate",
+}
+
+
+def mask_names(result: LoadResult) -> None:
+    """Mask every input's name before it is read: a name travels into every citation of its records.
+
+    Two inputs whose names mask alike are told apart by their place on the command line.
+    """
+    named: list[tuple[str, str]] = []
+    for index, (name, path) in enumerate(result.sources):
+        masked = _said(result, name, (name, None, None), "input file name")
+        if masked != name and any(masked == seen for seen, _ in named):
+            masked = f"{masked} (input {index + 1})"
+        named.append((masked, path))
+    result.sources = named
+
+
+def mask_account(result: LoadResult) -> None:
+    """Mask every string the account carries out of the loader (reasons, notices, names, ids),
+    each secret found noted as exposed where it was: an error message must not repeat a secret."""
+    if not may_mark(chain.from_iterable(_strings(entry) for name in ACCOUNT for entry in getattr(result, name))):
+        return
+    for name, label in ACCOUNT.items():
+        setattr(result, name, [_masked_entry(result, entry, label) for entry in getattr(result, name)])
+
+
+def _strings(entry: Any) -> Iterator[str]:
+    """Every string in one entry of the account."""
+    if isinstance(entry, str):
+        yield entry
+    for name in _field_names(entry):
+        yield from _strings(getattr(entry, name))
+
+
+def _field_names(entry: Any) -> list[str]:
+    """The fields of a dataclass or a model; none for anything else."""
+    if is_dataclass(entry) and not isinstance(entry, type):
+        return [f.name for f in fields(entry)]
+    return list(type(entry).model_fields) if isinstance(entry, BaseModel) else []
+
+
+def _masked_entry(result: LoadResult, entry: Any, label: str) -> Any:
+    """One entry of the account (a name, a dataclass or a model) with every string in it masked."""
+    if isinstance(entry, str):
+        return _said(result, entry, (entry, None, None), f"{label} name")
+    source = getattr(entry, "source", None) or getattr(entry, "path", None)
+    session_id = getattr(entry, "session_id", None)
+    where = (mask_string(source)[0] if isinstance(source, str) else "", getattr(entry, "line", None), session_id)
+    changed = {}
+    for name in _field_names(entry):
+        value = getattr(entry, name)
+        masked = _said(result, value, where, f"{label} {name}") if isinstance(value, str) else value
+        if is_dataclass(value) or isinstance(value, BaseModel):
+            masked = _masked_entry(result, value, label)
+        if masked is not value:
+            changed[name] = masked
+    if not changed:
+        return entry
+    return replace(entry, **changed) if is_dataclass(entry) else entry.model_copy(update=changed)
+
+
+def _said(result: LoadResult, text: str, where: tuple[str, int | None, str | None], what: str) -> str:
+    """A string the loader says, masked; a secret in it is noted as exposed at `where`."""
+    masked, kinds = mask_string(text)
+    if masked == text:
+        return text
+    source, line, session_id = where
+    sid = mask_string(session_id)[0] if isinstance(session_id, str) else None
+    result.secrets += [SecretExposed(mask_string(source)[0], line, sid, what, kind) for kind in kinds]
+    return masked
 
 
 def _sources(files: list[str], stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], list[Any]]:

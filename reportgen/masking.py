@@ -361,6 +361,12 @@ def apply_rule(rule: Rule, text: str) -> tuple[str, int]:
     return "".join(parts), count
 
 
+def may_mark(texts: Iterable[str]) -> bool:
+    """Whether any of the texts may hold a secret or a bidi control: one look at all of them."""
+    joined = "\n".join(texts)
+    return TEXT_MARK.search(joined) is not None or BIDI_CONTROLS.search(joined) is not None
+
+
 def mask_string(text: str) -> tuple[str, list[str]]:
     """The text with every secret masked, and the kinds of secret masked."""
     kinds: list[str] = []
