@@ -36,6 +36,7 @@ NAME_WORDS: tuple[tuple[str, ...], ...] = (
     ("password",),
     ("passwd",),
     ("passphrase",),
+    ("pwd",),
     ("secret",),
     ("token",),
     ("credential",),
@@ -46,8 +47,8 @@ NAME_WORDS: tuple[tuple[str, ...], ...] = (
     # PagerDuty's integration key travels as `routing_key` (or the older `service_key`).
     *((word, "key") for word in ("routing", "integration", "service")),
 )
-# Words that make a name a secret's only as its last word: `db_pass`, `userPwd`, `basic_auth`.
-NAME_ENDS = ("pass", "pwd", "pw", "auth")
+# Words that make a name a secret's only as its last word: `db_pass`, `userPass`, `basic_auth`.
+NAME_ENDS = ("pass", "pw", "auth")
 # A last word that says the field is about a secret, not the secret: `token_id`, `secret_hash`.
 NOT_SECRET_ENDS = frozenset(
     """id ids hash hashes sha sha1 sha256 digest fingerprint count counts total type types kind at time
@@ -243,7 +244,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "JSON web token",
-        re.compile(r"(?<![A-Za-z0-9_-])ey[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*", re.ASCII),
+        re.compile(r"(?<![A-Za-z0-9])ey[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*", re.ASCII),
         _whole,
         (r"ey[a-z0-9_-]*\.ey",),
     ),

@@ -258,6 +258,7 @@ def placements(text: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("name", sorted(TEXT_SHAPES))
 def test_the_pre_check_fires_on_every_text_shape_however_json_spells_it(name):
     text = TEXT_SHAPES[name][0]
+    assert all(mask_record(value, []) != value for value in placements(text))
     for value in placements(text) + placements(text.upper()) + placements(text.lower()):
         if mask_record(value, []) != value:
             assert all(may_hold_secrets(raw) for raw in spellings(value)), value
@@ -273,7 +274,8 @@ def test_the_pre_check_fires_on_every_secret_name_however_json_spells_it(name):
 
 # Pieces a hostile text is made of: marks of every rule, separators, escapes, look-alike letters.
 PIECES = [
-    *"bearer password secret token apikey api-key api_key Api.Key auth pass pwd cookie PRIVATE KEY".split(),
+    *"bearer BeArEr password secret token apikey ApiKey api-key api_key Api.Key auth pass pwd cookie".split(),
+    *"AuThOrIzAtIoN Proxy-Authorization X-Auth-Token Set-Cookie PRIVATE KEY private key".split(),
     *"xoxb- ghp_ glpat- npm_ sk- sk_live_ AIza SG. hvs. dop_v1_ ATATT3 eyJhbGciOiJIUzI1NiJ9 .eyJ".split(),
     *"https:// hooks.slack.com/ /hooks/ /webhookb2/ discord.com/api/webhooks/ @ : = ? & ; / . - _".split(),
     " ", "\t", "\n", '"', "'", "\\", "\u212a", "\u017f", "\u0130", "\u00e9", "-----BEGIN ", "-----",
