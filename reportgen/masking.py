@@ -150,11 +150,20 @@ def _userinfo(m: re.Match[str]) -> tuple[int, str] | None:
 
 
 def _named(m: re.Match[str]) -> tuple[int, str] | None:
-    """Mask the value after a name that says it is a secret (`password=`, `X-Api-Key:`)."""
-    value = SCHEME_WORD.sub("", m.group("value"), count=1)
-    if not secret_name(m.group("name")) or masked_already(value) or REDACTED_START.match(value):
+    """Mask the value after a name that says it is a secret (`password=`, `X-Api-Key:`).
+
+    The value is read only once the name is known to be a secret's, so each part of the text is
+    read a bounded number of times.
+    """
+    if not secret_name(m.group("name")):
         return None
-    return m.end("value"), m.group("name") + m.group("sep") + MASK
+    value = NAME_VALUE.match(m.string, m.end())
+    if value is None:
+        return None
+    bare = SCHEME_WORD.sub("", value.group(), count=1)
+    if masked_already(bare) or REDACTED_START.match(bare):
+        return None
+    return value.end(), m.group() + MASK
 
 
 def _slack(m: re.Match[str]) -> tuple[int, str] | None:
@@ -164,29 +173,43 @@ def _slack(m: re.Match[str]) -> tuple[int, str] | None:
     return _after("keep")(m)
 
 
+def _jwt(m: re.Match[str]) -> tuple[int, str] | None:
+    """Mask a JWT: from the first `ey` that starts the run or follows a `-` or `_` in it."""
+    start = JWT_START.search(m.group(), 0, m.group().index("."))
+    if start is None:
+        return None
+    return m.end(), m.group()[: start.start(1)] + MASK
+
+
 def _token(kind: str, pattern: str, *marks: str) -> Rule:
     """A vendor's token: a fixed prefix, case as issued, not glued to a longer word before it."""
     return Rule(kind, re.compile(r"(?<![A-Za-z0-9])(?:" + pattern + ")", re.ASCII), _whole, marks)
 
 
 SLACK_PATHS = ("", "services", "workflows", "triggers")
+JWT_START = re.compile(r"(?:^|[_-])(ey)[A-Za-z0-9_-]{10}", re.ASCII)
 REDACTED_START = re.compile(r"REDACTED\b", FLAGS)
 SCHEME_WORD = re.compile(r"^(?:basic|bearer|token|digest|geniekey|negotiate|ntlm)\s+", FLAGS)
-NAME_VALUE = (
-    r"(?:(?:basic|bearer|token|digest|geniekey|negotiate|ntlm)\s+)?[^\s,;\"'&<>]+"
+NAME_VALUE = re.compile(
+    r"(?:(?:basic|bearer|token|digest|geniekey|negotiate|ntlm)\s++)?[^\s,;\"'&<>]++"
     # Cookies and connection strings go on with `; name=value` pairs: all of them are masked.
-    r"(?:\s*[;,]\s*[a-z0-9_.-]+=[^\s,;\"'&<>]*)*"
+    r"(?:\s*+[;,]\s*+[a-z0-9_.-]++=[^\s,;\"'&<>]*+)*+",
+    FLAGS,
 )
 ANY_NAME_WORD = "|".join([*(_join_words(w, "[^a-z0-9]*") for w in NAME_WORDS), *NAME_ENDS])
-SCHEME = r"[a-z][a-z0-9+.-]*://"
+# Patterns are written so that no input makes them backtrack more than linearly: a scheme starts
+# only where a run of scheme characters does, quantifiers that cannot give back are possessive,
+# and the part of a URL a rule scans stops at the next `://`.
+SCHEME = r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+://"
 URL_CHAR = r"[^\s\"'<>]"
+URL_PART = r"(?:[^\s\"'<>?#:]|:(?!//))"
 
 RULES: tuple[Rule, ...] = (
     Rule(
         "private key block",
         re.compile(
-            r"-{2,}\s*BEGIN[A-Z0-9 _-]*PRIVATE KEY(?: BLOCK)?\s*-{2,}"
-            r".*?(?:-{2,}\s*END[A-Z0-9 _-]*PRIVATE KEY(?: BLOCK)?\s*-{2,}|$)",
+            r"(?<!-)-{2,}+\s*+BEGIN[A-Z0-9 _-]{0,40}?PRIVATE KEY(?: BLOCK)?\s*+-{2,}+"
+            r".*?(?:END[A-Z0-9 _-]{0,40}?PRIVATE KEY(?: BLOCK)?\s*+-*+|$)",
             FLAGS | re.S,
         ),
         lambda m: (m.end(), f"-----{MASK} PRIVATE KEY-----"),
@@ -208,7 +231,7 @@ RULES: tuple[Rule, ...] = (
         "webhook URL",
         re.compile(
             rf"(?P<keep>{SCHEME}(?:[^\s\"'<>/]*pagerduty\.com/integration/"
-            rf"|[^\s\"'<>?#]*?/(?:hooks|webhooks?|webhookb2)/)){URL_CHAR}+",
+            rf"|{URL_PART}*?/(?:hooks|webhooks?|webhookb2)/)){URL_CHAR}+",
             FLAGS,
         ),
         _after("keep"),
@@ -216,21 +239,21 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "URL credentials",
-        re.compile(rf"(?P<scheme>{SCHEME})[^\s\"'<>/:]*:(?P<password>[^\s\"'<>/]*)@", FLAGS),
+        re.compile(rf"(?P<scheme>{SCHEME})[^\s\"'<>/:]*+:(?P<password>[^\s\"'<>/]*)@", FLAGS),
         _userinfo,
         ("@",),
     ),
     Rule(
         "URL query string",
-        re.compile(rf"(?P<keep>{SCHEME}[^\s?\"'<>]+\?)[^\s#\"'<>]+", FLAGS),
+        re.compile(rf"(?P<keep>{SCHEME}{URL_PART}++\?)[^\s#\"'<>]+", FLAGS),
         _after("keep"),
         (r"\?",),
     ),
     Rule(
         "secret-named value",
         re.compile(
-            rf"(?<![a-z0-9_.-])(?P<name>[a-z0-9_.-]*?(?:{ANY_NAME_WORD})[a-z0-9_.-]*)"
-            rf"(?P<sep>[\"']?\s*[:=]\s*[\"']?)(?=(?P<value>{NAME_VALUE}))",
+            rf"(?<![a-z0-9_.-])(?=[a-z0-9_.-]*?(?:{ANY_NAME_WORD}))(?P<name>[a-z0-9_.-]++)"
+            r"[\"']?\s*+[:=]\s*+[\"']?",
             FLAGS,
         ),
         _named,
@@ -238,14 +261,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "bearer token",
-        re.compile(r"(?P<keep>(?<![a-z0-9])(?:bearer|geniekey)\s+)[a-z0-9._~+/=-]{8,}", FLAGS),
+        re.compile(r"(?P<keep>(?<![a-z0-9])(?:bearer|geniekey)\s++)[a-z0-9._~+/=-]{8,}", FLAGS),
         _after("keep"),
         ("bearer", "geniekey"),
     ),
     Rule(
         "JSON web token",
-        re.compile(r"(?<![A-Za-z0-9])ey[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*", re.ASCII),
-        _whole,
+        # Whole dotted runs are matched, then the token found in the first: a run is read once.
+        re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{12,}+\.ey[A-Za-z0-9_-]{10,}+\.[A-Za-z0-9_-]*+", re.ASCII),
+        _jwt,
         (r"ey[a-z0-9_-]*\.ey",),
     ),
     _token("Slack token", r"xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp-[A-Za-z0-9-]{8,}", "xox", "xapp-"),
@@ -346,16 +370,21 @@ def show_bidi(text: str) -> str:
 
 
 def apply_rule(rule: Rule, text: str) -> tuple[str, int]:
-    """The text with every match of one rule masked, and how many were."""
+    """The text with every match of one rule masked, and how many were.
+
+    The search goes on after what was masked, never inside it, so no part is read twice.
+    """
     parts: list[str] = []
-    done = count = 0
-    for match in rule.regex.finditer(text):
-        masked = rule.mask(match) if match.start() >= done else None
+    done = position = count = 0
+    while (match := rule.regex.search(text, position)) is not None:
+        masked = rule.mask(match)
         if masked is None:
+            position = max(match.end(), match.start() + 1)
             continue
         end, replacement = masked
         parts += [text[done : match.start()], replacement]
-        done, count = end, count + 1
+        done = position = end
+        count += 1
     if not count:
         return text, 0
     parts.append(text[done:])

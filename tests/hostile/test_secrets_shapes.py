@@ -509,3 +509,27 @@ def test_no_file_of_the_pack_holds_any_new_shape(pack):
             assert leak.encode() not in data, f"{leak[:12]}... leaked into {path.name}"
     summary = json.loads((folder / "summary.json").read_text())
     assert "evidence_secret_exposed" in [i["code"] for i in summary["closure"]["open_items"]]
+
+
+# Repetitions that make a backtracking pattern read a text once per start: each must be read in
+# one pass (at this size a quadratic pattern would run for minutes, not fail an assertion).
+REPEATS = {
+    "dashes": "-",
+    "begin": "--BEGIN",
+    "schemes": "a://",
+    "dots": "a.",
+    "jwt starts": "ey-",
+    "jwt runs": "eyJaaaaaaaaaaaa.",
+    "names": "token_id:",
+    "credentials": "https://a:b@",
+    "sendgrid": "SG.xxxxxxxxxxxxxxxxx-",
+    "bearer": "Bearer ",
+    "pairs": ";b=c",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPEATS))
+def test_a_long_repetitive_text_is_read_in_one_pass(name):
+    text = "x " + REPEATS[name] * (200_000 // len(REPEATS[name])) + " ?"
+    masked, kinds = mask_string(text)
+    assert masked.startswith("x ") and len(kinds) <= 2
