@@ -57,6 +57,8 @@ NOT_SECRET_ENDS = frozenset(
     fields label mode format rotation rotated used usage limit index scope scopes issuer exists set checked
     stored masked redacted configured valid validated""".split()
 )
+# Keys that name the other half of a name/value pair, as HAR files and header lists write them.
+PAIR_NAMES = ("name", "key")
 # Header names whose masked values are reported as that header's (others as a secret-named field).
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "dd-api-key", "x-auth-token", "cookie"}
@@ -87,14 +89,17 @@ def secret_name(name: str) -> bool:
 
 
 def _name_marks() -> tuple[str, ...]:
-    """Raw-text marks of a secret name: the words, then the end of a JSON key or a `name=` / `name:`."""
+    """Raw-text marks of a secret's name: as a JSON key, as `name=` or `name:` in text, and as the
+    name of a name/value pair (`{"name": "X-Api-Key", "value": …}`)."""
     key_end = rf"(?:[^\"\\]|{ESCAPED})*[\"']{WS}*:"
     text_end = rf"[a-z0-9_.-]*(?:\\\"|'|{WS}|\\[bfnrt])*[:=]"
-    contains = [_join_words(w, rf"(?:[^a-z0-9]|{ESCAPED})*") for w in NAME_WORDS]
+    contains = "|".join(_join_words(w, rf"(?:[^a-z0-9]|{ESCAPED})*") for w in NAME_WORDS)
     ends = "|".join(NAME_ENDS)
+    pair = "|".join(PAIR_NAMES)
     return (
-        rf"(?:{'|'.join(contains)})(?:{key_end}|{text_end})",
+        rf"(?:{contains})(?:{key_end}|{text_end})",
         rf"(?:{ends})(?:[^a-z0-9\"\\]|{ESCAPED})*[\"']?{WS}*[:=]",
+        rf"[\"'](?:{pair})[\"']{WS}*:{WS}*[\"'](?:[^\"\\]|{ESCAPED})*?(?:{contains}|{ends})",
     )
 
 
@@ -419,12 +424,30 @@ def mask_record(node: Any, found: list[SecretFound], path: str = "") -> Any:
     if isinstance(node, list):
         return [mask_record(item, found, f"{path}[{i}]") for i, item in enumerate(node)]
     if isinstance(node, dict):
+        pair = _pair_name(node)
         masked = {}
         for key, value in node.items():
             safe_key = mask_key(key, found, path)
-            masked[safe_key] = mask_value(key, value, found, _join(path, safe_key))
+            if pair is not None and key == "value":
+                masked[safe_key] = mask_named(value, found, _join(path, safe_key), _named_kind(pair))
+            else:
+                masked[safe_key] = mask_value(key, value, found, _join(path, safe_key))
         return masked
     return node
+
+
+def _pair_name(node: dict[str, Any]) -> str | None:
+    """The name of a name/value pair (`{"name": "X-Api-Key", "value": …}`) when it names a secret."""
+    if "value" not in node:
+        return None
+    names = [node[key] for key in PAIR_NAMES if isinstance(node.get(key), str)]
+    return next((name for name in names if secret_name(name)), None)
+
+
+def _named_kind(name: str) -> str:
+    """The kind of secret a name says its value is: a known header's, or a secret-named field's."""
+    name = name.lower()
+    return f"{name} header value" if name in SECRET_HEADERS else "secret-named field"
 
 
 def mask_key(key: str, found: list[SecretFound], path: str) -> str:
@@ -438,9 +461,7 @@ def mask_value(key: str, value: Any, found: list[SecretFound], path: str) -> Any
     """A value masked; under a name that says it holds a secret, every string and number in it."""
     if not secret_name(key):
         return mask_record(value, found, path)
-    name = key.lower()
-    kind = f"{name} header value" if name in SECRET_HEADERS else "secret-named field"
-    return mask_named(value, found, path, kind)
+    return mask_named(value, found, path, _named_kind(key))
 
 
 def mask_named(node: Any, found: list[SecretFound], path: str, kind: str) -> Any:

@@ -174,6 +174,9 @@ def planted(kind: str, name: str) -> list[dict[str, Any]]:
         record(records, EXEC_ACK)["acknowledgement"]["notes"] = f"see {TEXT_SHAPES[name][0]} for details"
     elif kind == "field":
         record(records, EXEC_ACK)["acknowledgement"][name] = FIELD_VALUES[name]
+    elif kind == "pair":
+        pairs = [{"name": "Accept", "value": "application/json"}, {"value": FIELD_VALUES[name], "name": name}]
+        record(records, EXEC_ACK)["acknowledgement"]["http_headers"] = pairs
     else:
         record(records, A1)["delivery"]["deliveries"][0]["request"]["headers"][name] = FIELD_VALUES[name]
     return records
@@ -207,6 +210,7 @@ CASES = [
     *(("text", name) for name in TEXT_SHAPES),
     *(("field", name) for name in SECRET_FIELDS),
     *(("header", name) for name in SECRET_HEADERS),
+    *(("pair", name) for name in (*SECRET_HEADERS, "password", "client_secret")),
 ]
 
 
@@ -267,7 +271,12 @@ def test_the_pre_check_fires_on_every_text_shape_however_json_spells_it(name):
 @pytest.mark.parametrize("name", [*SECRET_FIELDS, *SECRET_HEADERS])
 def test_the_pre_check_fires_on_every_secret_name_however_json_spells_it(name):
     for spelled in (name, name.upper(), name.lower(), f"x-{name}", f"{name} "):
-        for value in ({spelled: "hunter2hunter2"}, {"a": [{spelled: {"b": "c"}}]}, {"note": f"{spelled}=hunter2"}):
+        for value in (
+            {spelled: "hunter2hunter2"},
+            {"a": [{spelled: {"b": "c"}}]},
+            {"note": f"{spelled}=hunter2"},
+            {"headers": [{"value": "hunter2hunter2", "name": spelled}]},
+        ):
             assert mask_record(value, []) != value
             assert all(may_hold_secrets(raw) for raw in spellings(value)), value
 
@@ -286,11 +295,16 @@ PIECES = [
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(
     st.lists(st.sampled_from(PIECES) | st.text(alphabet=ALNUM, min_size=8, max_size=40), min_size=1, max_size=10),
-    st.sampled_from(["value", "key", "named"]),
+    st.sampled_from(["value", "key", "named", "pair"]),
 )
 def test_the_pre_check_is_never_narrower_than_the_masking(pieces, place):
     text = "".join(pieces)
-    value = {"notes": text} if place == "value" else {text: "v"} if place == "key" else {text: "hunter2hunter2"}
+    value = {
+        "value": {"notes": text},
+        "key": {text: "v"},
+        "named": {text: "hunter2hunter2"},
+        "pair": {"headers": [{"key": text, "value": "hunter2hunter2"}]},
+    }[place]
     if mask_record(value, []) != value:
         assert all(may_hold_secrets(raw) for raw in spellings(value)), value
 
