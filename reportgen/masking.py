@@ -141,6 +141,9 @@ def _after(group: str) -> Masker:
     return mask
 
 
+_after_keep = _after("keep")
+
+
 def _whole(m: re.Match[str]) -> tuple[int, str]:
     """A mask that replaces the whole match."""
     return m.end(), MASK
@@ -175,7 +178,7 @@ def _slack(m: re.Match[str]) -> tuple[int, str] | None:
     """Mask a Slack hook URL's path after its kind (`services/`), unless there is none to mask."""
     if m.group()[m.end("keep") - m.start() :].strip("/").lower() in SLACK_PATHS:
         return None
-    return _after("keep")(m)
+    return _after_keep(m)
 
 
 def _jwt(m: re.Match[str]) -> tuple[int, str] | None:
@@ -239,7 +242,7 @@ RULES: tuple[Rule, ...] = (
             rf"|{URL_PART}*?/(?:hooks|webhooks?|webhookb2)/)){URL_CHAR}+",
             FLAGS,
         ),
-        _after("keep"),
+        _after_keep,
         ("/hooks/", "/webhook", "pagerduty.com/integration/"),
     ),
     Rule(
@@ -251,7 +254,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "URL query string",
         re.compile(rf"(?P<keep>{SCHEME}{URL_PART}++\?)[^\s#\"'<>]+", FLAGS),
-        _after("keep"),
+        _after_keep,
         (r"\?",),
     ),
     Rule(
@@ -267,7 +270,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "bearer token",
         re.compile(r"(?P<keep>(?<![a-z0-9])(?:bearer|geniekey)\s++)[a-z0-9._~+/=-]{8,}", FLAGS),
-        _after("keep"),
+        _after_keep,
         ("bearer", "geniekey"),
     ),
     Rule(
@@ -285,10 +288,18 @@ RULES: tuple[Rule, ...] = (
         "gl(?:pat|ptt|dt|rt|cbt|imt|ft|soat|agent|oas|wt)-",
         "gr1348941",
     ),
-    _token("AWS access key id", r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b", "a3t", "akia", "asia", "abia", "acca"),
+    _token(
+        "AWS access key id",
+        r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
+        *("a3t", "akia", "asia", "abia", "acca"),
+    ),
     _token("npm token", r"npm_[A-Za-z0-9]{36}", "npm_"),
     _token("PyPI token", r"pypi-AgE[A-Za-z0-9_-]{50,}", "pypi-age"),
-    _token("Stripe key", r"[sr]k_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,}", "[sr]k_(?:live|test|prod)_", "whsec_"),
+    _token(
+        "Stripe key",
+        r"[sr]k_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,}",
+        *("[sr]k_(?:live|test|prod)_", "whsec_"),
+    ),
     # OpenAI, Anthropic and their imitators: `sk-`, `sk-proj-`, `sk-ant-api03-` and a long tail.
     _token("sk- API key", r"sk-[A-Za-z0-9_-]{20,}", r"(?:^|[^a-z0-9]|\\[bfnrt])sk-"),
     _token("Google API key", r"AIza[A-Za-z0-9_-]{35}", "aiza"),
@@ -314,7 +325,7 @@ RULES: tuple[Rule, ...] = (
 REDACTIONS = (
     r"hooks\.slack\.com/(?:services|workflows|triggers)/REDACTED\b",
     r"\?REDACTED\b",
-    rf'"(?i:(?:proxy-)?authorization|(?:x-|dd-)?api-key){WS}*"{WS}*:{WS}*"REDACTED"',
+    rf'"(?i:(?:proxy-)?authorization|(?:x-|dd-)?api-key)"{WS}*:{WS}*"REDACTED"',
 )
 # A \u or \/ escape can spell any mark; such text is walked after parsing, where escapes are gone.
 ESCAPE_MARKS = (r"\\u", r"\\/")

@@ -503,13 +503,15 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     (folder / "in" / named).mkdir(parents=True)
     write_ndjson(folder / "in" / named / "evidence.ndjson", records)
     (folder / "in" / "dup.ndjson").write_text(f'{{"session_id":"d","metadata_kind":"x","{key}":1,"{key}":2}}\n')
+    command = ["build", str(folder / "in"), "--out", str(folder / "pack"), "--attach-evidence"]
     subprocess.run(
-        [sys.executable, "-m", "reportgen", "build", str(folder / "in"), "--out", str(folder / "pack"), "--attach-evidence"],
+        [sys.executable, "-m", "reportgen", *command],
         capture_output=True,
         timeout=600,
         check=False,
     )
-    leaks = [TEXT_SHAPES[name][1] for name in PACK_SHAPES] + [FIELD_VALUES[n] for n in PACK_FIELDS] + [named_leak, key_leak]
+    leaks = [TEXT_SHAPES[name][1] for name in PACK_SHAPES] + [FIELD_VALUES[n] for n in PACK_FIELDS]
+    leaks += [named_leak, key_leak]
     return folder / "pack", leaks
 
 
