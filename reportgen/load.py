@@ -310,9 +310,12 @@ def mask_names(result: LoadResult) -> None:
 def mask_account(result: LoadResult) -> None:
     """Mask every string the account carries out of the loader (reasons, notices, names, ids),
     each secret found noted as exposed where it was: an error message must not repeat a secret."""
-    if not may_mark(chain.from_iterable(_strings(entry) for name in ACCOUNT for entry in getattr(result, name))):
+    # A list the result derives instead of holding is masked where it is derived from.
+    held = {f.name for f in fields(result)}
+    lists = {name: label for name, label in ACCOUNT.items() if name in held}
+    if not may_mark(chain.from_iterable(_strings(entry) for name in lists for entry in getattr(result, name))):
         return
-    for name, label in ACCOUNT.items():
+    for name, label in lists.items():
         setattr(result, name, [_masked_entry(result, entry, label) for entry in getattr(result, name)])
 
 
