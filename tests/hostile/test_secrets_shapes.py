@@ -22,14 +22,23 @@ from typing import Any
 
 import orjson
 import pytest
-from evidence import A1, EXAMPLE_STORE, EXEC_ACK, example, record, write_ndjson, write_store
+from evidence import (
+    A1,
+    EXAMPLE_STORE,
+    EXEC_ACK,
+    EXEC_FAILED_EXECUTION,
+    example,
+    record,
+    write_ndjson,
+    write_store,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from test_secrets import pdf_bytes
 
 from reportgen import models
-from reportgen.load import load
+from reportgen.load import Limits, load
 from reportgen.masking import MASK, SecretFound, mask_record, mask_string, may_hold_secrets, secret_name
 from reportgen.summary import summarise
 
@@ -192,11 +201,13 @@ def leak_of(kind: str, name: str) -> str:
     return TEXT_SHAPES[name][1] if kind == "text" else FIELD_VALUES[name]
 
 
-def written(tmp_path: Path, records: list[dict[str, Any]], form: str) -> Path:
-    """The records written as NDJSON or as a store file."""
+def loaded_as(tmp_path: Path, records: list[dict[str, Any]], form: str) -> Any:
+    """The records written as NDJSON or as a store file, and loaded; a small record size limit
+    makes the store file one that is streamed item by item."""
     if form == "ndjson":
-        return write_ndjson(tmp_path / "evidence.ndjson", records)
-    return write_store(tmp_path / "store.json", records)
+        return load([str(write_ndjson(tmp_path / "evidence.ndjson", records))])
+    limits = Limits(max_record_bytes=16 * 1024) if form == "streamed store" else None
+    return load([str(write_store(tmp_path / "store.json", records))], limits=limits)
 
 
 def everything_said(loaded: Any) -> str:
@@ -219,10 +230,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("form", ["ndjson", "store"])
+@pytest.mark.parametrize("form", ["ndjson", "store", "streamed store"])
 @pytest.mark.parametrize(("kind", "name"), CASES, ids=[f"{k}:{n}" for k, n in CASES])
 def test_each_shape_alone_in_a_clean_record_is_masked_and_raised(tmp_path, kind, name, form):
-    loaded = load([str(written(tmp_path, planted(kind, name), form))])
+    loaded = loaded_as(tmp_path, planted(kind, name), form)
     assert leak_of(kind, name) not in everything_said(loaded)
     expected = EXEC_ACK if kind != "header" else A1
     assert exposed(loaded) == {expected}
@@ -472,6 +483,34 @@ def test_a_secret_in_an_unrecognised_kind_name_is_masked_and_raised(tmp_path, na
     assert [u.metadata_kind for u in loaded.unrecognised] == [f"release-{MASK}"]
     assert leak not in said(loaded)
     assert "u-1" in exposed(loaded)
+
+
+@pytest.mark.parametrize("name", sorted(NAME_SECRETS))
+def test_a_secret_in_a_reference_a_warning_quotes_is_masked(tmp_path, name):
+    secret, leak = NAME_SECRETS[name]()
+    records = example()
+    record(records, EXEC_FAILED_EXECUTION)["worker_run_id"] = secret
+    loaded = load([str(write_ndjson(tmp_path / "e.ndjson", records))])
+    summary = summarise(loaded)
+    assert "evidence_reference_broken" in [w.code for w in summary.closure.warnings]
+    assert leak not in summary.to_json().decode()
+    assert EXEC_FAILED_EXECUTION in exposed(loaded)
+
+
+@pytest.mark.parametrize("name", sorted(NAME_SECRETS))
+def test_a_secret_in_a_conflicting_session_id_is_masked(tmp_path, name):
+    secret, leak = NAME_SECRETS[name]()
+    records = example()
+    first = record(records, EXEC_ACK)
+    second = json.loads(json.dumps(first))
+    first["session_id"] = second["session_id"] = secret
+    second["acknowledgement"]["notes"] = "a later, different copy"
+    second["created_at"] = "2025-06-02T12:00:00+00:00"
+    loaded = load([str(write_ndjson(tmp_path / "e.ndjson", [*records, second]))])
+    summary = summarise(loaded)
+    assert "evidence_conflict" in [w.code for w in summary.closure.warnings]
+    assert leak not in summary.to_json().decode()
+    assert MASK in exposed(loaded)
 
 
 @pytest.mark.parametrize("name", sorted(NAME_SECRETS))
