@@ -15,11 +15,11 @@ import signal
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -27,12 +27,12 @@ from typing import Any, BinaryIO
 
 import msgspec
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from . import parse, stream
 from .lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun, whole_numbers
 from .ledger import Ledger, quiet_gc
-from .masking import SecretFound, mask_record, mask_string, may_hold_secrets, may_mark
+from .masking import SecretFound, mask_fields, mask_record, mask_string, may_hold_secrets, may_mark, strings_in
 from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance, parse_timestamp
 
 STDIN_NAME = "<stdin>"
@@ -299,10 +299,12 @@ def mask_names(result: LoadResult) -> None:
     Two inputs whose names mask alike are told apart by their place on the command line.
     """
     named: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for index, (name, path) in enumerate(result.sources):
         masked = _said(result, name, (name, None, None), "input file name")
-        if masked != name and any(masked == seen for seen, _ in named):
+        if masked != name and masked in seen:
             masked = f"{masked} (input {index + 1})"
+        seen.add(masked)
         named.append((masked, path))
     result.sources = named
 
@@ -313,55 +315,32 @@ def mask_account(result: LoadResult) -> None:
     # A list the result derives instead of holding is masked where it is derived from.
     held = {f.name for f in fields(result)}
     lists = {name: label for name, label in ACCOUNT.items() if name in held}
-    if not may_mark(chain.from_iterable(_strings(entry) for name in lists for entry in getattr(result, name))):
+    if not may_mark(chain.from_iterable(strings_in(entry) for name in lists for entry in getattr(result, name))):
         return
     for name, label in lists.items():
         setattr(result, name, [_masked_entry(result, entry, label) for entry in getattr(result, name)])
 
 
-def _strings(entry: Any) -> Iterator[str]:
-    """Every string in one entry of the account."""
-    if isinstance(entry, str):
-        yield entry
-    for name in _field_names(entry):
-        yield from _strings(getattr(entry, name))
-
-
-def _field_names(entry: Any) -> list[str]:
-    """The fields of a dataclass or a model; none for anything else."""
-    if is_dataclass(entry) and not isinstance(entry, type):
-        return [f.name for f in fields(entry)]
-    return list(type(entry).model_fields) if isinstance(entry, BaseModel) else []
-
-
 def _masked_entry(result: LoadResult, entry: Any, label: str) -> Any:
-    """One entry of the account (a name, a dataclass or a model) with every string in it masked."""
+    """One entry of the account with every string in it masked, a secret noted at the entry's place."""
     if isinstance(entry, str):
         return _said(result, entry, (entry, None, None), f"{label} name")
-    source = getattr(entry, "source", None) or getattr(entry, "path", None)
-    session_id = getattr(entry, "session_id", None)
-    where = (mask_string(source)[0] if isinstance(source, str) else "", getattr(entry, "line", None), session_id)
-    changed = {}
-    for name in _field_names(entry):
-        value = getattr(entry, name)
-        masked = _said(result, value, where, f"{label} {name}") if isinstance(value, str) else value
-        if is_dataclass(value) or isinstance(value, BaseModel):
-            masked = _masked_entry(result, value, label)
-        if masked is not value:
-            changed[name] = masked
-    if not changed:
-        return entry
-    return replace(entry, **changed) if is_dataclass(entry) else entry.model_copy(update=changed)
+    # A conflict is cited where its kept copy was read.
+    kept = getattr(entry, "kept", None)
+    source = getattr(entry, "source", None) or getattr(entry, "path", None) or getattr(kept, "source", None)
+    where = (source, getattr(entry, "line", None), getattr(entry, "session_id", None))
+    return mask_fields(entry, lambda text, name: _said(result, text, where, f"{label} {name}"))
 
 
-def _said(result: LoadResult, text: str, where: tuple[str, int | None, str | None], what: str) -> str:
+def _said(result: LoadResult, text: str, where: tuple[Any, int | None, Any], what: str) -> str:
     """A string the loader says, masked; a secret in it is noted as exposed at `where`."""
     masked, kinds = mask_string(text)
     if masked == text:
         return text
     source, line, session_id = where
     sid = mask_string(session_id)[0] if isinstance(session_id, str) else None
-    result.secrets += [SecretExposed(mask_string(source)[0], line, sid, what, kind) for kind in kinds]
+    place = mask_string(source)[0] if isinstance(source, str) else ""
+    result.secrets += [SecretExposed(place, line, sid, what, kind) for kind in kinds]
     return masked
 
 

@@ -14,11 +14,12 @@ else, so it can never be narrower than the masking. A field or header named for 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 import re2
+from pydantic import BaseModel
 
 MASK = "REDACTED"
 # Rules read ASCII letters case-insensitively, as RE2 reads the marks: no Unicode case folding
@@ -492,6 +493,34 @@ def mask_named(node: Any, found: list[SecretFound], path: str, kind: str) -> Any
             masked[safe_key] = mask_named(value, found, _join(path, safe_key), kind)
         return masked
     return mask_record(node, found, path)
+
+
+def strings_in(entry: Any) -> Iterator[str]:
+    """Every string in a string, a dataclass or a model, nested ones included."""
+    if isinstance(entry, str):
+        yield entry
+    for name in _field_names(entry):
+        yield from strings_in(getattr(entry, name))
+
+
+def mask_fields(entry: Any, say: Callable[[str, str], str]) -> Any:
+    """A dataclass or model with each string field, nested ones too, replaced by `say(text, field name)`."""
+    changed = {}
+    for name in _field_names(entry):
+        value = getattr(entry, name)
+        masked = say(value, name) if isinstance(value, str) else mask_fields(value, say)
+        if masked is not value:
+            changed[name] = masked
+    if not changed:
+        return entry
+    return replace(entry, **changed) if is_dataclass(entry) else entry.model_copy(update=changed)
+
+
+def _field_names(entry: Any) -> list[str]:
+    """The fields of a dataclass or a model instance; none for anything else."""
+    if is_dataclass(entry) and not isinstance(entry, type):
+        return [f.name for f in fields(entry)]
+    return list(type(entry).model_fields) if isinstance(entry, BaseModel) else []
 
 
 def _join(path: str, key: str) -> str:
