@@ -32,7 +32,8 @@ from evidence import (
     write_ndjson,
     write_store,
 )
-from hypothesis import example, given, settings
+from hypothesis import example as known_case
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from test_secrets import pdf_bytes
@@ -313,10 +314,10 @@ PIECES = [
     st.lists(st.sampled_from(PIECES) | st.text(alphabet=ALNUM, min_size=8, max_size=40), min_size=1, max_size=10),
     st.sampled_from(["value", "key", "named", "pair"]),
 )
-@example(["https://release-hooks.example.com/x?REDACTED", "abcdefgh1234"], "value")
-@example(["AuThOrIzAtIoN", ": ", "abcdefgh1234"], "value")
-@example(["ApiKey", "=", "abcdefgh1234"], "value")
-@example(["BeArEr ", "abcdefgh1234"], "key")
+@known_case(["https://release-hooks.example.com/x?REDACTED", "abcdefgh1234"], "value")
+@known_case(["AuThOrIzAtIoN", ": ", "abcdefgh1234"], "value")
+@known_case(["ApiKey", "=", "abcdefgh1234"], "value")
+@known_case(["BeArEr ", "abcdefgh1234"], "key")
 def test_the_pre_check_is_never_narrower_than_the_masking(pieces, place):
     text = "".join(pieces)
     value = {
