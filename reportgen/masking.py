@@ -182,6 +182,20 @@ def _slack(m: re.Match[str]) -> tuple[int, str] | None:
     return _after_keep(m)
 
 
+def _hook(m: re.Match[str]) -> tuple[int, str] | None:
+    """Mask a webhook URL's path after its hook segment when the path holds a token.
+
+    A token is a run of letters and digits with a digit in it (6 or more) or 16 or more long:
+    Discord, Teams, Mattermost and PagerDuty keys are; a readable name (`/webhookb2/cavra-release`)
+    is not, and its query string is the query rule's.
+    """
+    path = re.split(r"[?#]", m.group()[m.end("keep") - m.start() :], maxsplit=1)[0]
+    runs = RUN.findall(path)
+    if not any(len(run) >= 16 or (len(run) >= 6 and DIGIT.search(run)) for run in runs):
+        return None
+    return _after_keep(m)
+
+
 def _jwt(m: re.Match[str]) -> tuple[int, str] | None:
     """Mask a JWT: from the first `ey` that starts the run or follows a `-` or `_` in it."""
     start = JWT_START.search(m.group(), 0, m.group().index("."))
@@ -196,6 +210,8 @@ def _token(kind: str, pattern: str, *marks: str) -> Rule:
 
 
 SLACK_PATHS = ("", "services", "workflows", "triggers")
+RUN = re.compile(r"[A-Za-z0-9]+")
+DIGIT = re.compile(r"[0-9]")
 JWT_START = re.compile(r"(?:^|[_-])(ey)[A-Za-z0-9_-]{10}", re.ASCII)
 REDACTED_START = re.compile(r"REDACTED\b", FLAGS)
 SCHEME_WORD = re.compile(r"^(?:basic|bearer|token|digest|geniekey|negotiate|ntlm)\s+", FLAGS)
@@ -243,7 +259,7 @@ RULES: tuple[Rule, ...] = (
             rf"|{URL_PART}*?/(?:hooks|webhooks?|webhookb2)/)){URL_CHAR}+",
             FLAGS,
         ),
-        _after_keep,
+        _hook,
         ("/hooks/", "/webhook", "pagerduty.com/integration/"),
     ),
     Rule(

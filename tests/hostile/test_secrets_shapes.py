@@ -382,6 +382,18 @@ def models_in(annotation: Any) -> list[type[BaseModel]]:
     return [model for arg in typing.get_args(annotation) for model in models_in(arg)]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://contoso.webhook.office.com/webhookb2/cavra-release?REDACTED",
+        "https://hooks.slack.com/workflows/REDACTED",
+        "https://release-hooks.example.com/hooks/go-rollback-drill",
+    ],
+)
+def test_a_webhook_url_already_redacted_or_naming_no_token_is_kept(url):
+    assert mask_string(url) == (url, [])
+
+
 def model_fields(model: type[BaseModel], seen: set[type]) -> set[str]:
     """Every field name (and alias) of a model and the models it holds."""
     if model in seen:
