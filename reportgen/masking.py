@@ -260,7 +260,11 @@ RULES: tuple[Rule, ...] = (
             FLAGS,
         ),
         _hook,
-        ("/hooks/", "/webhook", "pagerduty.com/integration/"),
+        # The hook segment and, before any query, a digit or a long run: what `_hook` calls a token.
+        (
+            rf"/(?:hooks|webhooks?|webhookb2)/[^\t\n\x0b\x0c\r \"'<>?#]*?(?:[0-9]|[a-z0-9]{{16}})",
+            "pagerduty.com/integration/",
+        ),
     ),
     Rule(
         "URL credentials",
@@ -308,7 +312,8 @@ RULES: tuple[Rule, ...] = (
     _token(
         "AWS access key id",
         r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
-        *("a3t", "akia", "asia", "abia", "acca"),
+        # Read in its case: `acca` is hex, and hex digests are everywhere in evidence.
+        "(?-i:A3T|AKIA|ASIA|ABIA|ACCA)",
     ),
     _token("npm token", r"npm_[A-Za-z0-9]{36}", "npm_"),
     _token("PyPI token", r"pypi-AgE[A-Za-z0-9_-]{50,}", "pypi-age"),
