@@ -126,8 +126,8 @@ class Rule:
 
 
 def masked_already(text: str) -> bool:
-    """Whether a value is upstream's mask (or a placeholder), not a secret."""
-    return MASKED_VALUE.fullmatch(text.strip()) is not None
+    """Whether a value is upstream's mask (`REDACTED`, `Bearer REDACTED`) or a placeholder."""
+    return MASKED_VALUE.fullmatch(SCHEME_WORD.sub("", text.strip(), count=1)) is not None
 
 
 def _after(group: str) -> Masker:
@@ -169,8 +169,7 @@ def _named(m: re.Match[str]) -> tuple[int, str] | None:
     value = NAME_VALUE.match(m.string, m.end())
     if value is None:
         return None
-    bare = SCHEME_WORD.sub("", value.group(), count=1)
-    if masked_already(bare) or REDACTED_START.match(bare):
+    if masked_already(value.group()) or REDACTED_START.match(SCHEME_WORD.sub("", value.group(), count=1)):
         return None
     return value.end(), m.group() + MASK
 

@@ -369,8 +369,15 @@ def test_cavra_ids_hashes_and_redactions_stay_as_they_are_and_do_not_wake_the_pr
     assert not any(may_hold_secrets(raw) for raw in plain_spellings(value))
 
 
-def test_a_name_about_a_secret_rather_than_holding_one_is_kept():
-    value = {"token_count": 3, "secret_ref": "vault://release/db", "password_changed_at": "2025-06-02T11:05:12Z"}
+def test_a_name_about_a_secret_or_over_a_masked_one_is_kept():
+    value = {
+        "token_count": 3,
+        "secret_ref": "vault://release/db",
+        "password_changed_at": "2025-06-02T11:05:12Z",
+        "Proxy-Authorization": f"Basic {MASK}",
+        "password": "${RELEASE_DB_PASSWORD}",
+        "notes": f"sent with Authorization: Bearer {MASK}; cookie=[REDACTED]",
+    }
     found: list[SecretFound] = []
     assert mask_record(value, found) == value and found == []
 
