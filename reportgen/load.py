@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -34,7 +34,7 @@ from . import parse, stream
 from .lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun, whole_numbers
 from .ledger import EPOCH, Foreign, Ledger, quiet_gc
 from .loops import standing_of_kind
-from .masking import SecretFound, mask_record, may_hold_secrets
+from .masking import SecretFound, mask_fields, mask_record, mask_string, may_hold_secrets, may_mark, strings_in
 from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance, parse_timestamp
 
 STDIN_NAME = "<stdin>"
@@ -43,7 +43,10 @@ EVIDENCE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".j
 
 
 class InputError(Exception):
-    """An input that cannot be opened at all (a usage error, not a bad record)."""
+    """An input that cannot be opened at all (a usage error, not a bad record); its message masked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_string(message)[0])
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,7 @@ def load(
     as_of = as_of.astimezone(UTC) if as_of is not None else None  # as summary.resolve_as_of reads it
     result = LoadResult(Ledger(as_of), skipped=skipped, limits=limits or Limits())
     result.sources, result._spools = _sources(files, stdin, result.limits)
+    mask_names(result)
     units = plan_units(result.sources, result.limits, jobs)
     with quiet_gc():
         parts = read_units(units, Reading(result.limits, as_of), jobs, progress)
@@ -276,7 +280,73 @@ def load(
         if suspects:
             parts = read_units(units, Reading(result.limits, as_of, frozenset(suspects)), jobs, progress)
         assemble(result, units, parts)
+    mask_account(result)
     return result
+
+
+# --- secrets in what the loader says about its inputs --------------------------------------------
+
+# The lists of the account that carry strings out of the loader, and what one entry of each is.
+ACCOUNT = {
+    "files": "input file",
+    "skipped": "skipped file",
+    "rejected": "rejection",
+    "unrecognised": "unrecognised record",
+    "notices": "notice",
+    "conflicts": "conflict",
+    "duplicates": "duplicate",
+}
+
+
+def mask_names(result: LoadResult) -> None:
+    """Mask every input's name before it is read: a name travels into every citation of its records.
+
+    Two inputs whose names mask alike are told apart by their place on the command line.
+    """
+    named: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for index, (name, path) in enumerate(result.sources):
+        masked = _said(result, name, (name, None, None), "input file name")
+        if masked != name and masked in seen:
+            masked = f"{masked} (input {index + 1})"
+        seen.add(masked)
+        named.append((masked, path))
+    result.sources = named
+
+
+def mask_account(result: LoadResult) -> None:
+    """Mask every string the account carries out of the loader (reasons, notices, names, ids),
+    each secret found noted as exposed where it was: an error message must not repeat a secret."""
+    # A list the result derives instead of holding is masked where it is derived from.
+    held = {f.name for f in fields(result)}
+    lists = {name: label for name, label in ACCOUNT.items() if name in held}
+    if not may_mark(chain.from_iterable(strings_in(entry) for name in lists for entry in getattr(result, name))):
+        return
+    for name, label in lists.items():
+        setattr(result, name, [_masked_entry(result, entry, label) for entry in getattr(result, name)])
+
+
+def _masked_entry(result: LoadResult, entry: Any, label: str) -> Any:
+    """One entry of the account with every string in it masked, a secret noted at the entry's place."""
+    if isinstance(entry, str):
+        return _said(result, entry, (entry, None, None), f"{label} name")
+    # A conflict is cited where its kept copy was read.
+    kept = getattr(entry, "kept", None)
+    source = getattr(entry, "source", None) or getattr(entry, "path", None) or getattr(kept, "source", None)
+    where = (source, getattr(entry, "line", None), getattr(entry, "session_id", None))
+    return mask_fields(entry, lambda text, name: _said(result, text, where, f"{label} {name}"))
+
+
+def _said(result: LoadResult, text: str, where: tuple[Any, int | None, Any], what: str) -> str:
+    """A string the loader says, masked; a secret in it is noted as exposed at `where`."""
+    masked, kinds = mask_string(text)
+    if masked == text:
+        return text
+    source, line, session_id = where
+    sid = mask_string(session_id)[0] if isinstance(session_id, str) else None
+    place = mask_string(source)[0] if isinstance(source, str) else ""
+    result.secrets += [SecretExposed(place, line, sid, what, kind) for kind in kinds]
+    return masked
 
 
 def _sources(files: list[str], stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], list[Any]]:

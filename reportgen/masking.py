@@ -3,114 +3,394 @@
 Masking happens in the loader, before a record is validated or stored, so no renderer, summary,
 attachment or manifest can ever see the secret. What is kept is where it was found and what kind
 of secret it looked like.
+
+The shapes are those secret scanners publish (gitleaks' default rules, detect-secrets' plugins),
+written here as one table, `RULES`. Each rule carries the marks that every text it masks must
+hold; the quick pre-check on raw bytes (`may_hold_secrets`) is built from those marks and nothing
+else, so it can never be narrower than the masking. A field or header named for a secret
+(`client_secret`, `X-Api-Key`) is masked whole, by `secret_name`, whose words are marks too.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 import re2
+from pydantic import BaseModel
 
 MASK = "REDACTED"
-# Header names whose values are credentials (upstream redacts the first four, §3.2).
+# Rules read ASCII letters case-insensitively, as RE2 reads the marks: no Unicode case folding
+# (a Kelvin sign is not a "k") can make a rule match where no mark is.
+FLAGS = re.ASCII | re.IGNORECASE
+# JSON whitespace, and one escaped character as raw JSON text spells it (`\n`, `\"`, `\\`).
+WS = r"[\t\n\x0b\x0c\r ]"
+ESCAPED = r"\\."
+
+# --- names that say their value is a secret -----------------------------------------------------
+
+# Words that make a name a secret's wherever they stand in it; a pair may be joined by any
+# separator or none (`X-Api-Key`, `apiKey`, `API_KEY`).
+NAME_WORDS: tuple[tuple[str, ...], ...] = (
+    ("password",),
+    ("passwd",),
+    ("passphrase",),
+    ("pwd",),
+    ("secret",),
+    ("token",),
+    ("credential",),
+    ("cookie",),
+    ("authorization",),
+    *((word, "key") for word in ("api", "private", "access", "signing", "encryption", "master", "account")),
+    *((word, "key") for word in ("subscription", "functions", "license", "session", "auth")),
+    # PagerDuty's integration key travels as `routing_key` (or the older `service_key`).
+    *((word, "key") for word in ("routing", "integration", "service")),
+)
+# Words that make a name a secret's only as its last word: `db_pass`, `userPass`, `basic_auth`.
+NAME_ENDS = ("pass", "pw", "auth")
+# A last word that says the field is about a secret, not the secret: `token_id`, `secret_hash`.
+NOT_SECRET_ENDS = frozenset(
+    """id ids hash hashes sha sha1 sha256 digest fingerprint count counts total type types kind at time
+    ts timestamp date expires expiry expiration ttl length len size state status required provider providers
+    ref refs name names path paths file url uri endpoint hint policy version enabled present source field
+    fields label mode format rotation rotated used usage limit index scope scopes issuer exists set checked
+    stored masked redacted configured valid validated""".split()
+)
+# Keys that name the other half of a name/value pair, as HAR files and header lists write them.
+PAIR_NAMES = ("name", "key")
+# Header names whose masked values are reported as that header's (others as a secret-named field).
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "dd-api-key", "x-auth-token", "cookie"}
+    | {"set-cookie", "x-vault-token", "private-token", "x-amz-security-token", "x-goog-api-key"}
 )
+# Values that are already masked or only name where a secret is kept: never secrets themselves.
+MASKED_VALUE = re.compile(r"\[?<?REDACTED>?\]?|[*\u2022]+|\$\{[^}]*\}|\{\{[^}]*\}\}", FLAGS)
 
-# Literal marks that every secret below contains: a text without any of them is not searched.
-MARKS = (
-    "hooks.slack.com",
-    "?",
-    "@",
-    "earer",
-    "xox",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "AKIA",
-    "ASIA",
-    "PRIVATE KEY",
-    "uthorization",
-    "UTHORIZATION",
-    "pi-key",
-    "pi_key",
-    "PI-KEY",
-    "PI_KEY",
-    "apikey",
-    "APIKEY",
-    "uth-token",
-    "UTH-TOKEN",
-    "ookie",
-    "OOKIE",
+
+def _join_words(words: tuple[str, ...], between: str) -> str:
+    """A name word (or pair of words) as a pattern, with `between` allowed between the two."""
+    return between.join(words)
+
+
+NAME_CONTAINS = re.compile("|".join(_join_words(w, "[^a-z0-9]*") for w in NAME_WORDS), FLAGS)
+NAME_ENDING = re.compile(
+    r"(?:^|[^a-z0-9]|(?<=[a-z0-9])(?-i:(?=[A-Z])))(?:" + "|".join(NAME_ENDS) + r")[^a-z0-9]*$", FLAGS
 )
-MARK_BYTES = tuple(mark.encode() for mark in MARKS)
-# Upstream's own redactions, which are not secrets: raw text holding only these needs no walk.
-REDACTED_FORMS = (b"hooks.slack.com/services/REDACTED", b"?REDACTED")
-# A credential header that upstream left redacted, as it appears in raw JSON.
-REDACTED_HEADER = rb'"(?i:(?:proxy-)?authorization|(?:x-|dd-)?api-key)"\s*:\s*"REDACTED"'
+WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", re.ASCII)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a field or header name says its value is a secret (`client_secret`, `X-Api-Key`)."""
+    if NAME_CONTAINS.search(name) is None and NAME_ENDING.search(name) is None:
+        return False
+    words = WORDS.findall(name)
+    return not words or words[-1].lower() not in NOT_SECRET_ENDS
+
+
+def _name_marks() -> tuple[str, ...]:
+    """Raw-text marks of a secret's name: as a JSON key, as `name=` or `name:` in text, and as the
+    name of a name/value pair (`{"name": "X-Api-Key", "value": …}`)."""
+    key_end = rf"(?:[^\"\\]|{ESCAPED})*[\"']{WS}*:"
+    text_end = rf"[a-z0-9_.-]*(?:\\\"|'|{WS}|\\[bfnrt])*[:=]"
+    contains = "|".join(_join_words(w, rf"(?:[^a-z0-9]|{ESCAPED})*") for w in NAME_WORDS)
+    ends = "|".join(NAME_ENDS)
+    pair = "|".join(PAIR_NAMES)
+    return (
+        rf"(?:{contains})(?:{key_end}|{text_end})",
+        rf"(?:{ends})(?:[^a-z0-9\"\\]|{ESCAPED})*[\"']?{WS}*[:=]",
+        rf"[\"'](?:{pair})[\"']{WS}*:{WS}*[\"'](?:[^\"\\]|{ESCAPED})*?(?:{contains}|{ends})",
+    )
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+# What a rule's mask gives for a match: where the masked span ends and what replaces it, or None
+# when the match is not a secret after all (upstream's own REDACTED, a placeholder).
+Masker = Callable[[re.Match[str]], tuple[int, str] | None]
 
 
 @dataclass(frozen=True)
-class Pattern:
-    """One shape of secret and how to mask it."""
+class Rule:
+    """One shape of secret: how it is found and masked, and the marks every text it masks holds.
+
+    Marks are RE2 patterns read case-insensitively on raw JSON bytes and on decoded text alike, so
+    they must match however JSON escapes spell the text (a `\\u` or `\\/` escape is a mark of its own).
+    """
 
     kind: str
     regex: re.Pattern[str]
-    mask: Callable[[re.Match[str]], str]
+    mask: Masker
+    marks: tuple[str, ...]
 
 
-def _keep_group(group: int, tail: str) -> Callable[[re.Match[str]], str]:
-    """A mask that keeps the start of the match and replaces the rest with `tail`."""
-    return lambda m: m.group(group) + tail
+def masked_already(text: str) -> bool:
+    """Whether a value is upstream's mask (`REDACTED`, `Bearer REDACTED`) or a placeholder."""
+    return MASKED_VALUE.fullmatch(SCHEME_WORD.sub("", text.strip(), count=1)) is not None
 
 
-PATTERNS: tuple[Pattern, ...] = (
-    Pattern(
-        "private key block",
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
-        lambda m: f"-----{MASK} PRIVATE KEY-----",
-    ),
-    Pattern(
-        "Slack webhook URL",
-        re.compile(r"(https?://hooks\.slack\.com/services/)(?!REDACTED\b)[^\s\"'<>]+"),
-        _keep_group(1, MASK),
-    ),
-    Pattern(
-        "URL credentials",
-        re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s:@\"'<>]+:[^/\s@\"'<>]+@", re.I),
-        _keep_group(1, f"{MASK}@"),
-    ),
-    Pattern(
-        "URL query string",
-        re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s?\"'<>]+\?)(?!REDACTED\b)[^\s#\"'<>]+", re.I),
-        _keep_group(1, MASK),
-    ),
-    Pattern(
-        "authorization header",
-        re.compile(
-            r"(\b(?:proxy-)?authorization\s*[:=]\s*)(?!REDACTED\b)(?:(?:basic|bearer|token|digest)\s+)?[^\s,;\"']+",
-            re.I,
-        ),
-        _keep_group(1, MASK),
-    ),
-    Pattern(
-        "API key header",
-        re.compile(r"(\b(?:x-|dd-)?api[-_]?key\s*[:=]\s*)(?!REDACTED\b)[^\s,;\"']+", re.I),
-        _keep_group(1, MASK),
-    ),
-    Pattern("bearer token", re.compile(r"(\b[Bb]earer\s+)(?!REDACTED\b)[A-Za-z0-9._~+/=-]{8,}"), _keep_group(1, MASK)),
-    Pattern("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{8,}"), lambda m: MASK),
-    Pattern(
-        "GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"), lambda m: MASK
-    ),
-    Pattern("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), lambda m: MASK),
+def _after(group: str) -> Masker:
+    """A mask that keeps the match up to the end of `group` and replaces the rest."""
+
+    def mask(m: re.Match[str]) -> tuple[int, str] | None:
+        rest = m.string[m.end(group) : m.end()]
+        if not rest or REDACTED_START.match(rest):
+            return None
+        return m.end(), m.group(group) + MASK
+
+    return mask
+
+
+_after_keep = _after("keep")
+
+
+def _whole(m: re.Match[str]) -> tuple[int, str]:
+    """A mask that replaces the whole match."""
+    return m.end(), MASK
+
+
+def _userinfo(m: re.Match[str]) -> tuple[int, str] | None:
+    """Mask a URL's user and password, unless the password is empty or already masked."""
+    password = m.group("password")
+    if not password or masked_already(password):
+        return None
+    return m.end(), f"{m.group('scheme')}{MASK}@"
+
+
+def _named(m: re.Match[str]) -> tuple[int, str] | None:
+    """Mask the value after a name that says it is a secret (`password=`, `X-Api-Key:`).
+
+    The value is read only once the name is known to be a secret's, so each part of the text is
+    read a bounded number of times.
+    """
+    if not secret_name(m.group("name")):
+        return None
+    value = NAME_VALUE.match(m.string, m.end())
+    if value is None:
+        return None
+    if masked_already(value.group()) or REDACTED_START.match(SCHEME_WORD.sub("", value.group(), count=1)):
+        return None
+    return value.end(), m.group() + MASK
+
+
+def _slack(m: re.Match[str]) -> tuple[int, str] | None:
+    """Mask a Slack hook URL's path after its kind (`services/`), unless there is none to mask."""
+    if m.group()[m.end("keep") - m.start() :].strip("/").lower() in SLACK_PATHS:
+        return None
+    return _after_keep(m)
+
+
+def _hook(m: re.Match[str]) -> tuple[int, str] | None:
+    """Mask a webhook URL's path after its hook segment when the path holds a token.
+
+    A token is a run of letters and digits with a digit in it (6 or more) or 16 or more long:
+    Discord, Teams, Mattermost and PagerDuty keys are; a readable name (`/webhookb2/cavra-release`)
+    is not, and its query string is the query rule's.
+    """
+    path = re.split(r"[?#]", m.group()[m.end("keep") - m.start() :], maxsplit=1)[0]
+    runs = RUN.findall(path)
+    if not any(len(run) >= 16 or (len(run) >= 6 and DIGIT.search(run)) for run in runs):
+        return None
+    return _after_keep(m)
+
+
+def _jwt(m: re.Match[str]) -> tuple[int, str] | None:
+    """Mask a JWT: from the first `ey` that starts the run or follows a `-` or `_` in it."""
+    start = JWT_START.search(m.group(), 0, m.group().index("."))
+    if start is None:
+        return None
+    return m.end(), m.group()[: start.start(1)] + MASK
+
+
+def _token(kind: str, pattern: str, *marks: str) -> Rule:
+    """A vendor's token: a fixed prefix, case as issued, not glued to a longer word before it."""
+    return Rule(kind, re.compile(r"(?<![A-Za-z0-9])(?:" + pattern + ")", re.ASCII), _whole, marks)
+
+
+SLACK_PATHS = ("", "services", "workflows", "triggers")
+RUN = re.compile(r"[A-Za-z0-9]+")
+DIGIT = re.compile(r"[0-9]")
+JWT_START = re.compile(r"(?:^|[_-])(ey)[A-Za-z0-9_-]{10}", re.ASCII)
+REDACTED_START = re.compile(r"REDACTED\b", FLAGS)
+SCHEME_WORD = re.compile(r"^(?:basic|bearer|token|digest|geniekey|negotiate|ntlm)\s+", FLAGS)
+NAME_VALUE = re.compile(
+    r"(?:(?:basic|bearer|token|digest|geniekey|negotiate|ntlm)\s++)?[^\s,;\"'&<>]++"
+    # Cookies and connection strings go on with `; name=value` pairs: all of them are masked.
+    r"(?:\s*+[;,]\s*+[a-z0-9_.-]++=[^\s,;\"'&<>]*+)*+",
+    FLAGS,
 )
+ANY_NAME_WORD = "|".join([*(_join_words(w, "[^a-z0-9]*") for w in NAME_WORDS), *NAME_ENDS])
+# Patterns are written so that no input makes them backtrack more than linearly: a scheme starts
+# only where a run of scheme characters does, quantifiers that cannot give back are possessive,
+# and the part of a URL a rule scans stops at the next `://`.
+SCHEME = r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+://"
+URL_CHAR = r"[^\s\"'<>]"
+URL_PART = r"(?:[^\s\"'<>?#:]|:(?!//))"
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "private key block",
+        re.compile(
+            r"(?<!-)-{2,}+\s*+BEGIN[A-Z0-9 _-]{0,40}?PRIVATE KEY(?: BLOCK)?\s*+-{2,}+"
+            r".*?(?:END[A-Z0-9 _-]{0,40}?PRIVATE KEY(?: BLOCK)?\s*+-*+|$)",
+            FLAGS | re.S,
+        ),
+        lambda m: (m.end(), f"-----{MASK} PRIVATE KEY-----"),
+        ("private key",),
+    ),
+    Rule(
+        "private key block",
+        re.compile(r"PuTTY-User-Key-File-\d+:.*?(?:Private-MAC:\s*[0-9a-f]+|$)", FLAGS | re.S),
+        lambda m: (m.end(), f"PuTTY-User-Key-File: {MASK}"),
+        ("putty-user-key-file",),
+    ),
+    Rule(
+        "Slack webhook URL",
+        re.compile(rf"(?P<keep>hooks\.slack\.com/(?:(?:services|workflows|triggers)/)?){URL_CHAR}+", FLAGS),
+        _slack,
+        ("hooks.slack.com",),
+    ),
+    Rule(
+        "webhook URL",
+        re.compile(
+            rf"(?P<keep>{SCHEME}(?:[^\s\"'<>/]*pagerduty\.com/integration/"
+            rf"|{URL_PART}*?/(?:hooks|webhooks?|webhookb2)/)){URL_CHAR}+",
+            FLAGS,
+        ),
+        _hook,
+        # The hook segment and, before any query, a digit or a long run: what `_hook` calls a token.
+        (
+            r"/(?:hooks|webhooks?|webhookb2)/[^\t\n\x0b\x0c\r \"'<>?#]*?(?:[0-9]|[a-z0-9]{16})",
+            "pagerduty.com/integration/",
+        ),
+    ),
+    Rule(
+        "URL credentials",
+        re.compile(rf"(?P<scheme>{SCHEME})[^\s\"'<>/:]*+:(?P<password>[^\s\"'<>/]*)@", FLAGS),
+        _userinfo,
+        ("@",),
+    ),
+    Rule(
+        "URL query string",
+        re.compile(rf"(?P<keep>{SCHEME}{URL_PART}++\?)[^\s#\"'<>]+", FLAGS),
+        _after_keep,
+        (r"\?",),
+    ),
+    Rule(
+        "secret-named value",
+        re.compile(
+            rf"(?<![a-z0-9_.-])(?=[a-z0-9_.-]*?(?:{ANY_NAME_WORD}))(?P<name>[a-z0-9_.-]++)"
+            r"[\"']?\s*+[:=]\s*+[\"']?",
+            FLAGS,
+        ),
+        _named,
+        _name_marks(),
+    ),
+    Rule(
+        "bearer token",
+        re.compile(r"(?P<keep>(?<![a-z0-9])(?:bearer|geniekey)\s++)[a-z0-9._~+/=-]{8,}", FLAGS),
+        _after_keep,
+        ("bearer", "geniekey"),
+    ),
+    Rule(
+        "JSON web token",
+        # Whole dotted runs are matched, then the token found in the first: a run is read once.
+        re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{12,}+\.ey[A-Za-z0-9_-]{10,}+\.[A-Za-z0-9_-]*+", re.ASCII),
+        _jwt,
+        (r"ey[a-z0-9_-]*\.ey",),
+    ),
+    _token("Slack token", r"xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}|xapp-[A-Za-z0-9-]{8,}", "xox", "xapp-"),
+    _token("GitHub token", r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}", "gh[pousr]_", "github_pat_"),
+    _token(
+        "GitLab token",
+        r"gl(?:pat|ptt|dt|rt|cbt|imt|ft|soat|agent|oas|wt)-[A-Za-z0-9_-]{20,}|GR1348941[A-Za-z0-9_-]{20,}",
+        "gl(?:pat|ptt|dt|rt|cbt|imt|ft|soat|agent|oas|wt)-",
+        "gr1348941",
+    ),
+    _token(
+        "AWS access key id",
+        r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
+        # Read in its case: `acca` is hex, and hex digests are everywhere in evidence.
+        "(?-i:A3T|AKIA|ASIA|ABIA|ACCA)",
+    ),
+    _token("npm token", r"npm_[A-Za-z0-9]{36}", "npm_"),
+    _token("PyPI token", r"pypi-AgE[A-Za-z0-9_-]{50,}", "pypi-age"),
+    _token(
+        "Stripe key",
+        r"[sr]k_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,}",
+        *("[sr]k_(?:live|test|prod)_", "whsec_"),
+    ),
+    # OpenAI, Anthropic and their imitators: `sk-`, `sk-proj-`, `sk-ant-api03-` and a long tail.
+    _token("sk- API key", r"sk-[A-Za-z0-9_-]{20,}", r"(?:^|[^a-z0-9]|\\[bfnrt])sk-"),
+    _token("Google API key", r"AIza[A-Za-z0-9_-]{35}", "aiza"),
+    _token("Twilio API key", r"SK[0-9a-fA-F]{32}(?![A-Za-z0-9])", "sk[0-9a-f]{32}"),
+    _token("SendGrid API key", r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", r"sg\.[a-z0-9_-]{16}"),
+    _token("Atlassian API token", r"AT[AC]TT3[A-Za-z0-9_=-]{20,}", "at[ac]tt3"),
+    _token("DigitalOcean token", r"do[opr]_v1_[A-Za-z0-9]{20,}", "do[opr]_v1_"),
+    _token("HashiCorp Vault token", r"hv[sbr]\.[A-Za-z0-9_-]{20,}", r"hv[sbr]\."),
+    _token("Hugging Face token", r"hf_[A-Za-z]{30,}", "hf_"),
+    _token("Shopify token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", "shp(?:at|ca|pa|ss)_"),
+    _token("Databricks token", r"dapi[a-f0-9]{32}", "dapi"),
+    _token("Docker Hub token", r"dckr_pat_[A-Za-z0-9_-]{20,}", "dckr_pat_"),
+    _token("Grafana token", r"(?:glc|glsa)_[A-Za-z0-9_+/=-]{20,}", "glc_", "glsa_"),
+    _token("New Relic key", r"NRAK-[A-Z0-9]{20,}", "nrak-"),
+    _token("Postman key", r"PMAK-[A-Za-z0-9-]{20,}", "pmak-"),
+    _token("age secret key", r"AGE-SECRET-KEY-1[0-9A-Z]{50,}", "age-secret-key-1"),
+)
+
+# --- the quick pre-check ---------------------------------------------------------------------------
+
+# Upstream's own redactions, which are not secrets: raw text holding only these needs no walk.
+# Each is read exactly (case and all) and leaves nothing behind it that a rule would mask.
+REDACTIONS = (
+    r"hooks\.slack\.com/(?:services|workflows|triggers)/REDACTED\b",
+    r"\?REDACTED\b",
+    rf'"(?i:(?:proxy-)?authorization|(?:x-|dd-)?api-key)"{WS}*:{WS}*"REDACTED"',
+)
+# A \u or \/ escape can spell any mark; such text is walked after parsing, where escapes are gone.
+ESCAPE_MARKS = (r"\\u", r"\\/")
+# Unicode bidirectional controls reorder the text around them (the "Trojan Source" trick), so
+# evidence shows them as visible escapes instead: the text is kept, its display cannot be bent.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+BIDI_BYTES = (b"\xe2\x80", b"\xe2\x81", b"\xd8\x9c", b"\\u20", b"\\u061")
+
+
+def rule_marks(rules: Iterable[Rule] = RULES) -> list[str]:
+    """Every rule's marks, as RE2 patterns."""
+    return [mark for rule in rules for mark in rule.marks]
+
+
+def _prefilters() -> tuple[re2._Regexp, re2._Regexp, re2._Regexp]:
+    """The marks on raw bytes, the same with upstream's redactions matched first (group 1), and
+    the rules' marks on decoded text.
+
+    RE2 runs a whole alternation as one automaton, where Python's `re` or one search per mark
+    cost ten times as much on every record; Latin-1 mode lets it look for bytes of UTF-8.
+    """
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    marks = [mark.encode() for mark in (*rule_marks(), *ESCAPE_MARKS)] + [re2.escape(b) for b in BIDI_BYTES]
+    raw = b"|".join(marks)
+    redacted = "|".join(REDACTIONS).encode()
+    return (
+        re2.compile(b"(?i)" + raw, options),
+        re2.compile(b"(?i)((?-i:" + redacted + b"))|" + raw, options),
+        re2.compile("(?i)" + "|".join(rule_marks())),
+    )
+
+
+ANY_MARK, MARK_OR_REDACTION, TEXT_MARK = _prefilters()
+
+
+def may_hold_secrets(raw: bytes) -> bool:
+    """A fast look at raw bytes: False means no string in them can hold a secret or a bidi control."""
+    if ANY_MARK.search(raw) is None:
+        return False
+    return any(match.start(1) < 0 for match in MARK_OR_REDACTION.finditer(raw))
+
+
+# --- masking ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -121,51 +401,49 @@ class SecretFound:
     kind: str
 
 
-# Unicode bidirectional controls reorder the text around them (the "Trojan Source" trick), so
-# evidence shows them as visible escapes instead: the text is kept, its display cannot be bent.
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-BIDI_BYTES = (b"\xe2\x80", b"\xe2\x81", b"\xd8\x9c", b"\\u20", b"\\u061")
-
-
 def show_bidi(text: str) -> str:
     """The text with every bidi control written as a visible `<U+202E>` mark."""
     return BIDI_CONTROLS.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
 
 
-def _prefilters() -> tuple[re2._Regexp, re2._Regexp]:
-    """Every mark as one pattern, and the same with upstream's redactions matched first (group 1).
+def apply_rule(rule: Rule, text: str) -> tuple[str, int]:
+    """The text with every match of one rule masked, and how many were.
 
-    RE2 runs a whole alternation as one automaton, where Python's `re` or one search per mark
-    cost ten times as much on every record; Latin-1 mode lets it look for bytes of UTF-8.
+    The search goes on after what was masked, never inside it, so no part is read twice.
     """
-    options = re2.Options()
-    options.encoding = re2.Options.Encoding.LATIN1
-    redacted = b"|".join([*(re2.escape(form) for form in REDACTED_FORMS), REDACTED_HEADER])
-    # A \u escape can spell any mark; such text is walked after parsing, where escapes are gone.
-    marks = b"|".join(re2.escape(mark) for mark in (*MARK_BYTES, *BIDI_BYTES, b"\\u"))
-    return re2.compile(marks, options), re2.compile(b"(" + redacted + b")|" + marks, options)
+    parts: list[str] = []
+    done = position = count = 0
+    while (match := rule.regex.search(text, position)) is not None:
+        masked = rule.mask(match)
+        if masked is None:
+            position = max(match.end(), match.start() + 1)
+            continue
+        end, replacement = masked
+        parts += [text[done : match.start()], replacement]
+        done = position = end
+        count += 1
+    if not count:
+        return text, 0
+    parts.append(text[done:])
+    return "".join(parts), count
 
 
-ANY_MARK, MARK_OR_REDACTION = _prefilters()
-
-
-def may_hold_secrets(raw: bytes) -> bool:
-    """A fast look at raw bytes: False means no string in them can hold a secret or a bidi control."""
-    if ANY_MARK.search(raw) is None:
-        return False
-    return any(match.start(1) < 0 for match in MARK_OR_REDACTION.finditer(raw))
+def may_mark(texts: Iterable[str]) -> bool:
+    """Whether any of the texts may hold a secret or a bidi control: one look at all of them."""
+    joined = "\n".join(texts)
+    return TEXT_MARK.search(joined) is not None or BIDI_CONTROLS.search(joined) is not None
 
 
 def mask_string(text: str) -> tuple[str, list[str]]:
     """The text with every secret masked, and the kinds of secret masked."""
     kinds: list[str] = []
     text = show_bidi(text)
-    if not any(mark in text for mark in MARKS):
+    if TEXT_MARK.search(text) is None:
         return text, kinds
-    for pattern in PATTERNS:
-        text, count = pattern.regex.subn(pattern.mask, text)
-        if count:
-            kinds.append(pattern.kind)
+    for rule in RULES:
+        text, count = apply_rule(rule, text)
+        if count and rule.kind not in kinds:
+            kinds.append(rule.kind)
     return text, kinds
 
 
@@ -178,12 +456,30 @@ def mask_record(node: Any, found: list[SecretFound], path: str = "") -> Any:
     if isinstance(node, list):
         return [mask_record(item, found, f"{path}[{i}]") for i, item in enumerate(node)]
     if isinstance(node, dict):
+        pair = _pair_name(node)
         masked = {}
         for key, value in node.items():
             safe_key = mask_key(key, found, path)
-            masked[safe_key] = mask_value(key, value, found, _join(path, safe_key))
+            if pair is not None and key == "value":
+                masked[safe_key] = mask_named(value, found, _join(path, safe_key), _named_kind(pair))
+            else:
+                masked[safe_key] = mask_value(key, value, found, _join(path, safe_key))
         return masked
     return node
+
+
+def _pair_name(node: dict[str, Any]) -> str | None:
+    """The name of a name/value pair (`{"name": "X-Api-Key", "value": …}`) when it names a secret."""
+    if "value" not in node:
+        return None
+    names = [node[key] for key in PAIR_NAMES if isinstance(node.get(key), str)]
+    return next((name for name in names if secret_name(name)), None)
+
+
+def _named_kind(name: str) -> str:
+    """The kind of secret a name says its value is: a known header's, or a secret-named field's."""
+    name = name.lower()
+    return f"{name} header value" if name in SECRET_HEADERS else "secret-named field"
 
 
 def mask_key(key: str, found: list[SecretFound], path: str) -> str:
@@ -194,11 +490,57 @@ def mask_key(key: str, found: list[SecretFound], path: str) -> str:
 
 
 def mask_value(key: str, value: Any, found: list[SecretFound], path: str) -> Any:
-    """A value masked; a credential header's value is masked whole unless already redacted."""
-    if key.lower() in SECRET_HEADERS and isinstance(value, str) and value and value != MASK:
-        found.append(SecretFound(path, f"{key.lower()} header value"))
+    """A value masked; under a name that says it holds a secret, every string and number in it."""
+    if not secret_name(key):
+        return mask_record(value, found, path)
+    return mask_named(value, found, path, _named_kind(key))
+
+
+def mask_named(node: Any, found: list[SecretFound], path: str, kind: str) -> Any:
+    """A value under a secret's name, with every string (unless already masked) and number masked."""
+    if isinstance(node, str) and node and not masked_already(node):
+        found.append(SecretFound(path or "$", kind))
         return MASK
-    return mask_record(value, found, path)
+    if isinstance(node, int | float) and not isinstance(node, bool):
+        found.append(SecretFound(path or "$", kind))
+        return MASK
+    if isinstance(node, list):
+        return [mask_named(item, found, f"{path}[{i}]", kind) for i, item in enumerate(node)]
+    if isinstance(node, dict):
+        masked = {}
+        for key, value in node.items():
+            safe_key = mask_key(key, found, path)
+            masked[safe_key] = mask_named(value, found, _join(path, safe_key), kind)
+        return masked
+    return mask_record(node, found, path)
+
+
+def strings_in(entry: Any) -> Iterator[str]:
+    """Every string in a string, a dataclass or a model, nested ones included."""
+    if isinstance(entry, str):
+        yield entry
+    for name in _field_names(entry):
+        yield from strings_in(getattr(entry, name))
+
+
+def mask_fields(entry: Any, say: Callable[[str, str], str]) -> Any:
+    """A dataclass or model with each string field, nested ones too, replaced by `say(text, field name)`."""
+    changed = {}
+    for name in _field_names(entry):
+        value = getattr(entry, name)
+        masked = say(value, name) if isinstance(value, str) else mask_fields(value, say)
+        if masked is not value:
+            changed[name] = masked
+    if not changed:
+        return entry
+    return replace(entry, **changed) if is_dataclass(entry) else entry.model_copy(update=changed)
+
+
+def _field_names(entry: Any) -> list[str]:
+    """The fields of a dataclass or a model instance; none for anything else."""
+    if is_dataclass(entry) and not isinstance(entry, type):
+        return [f.name for f in fields(entry)]
+    return list(type(entry).model_fields) if isinstance(entry, BaseModel) else []
 
 
 def _join(path: str, key: str) -> str:
