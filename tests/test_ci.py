@@ -200,9 +200,12 @@ def test_junit_warning_check_passes_with_the_warning_on_system_out_and_a_propert
 
 def test_junit_accepted_items_are_skipped_with_their_waiver_said(tmp_path):
     summary = waived_example()
-    found = outcomes(junit_read(junit_xml(summary), tmp_path))["reportgen.open_items"]
+    xml = junit_read(junit_xml(summary), tmp_path)
+    found = outcomes(xml)["reportgen.open_items"]
     assert set(found.values()) == {"skipped"}
     assert len(found) == len(group_items(summary.closure.accepted_items)) == 2
+    suite = {s.name: s for s in xml}["reportgen.open_items"]
+    assert (suite.tests, suite.skipped, suite.failures) == (2, 2, 0)
     assert b'message="accepted by waiver: ' in junit_xml(summary)
 
 

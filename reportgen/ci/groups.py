@@ -40,7 +40,9 @@ class Group:
     # False when items differ in their action (a waiting retry names its own time): the oldest's is shown.
     action_shared: bool
     example_ids: tuple[str, ...]
+    # The oldest item's title and detail, as an example of the group.
     title: str
+    detail: str
 
     @property
     def name(self) -> str:
@@ -104,6 +106,7 @@ def _group(key: GroupKey, members: list[OpenItem]) -> Group:
         action_shared=all(m.operator_action == oldest.operator_action for m in members),
         example_ids=tuple(m.id for m in members[:EXAMPLE_IDS]),
         title=oldest.title,
+        detail=oldest.detail,
     )
 
 

@@ -63,10 +63,16 @@ def check_case(check: Check) -> ET.Element:
 
 
 def group_body(group: Group) -> str:
-    """A group's title, its action and the ids of its oldest items."""
+    """The oldest item's title and detail, the group's action, and the ids of its oldest items."""
     more = group.count - len(group.example_ids)
     ids = ", ".join(group.example_ids) + (f" and {more} more in summary.json" if more > 0 else "")
-    return f"{visible(group.title)}\noperator action: {visible(action_text(group))}\nitems, oldest first: {ids}"
+    return "\n".join(
+        [
+            f"{visible(group.title)}: {visible(group.detail)}",
+            f"operator action: {visible(action_text(group))}",
+            f"items, oldest first: {ids}",
+        ]
+    )
 
 
 def group_case(group: Group, accepted: bool) -> ET.Element:
@@ -76,7 +82,7 @@ def group_case(group: Group, accepted: bool) -> ET.Element:
     if accepted:
         ET.SubElement(case, "skipped", message=f"accepted by waiver: {message}").text = group_body(group)
     else:
-        ET.SubElement(case, "failure", type=group.code, message=message).text = group_body(group)
+        ET.SubElement(case, "failure", type=visible(group.code, 100), message=message).text = group_body(group)
     return case
 
 
