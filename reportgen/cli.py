@@ -161,7 +161,8 @@ def ci_options(command: Any) -> Any:
             "--summary-md",
             {
                 "type": click.Path(dir_okay=False),
-                "help": "Also write a short Markdown job summary (at most 64 KiB) to FILE, e.g. to append to $GITHUB_STEP_SUMMARY.",
+                "help": "Also write a short Markdown job summary (at most 64 KiB) to FILE, "
+                "e.g. to append to $GITHUB_STEP_SUMMARY.",
             },
         ),
         (
@@ -190,7 +191,7 @@ def write_ci_outputs(summary: Summary, pack: list[Path] | None = None) -> None:
             continue
         path = Path(meta[f"reportgen.{key}"])
         # Links relative to the summary's own folder, so they work wherever the two travel together.
-        links = [(p.name, quote(os.path.relpath(p, path.parent or "."))) for p in sorted(pack or [])]
+        links = [(p.name, quote(os.path.relpath(p, path.parent), errors="surrogateescape")) for p in sorted(pack or [])]
         data = junit_xml(summary) if key == "junit_xml" else summary_markdown(summary, links).encode()
         try:
             write_atomically(path, data)

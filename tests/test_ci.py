@@ -102,7 +102,12 @@ def with_items(summary: Summary, items: list[OpenItem]) -> Summary:
 
 
 def test_group_items_merges_items_one_action_fixes_and_keeps_the_oldest_first():
-    items = [item(3), item(1, operator_action="Wait until 10:00 (UTC), then retry."), item(2), item(4, provider="email")]
+    items = [
+        item(3),
+        item(1, operator_action="Wait until 10:00 (UTC), then retry."),
+        item(2),
+        item(4, provider="email"),
+    ]
     groups = group_items(items)
     assert [(g.provider, g.count) for g in groups] == [("email", 1), ("slack", 3)]
     slack = groups[1]
@@ -218,7 +223,9 @@ def test_junit_closed_evidence_has_one_passing_open_items_case(tmp_path):
 def test_junit_names_stay_the_same_when_the_same_kinds_of_item_are_open_later(tmp_path):
     summary = judged("retry-states")
     later = summary.model_copy(update={"as_of": summary.as_of + timedelta(days=3)})
-    renamed = with_items(summary, [i.model_copy(update={"health_id": "other", "id": "it-x" + i.id}) for i in summary.closure.open_items])
+    renamed = with_items(
+        summary, [i.model_copy(update={"health_id": "other", "id": "it-x" + i.id}) for i in summary.closure.open_items]
+    )
     names = [outcomes(junit_read(junit_xml(s), tmp_path)) for s in (summary, later, renamed)]
     assert names[0] == names[1] == names[2]
     assert junit_xml(summary) == junit_xml(judged("retry-states"))
@@ -267,6 +274,15 @@ def test_summary_markdown_stays_under_the_limit_with_huge_evidence_text():
     items = [item(n, provider="x" * 1_000_000, operator_action="y" * 1_000_000) for n in range(3)]
     items += [item(9, code="z" * 1_000_000)]
     assert len(summary_markdown(with_items(judged("example"), items)).encode()) <= SUMMARY_LIMIT
+
+
+def test_summary_markdown_stays_under_the_limit_with_long_pack_links_or_a_tiny_limit():
+    summary = with_items(judged("example"), [item(n, provider=f"p{n}") for n in range(500)])
+    links = [(f"file-{n}.html", "deep/" * 800 + f"file-{n}.html") for n in range(12)]
+    assert len(summary_markdown(summary, links).encode()) <= SUMMARY_LIMIT
+    tiny = summary_markdown(summary, links, limit=2048)
+    assert len(tiny.encode()) <= 2048
+    assert tiny.rstrip().endswith("`reportgen check --json` gives everything.*")
 
 
 def test_summary_markdown_links_every_pack_file_build_wrote(tmp_path):
@@ -356,7 +372,19 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """100 000 generated records as NDJSON, made once per test session."""
     path = tmp_path_factory.mktemp("large") / "evidence.ndjson"
     subprocess.run(
-        [sys.executable, "-m", "bench.generate", "--records", "100000", "--seed", "7", "--format", "ndjson", "--out", str(path)],
+        [
+            sys.executable,
+            "-m",
+            "bench.generate",
+            "--records",
+            "100000",
+            "--seed",
+            "7",
+            "--format",
+            "ndjson",
+            "--out",
+            str(path),
+        ],
         check=True,
         capture_output=True,
         cwd=ROOT,
@@ -367,7 +395,16 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_at_100000_records_every_output_holds_its_bounds_and_counts(large, tmp_path, schema):
     junit, md = tmp_path / "junit.xml", tmp_path / "summary.md"
-    result = run("check", "--json", str(large), "--junit-xml", str(junit), "--summary-md", str(md), env={"GITHUB_ACTIONS": "true"})
+    result = run(
+        "check",
+        "--json",
+        str(large),
+        "--junit-xml",
+        str(junit),
+        "--summary-md",
+        str(md),
+        env={"GITHUB_ACTIONS": "true"},
+    )
     assert result.returncode == 1, result.stderr[-2000:]
     summary = json.loads(result.stdout)
     assert len(md.read_bytes()) <= SUMMARY_LIMIT

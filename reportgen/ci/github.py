@@ -59,5 +59,7 @@ def annotations(summary: Summary, limit: int = ANNOTATION_LIMIT) -> list[str]:
     if len(lines) <= limit:
         return lines
     left = len(lines) - (limit - 1)
-    note = f"{plural(left, 'more annotation')} left out: the job summary, the JUnit report and summary.json list them all"
+    note = (
+        f"{plural(left, 'more annotation')} left out: the job summary, the JUnit report and summary.json list them all"
+    )
     return [*lines[: limit - 1], command("warning", "reportgen: annotations left out", note)]

@@ -14,8 +14,8 @@ from ..verdict import Check, utc_iso
 from .groups import Group, action_text, group_items, is_ready, plural, verdict_line, visible
 
 SUMMARY_LIMIT = 64 * 1024
-# Bytes kept free below the limit for the cut note and the pack's links.
-RESERVE = 6 * 1024
+# Bytes kept free below the limit for the note that says what a cut left out.
+NOTE_ROOM = 1024
 # Longest evidence text one table cell quotes.
 CELL_TEXT = 400
 GROUP_HEADER = (
@@ -78,8 +78,11 @@ def head(summary: Summary) -> list[str]:
         "",
         f"Reason: {md(summary.readiness.release_decision.reason)}",
         "",
-        f"{plural(inputs.records, 'record')} from {plural(len(inputs.files), 'file')}; {len(inputs.rejected)} rejected, "
-        f"{inputs.unrecognised} unrecognised; {plural(len(summary.closure.warnings), 'warning')}. Times are UTC.",
+        (
+            f"{plural(inputs.records, 'record')} from {plural(len(inputs.files), 'file')}; "
+            f"{len(inputs.rejected)} rejected, {inputs.unrecognised} unrecognised; "
+            f"{plural(len(summary.closure.warnings), 'warning')}. Times are UTC."
+        ),
     ]
 
 
@@ -119,10 +122,12 @@ def pack_lines(links: Sequence[tuple[str, str]]) -> list[str]:
 
 def summary_markdown(summary: Summary, links: Sequence[tuple[str, str]] = (), limit: int = SUMMARY_LIMIT) -> str:
     """The job summary, at most `limit` bytes; `links` are (file name, URL-encoded href) of the pack's files."""
-    lines = head(summary) + checks_section(summary)
-    notes = []
-    for title, items in (("Open items", summary.closure.open_items), ("Accepted items", summary.closure.accepted_items)):
-        section, note = group_section(title, group_items(items), limit - RESERVE - size_of(lines))
+    lines, tail, notes = head(summary) + checks_section(summary), pack_lines(links), []
+    for title, items in (
+        ("Open items", summary.closure.open_items),
+        ("Accepted items", summary.closure.accepted_items),
+    ):
+        section, note = group_section(title, group_items(items), limit - NOTE_ROOM - size_of(lines + tail))
         lines += section
         notes += [note] if note else []
     if not summary.closure.open_items:
@@ -130,4 +135,14 @@ def summary_markdown(summary: Summary, links: Sequence[tuple[str, str]] = (), li
     if notes:
         where = "the pack's closure dashboard and summary.json" if links else "`reportgen check --json`"
         lines += ["", f"*Cut to stay under {limit // 1024} KiB: {'; '.join(notes)} are listed in {where}.*"]
-    return "\n".join(lines + pack_lines(links)) + "\n"
+    return clipped(lines + tail, limit)
+
+
+def clipped(lines: list[str], limit: int) -> str:
+    """The lines as one text; past the limit (only absurdly long paths or checks get there) cut at a line, said so."""
+    text = "\n".join(lines) + "\n"
+    if len(text.encode()) <= limit:
+        return text
+    note = "*Cut here to stay under the size limit; `reportgen check --json` gives everything.*"
+    kept = fitted(lines, limit - size_of(["", note]))
+    return "\n".join([*kept, "", note]) + "\n"

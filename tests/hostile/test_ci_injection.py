@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from evidence import A1, EXEC_ACK, EXEC_PLAN, EXEC_RETRY_PLAN, ROOT, example, record, write_ndjson
+from evidence import A1, EXEC_ACK, EXEC_PLAN, EXEC_RETRY_PLAN, RETRY_PLAN_KEY, ROOT, example, record, write_ndjson
 from lxml import etree
 from markdown_it import MarkdownIt
 
@@ -25,6 +25,12 @@ SECRET = "s3cr3tCiBearerValue42"
 XSD = Path(__file__).parents[1] / "data" / "junit-10.xsd"
 
 
+def retry_decision(records: list[dict]) -> dict:
+    """The executive retry plan's decision for the exhausted slack chain."""
+    plan = record(records, EXEC_RETRY_PLAN)[RETRY_PLAN_KEY]
+    return plan["retry_decisions"][0]
+
+
 def hostile(text: str) -> list[dict]:
     """The example chain with text as a provider name, a retry reason and a record kind."""
     records = example()
@@ -32,8 +38,7 @@ def hostile(text: str) -> list[dict]:
     failed["providers"] = failed["failed_providers"] = ["slack", text]
     record(records, EXEC_PLAN)["acknowledgement_required_providers"].append(text)
     record(records, EXEC_ACK)["provider"] = text
-    plan = record(records, EXEC_RETRY_PLAN)
-    plan["recovery_executive_report_delivery_retry_health_alert_delivery_retry_plan"]["retry_decisions"][0]["reason"] = text
+    retry_decision(records)["reason"] = text
     records.append({"session_id": f"x-{text}", "metadata_kind": f"kind-{text}", "created_at": "2025-06-02T10:00:00Z"})
     return records
 
@@ -147,9 +152,7 @@ def planted() -> list[dict]:
     records = example()
     delivery = record(records, A1)["delivery"]["deliveries"][0]
     delivery["request"]["headers"]["Authorization"] = f"Bearer {SECRET}"
-    plan = record(records, EXEC_RETRY_PLAN)
-    decision = plan["recovery_executive_report_delivery_retry_health_alert_delivery_retry_plan"]["retry_decisions"][0]
-    decision["reason"] = f"upstream answered 401 to Authorization: Bearer {SECRET}"
+    retry_decision(records)["reason"] = f"upstream answered 401 to Authorization: Bearer {SECRET}"
     return records
 
 
@@ -172,7 +175,9 @@ def test_raw_payload_in_every_field_a_ci_output_quotes_stays_inert():
     summary = summarise_paths([str(Path(__file__).parents[2] / "fixtures" / "example")], jobs=1)[1]
     summary = summary.model_copy(update={"closure": summary.closure.model_copy(update={"open_items": items})})
     lines = annotations(summary)
-    assert all(parse(line) and parse(line)[0] in ("error", "warning") and set(parse(line)[1]) == {"title"} for line in lines)
+    assert all(
+        parse(line) and parse(line)[0] in ("error", "warning") and set(parse(line)[1]) == {"title"} for line in lines
+    )
     assert sum("evil\\u000a::error" in parse(line)[1]["title"] for line in lines) == 1
     root = etree.fromstring(junit_xml(summary))
     assert etree.XMLSchema(etree.parse(str(XSD))).validate(root)
