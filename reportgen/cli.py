@@ -154,6 +154,77 @@ history_option = click.option(
 )
 
 
+def ci_options(command: Any) -> Any:
+    """--junit-xml, --summary-md and --annotations: the verdict where CI shows it (see write_ci_outputs)."""
+    options = (
+        ("--junit-xml", {"type": click.Path(dir_okay=False), "help": "Also write the verdict as JUnit XML to FILE."}),
+        (
+            "--summary-md",
+            {
+                "type": click.Path(dir_okay=False),
+                "help": "Also write a short Markdown job summary (at most 64 KiB) to FILE, "
+                "e.g. to append to $GITHUB_STEP_SUMMARY.",
+            },
+        ),
+        (
+            "--annotations",
+            {
+                "type": click.Choice(["github", "none"]),
+                "help": "github: print GitHub workflow commands (::error, ::warning) on stderr. "
+                "[default: github when GITHUB_ACTIONS=true, else none]",
+            },
+        ),
+    )
+    for name, kwargs in reversed(options):
+        command = click.option(name, default=None, expose_value=False, callback=_remember, **kwargs)(command)
+    return command
+
+
+def write_ci_outputs(summary: Summary, pack: list[Path] | None = None) -> None:
+    """Write the CI outputs asked for (each atomically) and print the annotations; a file not written is exit 2."""
+    from urllib.parse import quote
+
+    from .ci import annotations, junit_xml, summary_markdown
+
+    meta = click.get_current_context().meta
+    for option, key in (("--junit-xml", "junit_xml"), ("--summary-md", "summary_md")):
+        if not meta.get(f"reportgen.{key}"):
+            continue
+        path = Path(meta[f"reportgen.{key}"])
+        # Links relative to the summary's own folder, so they work wherever the two travel together.
+        links = [(p.name, quote(os.path.relpath(p, path.parent), errors="surrogateescape")) for p in sorted(pack or [])]
+        data = junit_xml(summary) if key == "junit_xml" else summary_markdown(summary, links).encode()
+        try:
+            write_atomically(path, data)
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
+    mode = meta.get("reportgen.annotations") or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "none")
+    if mode == "github":
+        # stderr: the runner reads workflow commands there too, and stdout stays the verdict (or --json).
+        click.echo("\n".join(annotations(summary)), err=True)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a temporary file beside it, synced, then renamed over it."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private; a report is as readable as any file the user writes.
+        os.fchmod(handle, 0o666 & ~umask)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def waived(summary: Summary) -> Summary:
     """The summary with the --waivers file applied, when one was given."""
     path = click.get_current_context().meta.get("reportgen.waivers")
@@ -228,11 +299,13 @@ def cli() -> None:
 @as_of_option
 @strict_option
 @waivers_option
+@ci_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON instead of the text verdict.")
 def check(evidence: tuple[str, ...], rules: str, as_of: datetime | None, strict: bool, as_json: bool) -> None:
     """Judge EVIDENCE (files, folders, or - for stdin) and exit with the verdict."""
     loaded, summary = read_evidence(evidence, rules, as_of)
     summary = waived(summary)
+    write_ci_outputs(summary)
     if as_json:
         click.echo(summary.to_json().decode(), nl=False)
     else:
@@ -404,6 +477,7 @@ def schema(name: str) -> None:
     show_default=True,
     help="Rows per table in the PDFs; longer tables keep the most severe and oldest rows (the HTML keeps all).",
 )
+@ci_options
 def build(
     evidence: tuple[str, ...],
     out: str | None,
@@ -445,11 +519,13 @@ def build(
         records, attached = records_for(summary, options, loaded), evidence_for(options, loaded)
         written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
     except PdfNotWritten as exc:
+        write_ci_outputs(summary, exc.written)
         echo_paths(exc.written)
         click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
         sys.exit(EXIT_USAGE)
     except (PackError, OSError, InputError) as exc:
         raise click.UsageError(str(exc)) from None
+    write_ci_outputs(summary, written)
     echo_paths(written)
     sys.exit(code)
 
