@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from markupsafe import Markup, escape
+import markupsafe
+from markupsafe import Markup
 
 from .cited import LANES, Event
+from .visible import show_controls
 
 COLOURS = {
     "fail": "#a4161a",
@@ -70,6 +72,11 @@ class Chart:
 
 
 # --- SVG markup ------------------------------------------------------------------------------
+
+
+def escape(value: object) -> Markup:
+    """Text for SVG: escaped, its control characters shown as marks (see `reportgen.visible`)."""
+    return markupsafe.escape(show_controls(str(value)))
 
 
 def num(value: float) -> str:

@@ -20,10 +20,11 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -55,6 +56,12 @@ UNRECOGNISED_NOTE = "a record of a kind reportgen does not know; only its sessio
 LOG = logging.getLogger("reportgen.pdf")
 NEVER = datetime.min.replace(tzinfo=UTC)
 Row = TypeVar("Row")
+Node = TypeVar("Node")
+# Long values in a PDF: any run of this many characters without a space is cut to its two ends,
+# and any text to MAX_TEXT characters. Ids and record kinds (about 100 characters) stay whole.
+MAX_TOKEN, TOKEN_HEAD, TOKEN_TAIL, MAX_TEXT = 160, 100, 20, 2000
+LONG_TOKEN = re.compile(rf"\S{{{MAX_TOKEN + 1},}}")
+LONG_VALUES_KEY = "long-values"
 
 
 class PdfError(Exception):
@@ -328,7 +335,7 @@ def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, 
     groups = tuple(cut.group(group, opened) for group in view.groups)
     chains = oldest_chains(view.chains, [c.first_failed_at for c in summary.closure.resolved_chains], limit)
     cut.note("chains", len(chains), len(view.chains), "resolved chains", "the oldest")
-    return replace(
+    bounded = replace(
         view,
         groups=groups,
         items=cut.items("steps", view.items, opened),
@@ -337,7 +344,43 @@ def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, 
         inventory=cut.inventory(view.inventory),
         accepted=cut.rows("accepted-items", view.accepted, "accepted items"),
         trend=view.trend and replace(view.trend, ages=cut.rows("open-for", view.trend.ages, "open items")),
-        omitted=tuple(cut.notes),
+    )
+    shortened = print_values(bounded)
+    if shortened != bounded:
+        cut.notes.insert(0, (LONG_VALUES_KEY, long_values_note(cut.where)))
+    return replace(shortened, omitted=tuple(cut.notes))
+
+
+# --- long values -----------------------------------------------------------------------------
+
+
+def print_text(text: str) -> str:
+    """A text as a PDF prints it: each run without a space over MAX_TOKEN cut to its two ends
+    (WeasyPrint's time to break one run grows much faster than its length), the whole to MAX_TEXT."""
+    text = LONG_TOKEN.sub(lambda m: f"{m[0][:TOKEN_HEAD]}…{m[0][-TOKEN_TAIL:]}", text)
+    return text if len(text) <= MAX_TEXT else f"{text[:MAX_TEXT]}…"
+
+
+def print_values(node: Node) -> Node:
+    """A view value with every text in it, at any depth, as `print_text` prints it; markup kept."""
+    if isinstance(node, Markup):
+        return node
+    if isinstance(node, str):
+        return print_text(node)  # type: ignore[return-value]
+    if isinstance(node, tuple):
+        return tuple(print_values(part) for part in node)  # type: ignore[return-value]
+    if is_dataclass(node) and not isinstance(node, type):
+        changes = {f.name: print_values(getattr(node, f.name)) for f in fields(node) if f.init}
+        return replace(node, **changes)  # type: ignore[return-value]
+    return node
+
+
+def long_values_note(where: str) -> str:
+    """What a PDF says once when it shortened long values."""
+    return (
+        f"Values with more than {MAX_TOKEN} characters between spaces are shortened in this PDF to their first "
+        f"{TOKEN_HEAD} and last {TOKEN_TAIL} characters, joined by …, and texts longer than {MAX_TEXT:,} characters "
+        f"to their first {MAX_TEXT:,}; the full values are in {where}."
     )
 
 
