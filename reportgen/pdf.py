@@ -58,8 +58,9 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 Row = TypeVar("Row")
 Node = TypeVar("Node")
 # Long values in a PDF: any run of this many characters without a space is cut to its two ends,
-# and any text to MAX_TEXT characters. Ids and record kinds (about 100 characters) stay whole.
-MAX_TOKEN, TOKEN_HEAD, TOKEN_TAIL, MAX_TEXT = 160, 100, 20, 2000
+# and any text to MAX_TEXT characters. Ids, record kinds and the paths of runbook steps (up to
+# 200 characters in real exports) stay whole.
+MAX_TOKEN, TOKEN_HEAD, TOKEN_TAIL, MAX_TEXT = 256, 160, 40, 2000
 LONG_TOKEN = re.compile(rf"\S{{{MAX_TOKEN + 1},}}")
 LONG_VALUES_KEY = "long-values"
 
@@ -355,8 +356,9 @@ def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, 
 
 
 def print_text(text: str) -> str:
-    """A text as a PDF prints it: each run without a space over MAX_TOKEN cut to its two ends
-    (WeasyPrint's time to break one run grows much faster than its length), the whole to MAX_TEXT."""
+    """A text as a PDF prints it: each long run without a space cut to its two ends, the whole cut too."""
+    # WeasyPrint's time to break one run grows much faster than the run's length: 2,000 characters
+    # took two minutes, so a run's length must be bounded, not only the text's.
     text = LONG_TOKEN.sub(lambda m: f"{m[0][:TOKEN_HEAD]}…{m[0][-TOKEN_TAIL:]}", text)
     return text if len(text) <= MAX_TEXT else f"{text[:MAX_TEXT]}…"
 

@@ -93,9 +93,11 @@ def read_json(text: str) -> Any:
     breaks = [index for index, char in enumerate(text) if char == "\n"]
 
     def line(index: int) -> int:
+        """The line a character of the text is on."""
         return bisect.bisect_left(breaks, index) + 1
 
     def refuse_constant(name: str) -> None:
+        """NaN and Infinity: Python's JSON reads them, JSON has no such number."""
         raise DocumentError(None, f"{name} is not a JSON number")
 
     decoder = json.JSONDecoder(parse_constant=refuse_constant)

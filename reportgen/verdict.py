@@ -9,7 +9,7 @@ import hashlib
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 Severity = Literal["critical", "warning"]
 RetryState = Literal["exhausted", "waiting", "execution_failed", "dry_run_only", "retry_pending", "no_retry_plan"]
@@ -18,8 +18,6 @@ RulesMode = Literal["chain", "cavra"]
 ItemStatus = Literal["open", "deviation-approved", "closed"]
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
-# The items that say evidence was not read (rejected entries) or not there at all.
-INTEGRITY_CODES = ("evidence_unreadable", "evidence_missing")
 
 
 def utc_iso(value: datetime | None) -> str | None:
@@ -61,19 +59,9 @@ class Waiver(Model):
     approved_by: str = Field(min_length=1)
     approved_at: datetime
     expires_at: datetime
-    # The item's count: an integrity item (evidence not read) is accepted only with it, so a waiver
-    # accepts exactly the unread entries someone looked at, never those of a later export.
+    # The item's count, when given, must match too: a waiver file must give it to accept evidence
+    # that was not read (see reportgen.waivers), so it accepts only the entries someone looked at.
     count: int | None = Field(default=None, ge=0)
-
-    @model_validator(mode="after")
-    def _names_integrity_fully(self) -> Waiver:
-        """Refuse a waiver of unread or missing evidence that does not say how many entries it accepts."""
-        if self.code in INTEGRITY_CODES and self.count is None:
-            raise ValueError(
-                f"waiver {self.id!r} accepts {self.code}, evidence that was not read: only a waiver that names "
-                f"it fully can, so give count, the number of entries it accepts (the item's count)"
-            )
-        return self
 
     @field_validator("approved_at", "expires_at", mode="before")
     @classmethod

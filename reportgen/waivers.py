@@ -31,20 +31,12 @@ from pydantic import ValidationError, model_validator
 from .rules import readiness
 from .strictdoc import DocumentError, line_of, read_document
 from .summary import Summary
-from .verdict import (
-    INTEGRITY_CODES,
-    Check,
-    Finding,
-    Model,
-    OpenItem,
-    Readiness,
-    ReleaseDecision,
-    RulesMode,
-    Waiver,
-)
+from .verdict import Check, Finding, Model, OpenItem, Readiness, ReleaseDecision, RulesMode, Waiver
 
 SCHEMA_ID = "urn:reportgen:schema:reportgen.waivers.v1"
 MATCH_FIELDS = ("loop", "health_id", "provider")
+# The items that say evidence was not read (rejected entries) or not there at all.
+INTEGRITY_CODES = ("evidence_unreadable", "evidence_missing")
 
 
 class WaiverError(Exception):
@@ -83,12 +75,28 @@ def parse_waivers(data: bytes, name: str = "waivers") -> WaiverFile:
     except DocumentError as exc:
         raise WaiverError(f"{located(name, exc.line)}: {exc.message}") from None
     try:
-        return WaiverFile.model_validate(raw)
+        waivers = WaiverFile.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "file"
         message = " ".join(first["msg"].split())
         raise WaiverError(f"{located(name, line_of(raw, first['loc']))}: {where}: {message}") from None
+    refuse_unnamed_integrity(waivers, raw, name)
+    return waivers
+
+
+def refuse_unnamed_integrity(waivers: WaiverFile, raw: Any, name: str) -> None:
+    """Refuse a waiver of evidence that was not read unless it says how many entries it accepts.
+
+    A code alone would accept any number of unread entries, in this export and every later one.
+    """
+    for index, waiver in enumerate(waivers.waivers):
+        if waiver.code in INTEGRITY_CODES and waiver.count is None:
+            where = located(name, line_of(raw, ("waivers", index)))
+            raise WaiverError(
+                f"{where}: waivers.{index}: waiver {waiver.id!r} accepts {waiver.code}, evidence that was not read; "
+                f"only a waiver that names it fully can: give count, the number of entries it accepts"
+            )
 
 
 def located(name: str, line: int | None) -> str:

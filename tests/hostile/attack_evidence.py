@@ -42,7 +42,11 @@ def hostile_records() -> list[dict[str, Any]]:
         {"session_id": controlled("session"), "metadata_kind": controlled("kind"), "created_at": created},
         {"session_id": long_value("session"), "metadata_kind": long_value("kind"), "created_at": created},
         {"session_id": "bad-time-1", "metadata_kind": "release-connector-delivery", "created_at": controlled("time")},
-        {"session_id": "bad-time-2", "metadata_kind": "release-connector-delivery", "created_at": long_value("created")},
+        {
+            "session_id": "bad-time-2",
+            "metadata_kind": "release-connector-delivery",
+            "created_at": long_value("created"),
+        },
     ]
     return records
 
