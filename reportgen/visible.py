@@ -18,11 +18,13 @@ CONTROLS = re.compile(
 )
 
 # The triggers of bare-link recognition in GitHub's Markdown (cmark-gfm's autolink extension) and in
-# linkify-it: a scheme's `:` before `/`, a second `/` of `//`, a `.` between a letter or digit and
-# more text (it ends `www.` and joins domain labels), and `@` (e-mail addresses, `mailto:`, `xmpp:`).
+# linkify-it: a scheme's `:` before `/`, a second `/` of `//`, the `.` of `www.`, the `.` before a
+# top-level domain linkify-it knows (every two-letter one and its short list), and `@` (e-mail
+# addresses, `mailto:`, `xmpp:`). Other dots, as in `evidence.ndjson`, start no link and stay.
 LINK_COLON = re.compile(r"(?<=[A-Za-z0-9]):(?=/)")
 LINK_SLASHES = re.compile(r"/(?=/)")
-LINK_DOT = re.compile(r"(?<=\w)\.(?=\S)")
+TOP_LEVEL = r"[^\W\d_]{2}|biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|xn--[\w-]+"
+LINK_DOT = re.compile(rf"(?<=www)\.|(?<=\w)\.(?=(?:{TOP_LEVEL})(?![\w-]))", re.IGNORECASE)
 # Invisible word joiners around `@`: e-mail recognition in cmark-gfm runs on the text after
 # escapes are undone, so only characters that cannot be part of an address break it there, and
 # the one after it also keeps `@name` from becoming a mention.
