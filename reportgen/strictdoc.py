@@ -201,7 +201,7 @@ def yaml_scalar(node: ScalarNode, kind: str, line: int) -> Any:
         return node.value
     try:
         value = getattr(CONSTRUCT, f"construct_yaml_{kind}")(node)
-    except (ValueError, yaml.YAMLError):
+    except (ValueError, KeyError, yaml.YAMLError):  # an unknown boolean word is a KeyError
         raise DocumentError(line, f"{node.value!r} is not a valid {kind}") from None
     if isinstance(value, float) and not math.isfinite(value):
         raise DocumentError(line, f"{node.value!r} is not a JSON number")

@@ -67,6 +67,13 @@ def test_a_key_repeated_in_json_is_refused_at_its_line(key, space):
     assert message.startswith(f"w.json:{line}: ") and key in message
 
 
+def test_a_key_repeated_in_another_spelling_is_refused():
+    text, line = json_waiver("expires_at", "")
+    escaped = text.replace('"expires_at": "2999', '"expires\\u005fat": "2999')
+    assert "u005f" in escaped and refusal(escaped, "w.json").startswith(f"w.json:{line}: ")
+    assert refusal(yaml_waiver(f'    "expires\\x5fat": {LATE}')).startswith("w.yaml:9: ")
+
+
 def test_a_key_repeated_at_the_top_of_a_json_file_is_refused():
     body = json.dumps([dict(FIELDS)])
     assert refusal(f'{{"waivers": [],\n"waivers": {body}}}', "w.json").startswith("w.json:2: ")
@@ -127,7 +134,7 @@ def test_an_impossible_date_or_offset_is_refused_at_its_line(value):
 @pytest.mark.parametrize(
     "value",
     ["!!binary aGVsbG8=", "!!set {a, b}", "!!omap [{a: 1}]", "!!pairs [{a: 1}]", "!!python/object:os.system {}"]
-    + ["!custom x", ".nan", ".inf", "-.inf", "!!float nan"],
+    + ["!custom x", ".nan", ".inf", "-.inf", "!!float nan", "!!bool maybe", "!!int twelve", "!!float x1"],
 )
 def test_a_yaml_value_json_cannot_hold_is_refused_at_its_line(value):
     assert refusal(yaml_waiver(justification=value)).startswith("w.yaml:5: ")
