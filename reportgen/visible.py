@@ -17,6 +17,9 @@ CONTROLS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 
+# The controls a JSON encoder writes raw, as UTF-8 (it escapes C0 itself); only inside strings.
+RAW_JSON_CONTROLS = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
+
 # The triggers of bare-link recognition in GitHub's Markdown (cmark-gfm's autolink extension) and in
 # linkify-it: a scheme's `:` before `/`, a second `/` of `//`, the `.` of `www.`, the `.` before a
 # top-level domain linkify-it knows (every two-letter one and its short list), and `@` (e-mail
@@ -34,6 +37,14 @@ WORD_JOINER = "\u2060"
 def show_controls(text: str) -> str:
     """The text with every control character written as a visible `<U+001B>` mark."""
     return CONTROLS.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
+
+
+def json_escaped(data: bytes) -> bytes:
+    """JSON text with the controls JSON may hold raw (DEL, C1, U+2028/9) written as `\\u` escapes.
+
+    The values read back the same, and a terminal that shows the file obeys none of them.
+    """
+    return RAW_JSON_CONTROLS.sub(lambda m: f"\\u{ord(m[0].decode()):04x}".encode(), data)
 
 
 def shown_json(node: Any) -> Any:

@@ -132,10 +132,12 @@ def test_every_control_character_is_shown_as_a_mark(pack, name):
     assert "ctlprovider" in text and "ctlhealth" in text
 
 
-def test_the_json_keeps_every_control_character_exactly(pack):
-    summary = json.loads((pack / "summary.json").read_text())
-    providers = {item.get("provider") for item in summary["closure"]["open_items"]}
-    assert controlled("provider") in providers
+def test_the_json_keeps_every_control_character_exactly_but_escaped(pack, evidence):
+    printed = run("check", "--json", str(evidence)).stdout
+    for text in ((pack / "summary.json").read_text(), printed):
+        assert RAW_CONTROL.findall(text) == []
+        providers = {item.get("provider") for item in json.loads(text)["closure"]["open_items"]}
+        assert controlled("provider") in providers
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
