@@ -42,6 +42,7 @@ from .summary import Inputs, Summary
 from .verdict import utc_iso
 from .view import ChainView, InventoryView, ItemView, LoopGroup, ReportView
 from .view_dashboard import Paged
+from .visible import json_escaped
 
 VARIANTS: dict[str, str | None] = {"pdf": None, "pdf/a-3b": "pdf/a-3b", "pdf/ua-1": "pdf/ua-1"}
 DEFAULT_MAX_ROWS = 200
@@ -174,7 +175,7 @@ def inputs_json(summary: Summary, evidence: bytes | None) -> bytes:
         "conflicts": len(inputs.conflicts),
         "evidence": None if evidence is None else evidence_entry(summary, evidence),
     }
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+    return json_escaped(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)) + b"\n"
 
 
 def attached_files(summary: Summary, evidence: bytes | None) -> tuple[AttachedFile, ...]:
