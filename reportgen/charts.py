@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from markupsafe import Markup, escape
+import markupsafe
+from markupsafe import Markup
 
 from .cited import LANES, Event
+from .visible import show_controls
 
 COLOURS = {
     "fail": "#a4161a",
@@ -31,6 +33,8 @@ FONT = "Noto Sans, Noto Sans Symbols2, DejaVu Sans, Liberation Sans, Arial, sans
 TONE_WORDS = {"ok": "delivered or cleared", "fail": "failed, skipped or suppressed", "info": "other"}
 # Above this many events a timeline counts events per time slot instead of drawing each one.
 MAX_MARKERS = 160
+# Characters of one line of text in a chart: more would run past its edge anyway.
+MAX_LABEL = 80
 BINS = 72
 
 
@@ -72,6 +76,11 @@ class Chart:
 # --- SVG markup ------------------------------------------------------------------------------
 
 
+def escape(value: object) -> Markup:
+    """Text for SVG: escaped, its control characters shown as marks (see `reportgen.visible`)."""
+    return markupsafe.escape(show_controls(str(value)))
+
+
 def num(value: float) -> str:
     """A coordinate with at most one decimal."""
     text = f"{value:.1f}"
@@ -86,10 +95,11 @@ def tag(name: str, body: str = "", **attrs: object) -> str:
 
 
 def text(x: float, y: float, words: str, size: float = 12, tone: str = "ink", **attrs: object) -> str:
-    """A line of text."""
+    """A line of text, cut to what a chart has room for (its caption and table hold it whole)."""
+    shown = words if len(words) <= MAX_LABEL else f"{words[: MAX_LABEL - 1]}…"
     return tag(
         "text",
-        str(escape(words)),
+        str(escape(shown)),
         x=num(x),
         y=num(y),
         font_size=num(size),

@@ -16,6 +16,7 @@ import orjson
 
 from .models import AlertAck, Delivery, Envelope, Execution, RetryPlan, WorkerRun, record_json
 from .verdict import EvidenceRef
+from .visible import shown_json
 
 LANES = {
     "deliveries": "Deliveries",
@@ -57,7 +58,8 @@ def cited_records(ids: set[str], records: Sequence[Envelope]) -> list[Envelope]:
 
 def records_island(records: Iterable[Envelope]) -> str:
     """The records as one JSON object by session id, safe to place inside a <script> element."""
-    data = {record.session_id: record_json(record) for record in records}
+    # Marked as the page marks them, so the script shows marks and finds records by the ids shown.
+    data = shown_json({record.session_id: record_json(record) for record in records})
     text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
     return SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 

@@ -34,7 +34,7 @@ def terminal_safe(text: object) -> str:
     """Evidence text made safe for a terminal: control characters shown as escapes, never obeyed."""
     out = []
     for char in str(text):
-        if unicodedata.category(char) in ("Cc", "Cf") and char not in "\t":
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") and char not in "\t":
             out.append(f"\\u{ord(char):04x}")
         else:
             out.append(char)

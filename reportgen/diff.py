@@ -13,6 +13,7 @@ import orjson
 from .history import Changes, ItemChange
 from .summary import Summary
 from .verdict import OpenItem, utc_iso
+from .visible import json_escaped
 
 
 def item_line(item: OpenItem) -> str:
@@ -65,4 +66,4 @@ def diff_json(old: Summary, new: Summary, changes: Changes) -> bytes:
             {"before": c.before, "after": c.after, "item": c.item.model_dump(mode="json")} for c in changes.changed
         ],
     }
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+    return json_escaped(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)) + b"\n"

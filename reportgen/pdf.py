@@ -20,10 +20,11 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -41,6 +42,7 @@ from .summary import Inputs, Summary
 from .verdict import utc_iso
 from .view import ChainView, InventoryView, ItemView, LoopGroup, ReportView
 from .view_dashboard import Paged
+from .visible import json_escaped
 
 VARIANTS: dict[str, str | None] = {"pdf": None, "pdf/a-3b": "pdf/a-3b", "pdf/ua-1": "pdf/ua-1"}
 DEFAULT_MAX_ROWS = 200
@@ -55,6 +57,13 @@ UNRECOGNISED_NOTE = "a record of a kind reportgen does not know; only its sessio
 LOG = logging.getLogger("reportgen.pdf")
 NEVER = datetime.min.replace(tzinfo=UTC)
 Row = TypeVar("Row")
+Node = TypeVar("Node")
+# Long values in a PDF: any run of this many characters without a space is cut to its two ends,
+# and any text to MAX_TEXT characters. Ids, record kinds and the paths of runbook steps (up to
+# 200 characters in real exports) stay whole.
+MAX_TOKEN, TOKEN_HEAD, TOKEN_TAIL, MAX_TEXT = 256, 160, 40, 2000
+LONG_TOKEN = re.compile(rf"\S{{{MAX_TOKEN + 1},}}")
+LONG_VALUES_KEY = "long-values"
 
 
 class PdfError(Exception):
@@ -169,7 +178,7 @@ def inputs_json(summary: Summary, evidence: bytes | None) -> bytes:
         "conflicts": len(inputs.conflicts),
         "evidence": None if evidence is None else evidence_entry(summary, evidence),
     }
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+    return json_escaped(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)) + b"\n"
 
 
 def attached_files(summary: Summary, evidence: bytes | None) -> tuple[AttachedFile, ...]:
@@ -333,7 +342,7 @@ def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, 
     since = [c.first_failed_at or c.resolved_at for c in summary.closure.resolved_chains]
     chains = oldest_chains(view.chains, since, limit)
     cut.note("chains", len(chains), len(view.chains), "resolved chains", "the oldest")
-    return replace(
+    bounded = replace(
         view,
         groups=groups,
         items=cut.items("steps", view.items, opened),
@@ -342,7 +351,44 @@ def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, 
         inventory=cut.inventory(view.inventory),
         accepted=cut.rows("accepted-items", view.accepted, "accepted items"),
         trend=view.trend and replace(view.trend, ages=cut.rows("open-for", view.trend.ages, "open items")),
-        omitted=tuple(cut.notes),
+    )
+    shortened = print_values(bounded)
+    if shortened != bounded:
+        cut.notes.insert(0, (LONG_VALUES_KEY, long_values_note(cut.where)))
+    return replace(shortened, omitted=tuple(cut.notes))
+
+
+# --- long values -----------------------------------------------------------------------------
+
+
+def print_text(text: str) -> str:
+    """A text as a PDF prints it: each long run without a space cut to its two ends, the whole cut too."""
+    # WeasyPrint's time to break one run grows much faster than the run's length: 2,000 characters
+    # took two minutes, so a run's length must be bounded, not only the text's.
+    text = LONG_TOKEN.sub(lambda m: f"{m[0][:TOKEN_HEAD]}…{m[0][-TOKEN_TAIL:]}", text)
+    return text if len(text) <= MAX_TEXT else f"{text[:MAX_TEXT]}…"
+
+
+def print_values(node: Node) -> Node:
+    """A view value with every text in it, at any depth, as `print_text` prints it; markup kept."""
+    if isinstance(node, Markup):
+        return node
+    if isinstance(node, str):
+        return print_text(node)  # type: ignore[return-value]
+    if isinstance(node, tuple):
+        return tuple(print_values(part) for part in node)  # type: ignore[return-value]
+    if is_dataclass(node) and not isinstance(node, type):
+        changes = {f.name: print_values(getattr(node, f.name)) for f in fields(node) if f.init}
+        return replace(node, **changes)  # type: ignore[return-value]
+    return node
+
+
+def long_values_note(where: str) -> str:
+    """What a PDF says once when it shortened long values."""
+    return (
+        f"Values with more than {MAX_TOKEN} characters between spaces are shortened in this PDF to their first "
+        f"{TOKEN_HEAD} and last {TOKEN_TAIL} characters, joined by …, and texts longer than {MAX_TEXT:,} characters "
+        f"to their first {MAX_TEXT:,}; the full values are in {where}."
     )
 
 

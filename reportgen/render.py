@@ -24,6 +24,7 @@ from markupsafe import Markup
 from .summary import Summary
 from .view import ReportView
 from .view_dashboard import page
+from .visible import inert_links, show_controls
 
 TEMPLATES = "reportgen.templates"
 STYLESHEET = "pack.css"
@@ -43,16 +44,18 @@ def md_escape(value: Any) -> Markup:
     """Escape a value for GitHub-flavoured Markdown: inline text that also survives in a table cell."""
     if isinstance(value, Markup):
         return value
-    text = MD_SPECIAL.sub(r"\\\1", str(value))
+    text = MD_SPECIAL.sub(r"\\\1", show_controls(str(value)))
     text = MD_UNDERSCORE.sub(r"\\_", text)
     text = MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
-    return Markup(NEWLINES.sub("<br>", text))
+    return Markup(NEWLINES.sub("<br>", inert_links(text)))
 
 
 @jinja2.pass_eval_context
 def finalize(eval_ctx: jinja2.nodes.EvalContext, value: Any) -> Any:
-    """Escape every expression of a Markdown template, as autoescape does for HTML."""
-    return value if eval_ctx.autoescape else md_escape(value)
+    """Escape every expression of a Markdown template, as autoescape does for HTML; controls shown in both."""
+    if not eval_ctx.autoescape:
+        return md_escape(value)
+    return show_controls(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def autoescape(name: str | None) -> bool:

@@ -21,6 +21,7 @@ from .load import InputError, Limits, LoadResult, Progress, load
 from .models import Provenance, evidence_schema
 from .rules import evaluate
 from .verdict import Closure, Model, Readiness, RulesMode
+from .visible import json_escaped
 
 SCHEMA_VERSION = "reportgen.summary.v1"
 GENERATOR = "reportgen"
@@ -113,7 +114,7 @@ class Summary(Model):
     def to_json(self) -> bytes:
         """Serialise deterministically: sorted keys, two-space indent, one final newline."""
         data = self.model_dump(mode="json")
-        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+        return json_escaped(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)) + b"\n"
 
 
 def _location(prov: Provenance) -> Location:

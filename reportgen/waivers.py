@@ -1,10 +1,18 @@
 """Accepted risks: a waiver file, which open items each waiver covers, and the verdict after them.
 
 A waiver matches an open item by `code` and by whichever of `loop`, `health_id`, `provider` and
-`kind` (the record kind or delivery source of an `evidence_kind_unjudged` item) it gives. It is in force from `approved_at` until `expires_at`, judged at the summary's `as_of`. A
-matched item in force moves from `closure.open_items` to `closure.accepted_items` with status
+`kind` (the record kind or delivery source of an `evidence_kind_unjudged` item) it gives. It is
+in force from `approved_at` until `expires_at`, judged at the summary's `as_of`. A matched item
+in force moves from `closure.open_items` to `closure.accepted_items` with status
 `deviation-approved` and its waiver; it is shown, never hidden, and no longer opens the closure.
 After `expires_at` the item stays open and says which waiver expired (`waiver_expired`).
+
+Evidence that was not read (`evidence_unreadable`, `evidence_missing`) is accepted only by a
+waiver that names it fully: its code and its `count`, the number of entries accepted unread. A
+waiver file with an integrity waiver lacking `count` is refused, and one whose count differs
+from the item's (more entries unread since) matches nothing, so the closure stays open. Evidence
+of a loop this version does not judge (`evidence_kind_unjudged`) is accepted only by a waiver
+that names its `kind`, so no waiver accepts a kind that first appears later.
 
 Readiness after waivers follows one rule: a failing check is waived only when every open item it
 was derived from is accepted. `final_reporting_closure_state` is judged again from the closure;
@@ -21,16 +29,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-import yaml
 from pydantic import ValidationError, model_validator
 
 from .rules import INTEGRITY_CODES, readiness
+from .strictdoc import DocumentError, line_of, read_document
 from .summary import Summary
 from .verdict import Check, Finding, Model, OpenItem, Readiness, ReleaseDecision, RulesMode, Waiver
 
 SCHEMA_ID = "urn:reportgen:schema:reportgen.waivers.v1"
 MATCH_FIELDS = ("loop", "health_id", "provider", "kind")
+# The items that say evidence was not read (rejected entries) or not there at all: a waiver of one
+# must give their number. A waiver of evidence not judged must name its kind.
+UNREAD_CODES = ("evidence_unreadable", "evidence_missing")
+UNJUDGED_CODE = "evidence_kind_unjudged"
 
 
 class WaiverError(Exception):
@@ -63,20 +74,49 @@ def waiver_schema() -> dict[str, Any]:
 
 
 def parse_waivers(data: bytes, name: str = "waivers") -> WaiverFile:
-    """Read a waiver file's bytes: JSON, or YAML (which JSON also is)."""
+    """Read a waiver file's bytes, strict JSON or YAML (see `reportgen.strictdoc`); errors name the line."""
     try:
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        try:
-            raw = yaml.safe_load(data)
-        except yaml.YAMLError as exc:
-            raise WaiverError(f"{name}: not JSON or YAML: {str(exc).splitlines()[0]}") from None
+        raw = read_document(data)
+    except DocumentError as exc:
+        raise WaiverError(f"{located(name, exc.line)}: {exc.message}") from None
     try:
-        return WaiverFile.model_validate(raw)
+        waivers = WaiverFile.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "file"
-        raise WaiverError(f"{name}: {where}: {first['msg']}") from None
+        message = " ".join(first["msg"].split())
+        raise WaiverError(f"{located(name, line_of(raw, first['loc']))}: {where}: {message}") from None
+    refuse_unnamed_integrity(waivers, raw, name)
+    return waivers
+
+
+def refuse_unnamed_integrity(waivers: WaiverFile, raw: Any, name: str) -> None:
+    """Refuse a waiver of evidence that was not read unless it says how many entries it accepts.
+
+    A code alone would accept any number of unread entries, in this export and every later one.
+    """
+    for index, waiver in enumerate(waivers.waivers):
+        missing = unnamed(waiver)
+        if missing:
+            where = located(name, line_of(raw, ("waivers", index)))
+            raise WaiverError(
+                f"{where}: waivers.{index}: waiver {waiver.id!r} accepts {waiver.code}, evidence that was not "
+                f"read or not judged; only a waiver that names it fully can: give {missing}"
+            )
+
+
+def unnamed(waiver: Waiver) -> str | None:
+    """What an integrity waiver must give and does not, or None."""
+    if waiver.code in UNREAD_CODES and waiver.count is None:
+        return "count, the number of entries it accepts"
+    if waiver.code == UNJUDGED_CODE and waiver.kind is None:
+        return "kind, the record kind or delivery source it accepts"
+    return None
+
+
+def located(name: str, line: int | None) -> str:
+    """`file:line`, or the file alone when the line is not known."""
+    return name if line is None else f"{name}:{line}"
 
 
 def load_waivers(path: str | Path) -> WaiverFile:
@@ -89,8 +129,8 @@ def load_waivers(path: str | Path) -> WaiverFile:
 
 
 def matches(waiver: Waiver, item: OpenItem) -> bool:
-    """Whether a waiver covers an item: the same code, and every optional field it gives."""
-    if waiver.code != item.code:
+    """Whether a waiver covers an item: its code, its count if given, and every optional field it gives."""
+    if waiver.code != item.code or waiver.count not in (None, item.count):
         return False
     return all(getattr(waiver, f) is None or getattr(waiver, f) == getattr(item, f) for f in MATCH_FIELDS)
 
@@ -163,7 +203,8 @@ def waiver_findings(waivers: WaiverFile, matched: dict[str, list[OpenItem]], as_
 
 def finding(code: str, title: str, waiver: Waiver, what: str) -> Finding:
     """One waiver warning, naming the waiver and what it was meant to match."""
-    fields = ", ".join(f"{f}={getattr(waiver, f)}" for f in ("code", *MATCH_FIELDS) if getattr(waiver, f) is not None)
+    named = ("code", *MATCH_FIELDS, "count")
+    fields = ", ".join(f"{f}={getattr(waiver, f)}" for f in named if getattr(waiver, f) is not None)
     return Finding(code=code, title=title, detail=f"waiver {waiver.id} ({fields}) {what}")
 
 

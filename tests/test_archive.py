@@ -27,7 +27,7 @@ from reportgen.load import load, read_entries
 from reportgen.loops import HISTORY_KINDS, HISTORY_SOURCES, LOOP_OF_KIND
 from reportgen.pdf import evidence_ndjson
 from reportgen.summary import Summary, summarise
-from reportgen.waivers import apply_waivers, parse_waivers
+from reportgen.waivers import WaiverError, apply_waivers, parse_waivers
 
 ARCHIVE_STORE = FIXTURES / "archive" / "store.json"
 H2 = "gordackfinalarchivehealth-c57853b157db502b"
@@ -510,3 +510,16 @@ def test_the_terminal_names_the_kind_and_count_of_each_unjudged_item(tmp_path):
     path = write_store(tmp_path / "store.json", records)
     result = subprocess.run([sys.executable, "-m", "reportgen", "check", str(path)], capture_output=True, text=True)
     assert f"{UNJUDGED_KIND} (2 records)" in result.stdout and f"{UNJUDGED_KIND}-b (1 record)" in result.stdout
+
+
+def test_a_waiver_of_unjudged_evidence_that_does_not_name_its_kind_is_refused():
+    waiver = {
+        "id": "W-any",
+        "code": "evidence_kind_unjudged",
+        "justification": "Whatever newer CAVRA loops there are.",
+        "approved_by": "mchen",
+        "approved_at": "2025-06-01T00:00:00Z",
+        "expires_at": "2025-07-01T00:00:00Z",
+    }
+    with pytest.raises(WaiverError, match="give kind"):
+        parse_waivers(json.dumps({"waivers": [waiver]}).encode())
