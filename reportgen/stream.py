@@ -13,6 +13,7 @@ ranges that several processes can read; `sniff` and `splittable` say which input
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import itertools
@@ -83,6 +84,48 @@ def value_of(entry: RawEntry) -> Any:
     return parse.parse_entry(entry.raw or b"")
 
 
+# --- opening: regular files only, read within a cap ------------------------------------------------
+
+
+class TooBig(OSError):
+    """A file larger than what reportgen reads of it."""
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in a few words."""
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    return next((text for test, text in kinds if test(mode)), "not a regular file")
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for reading; a FIFO, device or socket is refused (OSError), never waited on."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"{file_kind(mode)}, not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_capped(path: str | os.PathLike[str], limit: int) -> bytes:
+    """A regular file's bytes; TooBig past `limit` bytes, so a file that never ends is never read whole."""
+    with open_regular(path) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise TooBig(errno.EFBIG, f"larger than the {limit} bytes reportgen reads of it")
+    return data
+
+
 # --- the bytes: raw chunks hashed and counted, gzip members decompressed within the budget -------
 
 
@@ -133,11 +176,13 @@ class _Source:
             first += more
         self.gzip = first.startswith(parse.GZIP_MAGIC)
         raws = self._raw_chunks(first)
+        bom = True  # a BOM at the very start is no content
         for chunk in self._gunzip(raws) if self.gzip else raws:
             if not self.gzip:
                 self.decompressed += len(chunk)
-            if not self.nonblank and chunk.strip():
+            if not self.nonblank and (chunk.removeprefix(parse.UTF8_BOM) if bom else chunk).strip():
                 self.nonblank = True
+            bom = bom and not chunk
             yield chunk
         for _ in raws:  # after gzip damage the rest is still hashed, counted and budgeted
             pass
@@ -416,7 +461,10 @@ class _Document:
     # -- values ------------------------------------------------------------------------------------
 
     def _parse(self, raw: bytes) -> Any:
-        """A value's JSON text parsed; _Damage if it is not JSON."""
+        """A value's JSON text parsed; _Damage if it is not JSON or nests too deeply."""
+        deep = parse.depth_problem(raw)
+        if deep:
+            raise _Damage(deep)
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -477,11 +525,14 @@ class _Document:
             raw, length = self.exact_value()
             if raw is None:
                 return RawEntry(index, None, over_limit(length, self.max_record), fmt)
+            deep = parse.depth_problem(raw)  # before the parse, which a deep item would end
+            if deep:
+                return RawEntry(index, None, deep, fmt)
             found = raw, self._parse(raw)
         raw, value = found
-        duplicate = parse.duplicate_key(raw, value)
-        if duplicate:
-            return RawEntry(index, None, f"duplicate key {duplicate!r}", fmt)
+        problem = parse.entry_problem(raw, value)
+        if problem:
+            return RawEntry(index, None, problem, fmt)
         return RawEntry(index, raw, None, fmt, value, True)
 
     def pretty_run(self, index: int, indent: bytes, fmt: str) -> Iterator[RawEntry]:
@@ -506,13 +557,9 @@ class _Document:
             except orjson.JSONDecodeError:  # orjson stops at the first byte past a value: a wrong guess is cheap
                 return
             self.at_item, pos = index, found + len(between) - 2
-            duplicate = parse.duplicate_key(raw, value)
+            problem = parse.entry_problem(raw, value)
             cur.pos = pos
-            yield (
-                RawEntry(index, None, f"duplicate key {duplicate!r}", fmt)
-                if duplicate
-                else RawEntry(index, raw, None, fmt, value, True)
-            )
+            yield RawEntry(index, None, problem, fmt) if problem else RawEntry(index, raw, None, fmt, value, True)
             index = self.count = index + 1
 
     def items(self, fmt: str) -> Iterator[RawEntry]:
@@ -705,6 +752,9 @@ def _from_entry(entry: parse.Entry) -> RawEntry:
             raw = orjson.dumps(entry.value)
         except TypeError:  # an integer past 64 bits: orjson reads it but does not write it
             raw = repr(entry.value).encode()
+        deep = parse.depth_problem(raw)  # an item of a document parsed whole
+        if deep:
+            return RawEntry(entry.line, None, deep, entry.format)
     return RawEntry(entry.line, raw, None, entry.format, entry.value, True)
 
 
@@ -779,9 +829,12 @@ class InputStream:
         """A small input parsed whole by parse.entries; a damaged gzip member is dropped whole, as today."""
         if self._source.damaged:
             data = data[: self._source.member_start]
-        self._decompressed, self.blank = len(data), not data.strip()
-        for entry in parse.entries(data, self.max_record, self.problems):
-            yield _from_entry(entry)
+        self._decompressed, self.blank = len(data), not data.removeprefix(parse.UTF8_BOM).strip()
+        try:
+            for entry in parse.entries(data, self.max_record, self.problems):
+                yield _from_entry(entry)
+        except parse.TooDeep:  # raised before any entry: a document whose items are read one by one
+            yield from self._streamed(data.removeprefix(parse.UTF8_BOM))
 
     def _streamed(self, head: bytes) -> Iterator[RawEntry]:
         """A big input: NDJSON line by line, or a JSON document item by item."""
