@@ -173,8 +173,6 @@ PACK_FILES = {
     "summary.json": ("schema_version", "reportgen.summary.v1"),
     "manifest.json": ("predicateType", "https://reportgen.dev/readiness-pack/v1"),
 }
-# A pack file bigger than this is not looked into: it is read as evidence (and rejected).
-PACK_FILE_BYTES = 256 * MIB
 
 
 def expand_paths(paths: Sequence[str], exclude: str | None = None) -> Found:
@@ -269,8 +267,7 @@ def _sort_file(name: str, full: str, mode: int, link: bool, evidence: bool, foun
 def _is_pack_file(path: str, key: str, value: str) -> bool:
     """Whether a file is reportgen's own summary or manifest (read within a size cap)."""
     try:
-        data = stream.read_capped(path, PACK_FILE_BYTES)
-        document = orjson.loads(data)
+        document = orjson.loads(stream.read_capped(path))  # a bigger one is read as evidence
     except (OSError, stream.TooBig, orjson.JSONDecodeError):
         return False
     return isinstance(document, dict) and document.get(key) == value

@@ -27,6 +27,7 @@ from .load import LoadResult
 from .models import Envelope
 from .pdf import PdfError, PdfOptions, PdfRenderer, evidence_ndjson
 from .render import Renderer, renderers, write_file
+from .stream import read_capped
 from .summary import GENERATOR, Summary, source_date_epoch
 from .verdict import utc_iso
 from .view import DocumentLink, OutputFile, PackInfo, ReportView, build_view, bytes_text
@@ -312,7 +313,7 @@ def validate(files: list[PackFile]) -> None:
 def is_pack(folder: Path) -> bool:
     """Whether a folder holds a readiness pack (so it may be replaced)."""
     try:
-        data: Any = orjson.loads((folder / MANIFEST).read_bytes())
+        data: Any = orjson.loads(read_capped(folder / MANIFEST))
     except (OSError, orjson.JSONDecodeError):
         return False
     return isinstance(data, dict) and data.get("predicateType") == PREDICATE_TYPE

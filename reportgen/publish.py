@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from .history import Changes, HistoryError, compare, read_summary
 from .render import encode_text, environment
+from .stream import MIB, read_capped
 from .summary import Summary
 from .verdict import OpenItem, utc_iso
 
@@ -32,6 +33,8 @@ DOCUMENTS = {"closure-dashboard": "Final reporting closure dashboard", "operator
 ATTACHMENTS = ("closure-dashboard.pdf", "operator-runbook.pdf", "summary.json", "manifest.json")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 NAV_ENTRY = "Readiness packs: readiness-packs/index.md"
+# The most read of one file of a pack to publish (a PDF with the evidence attached included).
+PACK_FILE_BYTES = 1024 * MIB
 # Confluence storage format is XHTML: markup-it's raw <br> must be closed to be well-formed XML.
 RAW_BREAK = "<br>"
 
@@ -98,7 +101,7 @@ def page_name(name: str, summary: Summary) -> str:
 def read_manifest(folder: Path) -> dict[str, object]:
     """The pack's manifest parameters (name, title), or nothing when it has no manifest."""
     try:
-        data = orjson.loads((folder / "manifest.json").read_bytes())
+        data = orjson.loads(read_capped(folder / "manifest.json"))
     except (OSError, orjson.JSONDecodeError):
         return {}
     parameters = data.get("predicate", {}).get("parameters", {}) if isinstance(data, dict) else {}
@@ -119,7 +122,11 @@ def read_pack(folder: Path) -> tuple[Pack, dict[str, bytes]]:
     if missing:
         raise PublishError(f"{folder}: no {', '.join(missing)} (build the pack with --format md)")
     names = [f"{doc}.md" for doc in DOCUMENTS] + [n for n in ATTACHMENTS if (folder / n).is_file()]
-    return pack_of(folder, summary), {n: (folder / n).read_bytes() for n in names}
+    try:
+        files = {n: read_capped(folder / n, PACK_FILE_BYTES) for n in names}
+    except OSError as exc:
+        raise PublishError(f"{exc.filename or folder}: cannot read: {exc.strerror or exc}") from None
+    return pack_of(folder, summary), files
 
 
 def pack_of(folder: Path, summary: Summary) -> Pack:
@@ -351,7 +358,7 @@ def mkdocs_config(root: Path) -> bytes | None:
     path = root / "mkdocs.yml"
     if not path.exists():
         return f"site_name: Release readiness\nnav:\n  - {NAV_ENTRY}\n".encode()
-    lines = path.read_text("utf-8").splitlines()
+    lines = read_capped(path).decode("utf-8").splitlines()
     start = next((n for n, line in enumerate(lines) if re.fullmatch(r"nav:\s*", line)), None)
     if start is None or any("readiness-packs/index.md" in line for line in lines):
         return None  # without a nav, MkDocs lists every page itself

@@ -87,6 +87,10 @@ def value_of(entry: RawEntry) -> Any:
 # --- opening: regular files only, read within a cap ------------------------------------------------
 
 
+# The most reportgen reads of a file it takes whole: a summary, a manifest, a waiver file.
+WHOLE_FILE_BYTES = 64 * MIB
+
+
 class TooBig(OSError):
     """A file larger than what reportgen reads of it."""
 
@@ -109,7 +113,7 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, f"{file_kind(mode)}, not a regular file")
+            raise OSError(errno.EINVAL, f"{file_kind(mode)}, not a regular file", os.fspath(path))
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -117,12 +121,15 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         raise
 
 
-def read_capped(path: str | os.PathLike[str], limit: int) -> bytes:
-    """A regular file's bytes; TooBig past `limit` bytes, so a file that never ends is never read whole."""
-    with open_regular(path) as handle:
+def read_capped(path: str | os.PathLike[str], limit: int = WHOLE_FILE_BYTES, streams: bool = False) -> bytes:
+    """A regular file's bytes; TooBig past `limit` bytes, so a file that never ends is never read whole.
+
+    With `streams`, a named pipe or device is read too (a pipe waits for its writer, as stdin does).
+    """
+    with open(path, "rb") if streams else open_regular(path) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise TooBig(errno.EFBIG, f"larger than the {limit} bytes reportgen reads of it")
+        raise TooBig(errno.EFBIG, f"larger than the {limit} bytes reportgen reads of it", os.fspath(path))
     return data
 
 

@@ -26,6 +26,7 @@ import yaml
 from pydantic import ValidationError, model_validator
 
 from .rules import readiness
+from .stream import read_capped
 from .summary import Summary
 from .verdict import Check, Finding, Model, OpenItem, Readiness, ReleaseDecision, RulesMode, Waiver
 
@@ -83,7 +84,7 @@ def parse_waivers(data: bytes, name: str = "waivers") -> WaiverFile:
 def load_waivers(path: str | Path) -> WaiverFile:
     """Read and check a waiver file."""
     try:
-        data = Path(path).read_bytes()
+        data = read_capped(path, streams=True)
     except OSError as exc:
         raise WaiverError(f"{path}: cannot read: {exc.strerror}") from None
     return parse_waivers(data, str(path))
