@@ -165,6 +165,8 @@ class Found:
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     unread: list[tuple[str, str]] = field(default_factory=list)
+    # Named on the command line and not a regular file (a pipe, `<(...)`, a device): read as a stream.
+    streams: set[str] = field(default_factory=set)
 
 
 # The files of a reportgen pack that a folder walk would take for evidence, and the key and value
@@ -192,6 +194,8 @@ def expand_paths(paths: Sequence[str], exclude: str | None = None) -> Found:
                 _walk(path, found, avoid)
         elif os.path.exists(path) or os.path.islink(path):
             found.files.append(path)
+            if os.path.exists(path) and not os.path.isfile(path):
+                found.streams.add(path)
         else:
             raise InputError(f"{path}: no such file or directory")
     return found
@@ -368,7 +372,7 @@ def load(
     result = LoadResult(Ledger(as_of), skipped=found.skipped, limits=limits or Limits())
     # A path not read is rejected whole, so the verdict cannot be closed over it.
     result.rejected = [Rejection(path, None, reason) for path, reason in found.unread]
-    result.sources, result._spools = _sources(found.files, stdin, result.limits)
+    result.sources, result._spools = _sources(found, stdin, result.limits)
     units = plan_units(result.sources, result.limits, jobs)
     with quiet_gc():
         parts = read_units(units, Reading(result.limits, as_of), jobs, progress)
@@ -379,14 +383,15 @@ def load(
     return result
 
 
-def _sources(files: list[str], stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], list[Any]]:
-    """(name, path) of every input. stdin and other streams (a pipe, `<(...)`) are copied to
-    temporary files as they are read, so they can be read again and split like any file."""
+def _sources(found: Found, stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], list[Any]]:
+    """(name, path) of every input. stdin and other streams named on the command line (a pipe,
+    `<(...)`) are copied to temporary files as they are read, so they can be read again and split
+    like any file; every other path is opened as a regular file or rejected, never waited on."""
     spools = []
     sources = []
-    for path in files:
+    for path in found.files:
         name = STDIN_NAME if path == "-" else path
-        if path != "-" and (os.path.isfile(path) or not os.path.exists(path)):
+        if path != "-" and path not in found.streams:
             sources.append((name, path))
             continue
         if path == "-":

@@ -91,9 +91,11 @@ def entries(data: bytes, max_record: int, problems: list[FileProblem]) -> Iterat
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        if looks_like_document(data):
-            if deeper_than(data, MAX_DEPTH + 2):
-                raise TooDeep from None
+        whole = looks_like_document(data)
+        # Too deep for orjson: a document (or one line that may be a whole store file) is read item by item.
+        if (whole or b"\n" not in data.strip()) and deeper_than(data, MAX_DEPTH + 2):
+            raise TooDeep from None
+        if whole:
             problems.append(FileProblem("broken", f"not a valid JSON document: {exc}", rejects=True))
             return
         yield from ndjson_entries(data, max_record)

@@ -841,7 +841,13 @@ class InputStream:
             for entry in parse.entries(data, self.max_record, self.problems):
                 yield _from_entry(entry)
         except parse.TooDeep:  # raised before any entry: a document whose items are read one by one
-            yield from self._streamed(data.removeprefix(parse.UTF8_BOM))
+            yield from self._deep(data.removeprefix(parse.UTF8_BOM))
+
+    def _deep(self, data: bytes) -> Iterator[RawEntry]:
+        """A small JSON document nested too deeply to parse whole, read item by item whatever its layout."""
+        kind = "list" if data.lstrip().startswith(b"[") else "object"
+        lone = parse.depth_problem(data) or "not a valid JSON document"
+        yield from self._document(_Cursor(data, iter(())), kind, lone)
 
     def _streamed(self, head: bytes) -> Iterator[RawEntry]:
         """A big input: NDJSON line by line, or a JSON document item by item."""
@@ -859,8 +865,8 @@ class InputStream:
         else:
             yield from _ndjson_lines(itertools.chain([head], self._chunks), self.max_record)
 
-    def _document(self, cursor: _Cursor, kind: str) -> Iterator[RawEntry]:
-        """A big JSON document spread over lines: its items, or one record over the size limit."""
+    def _document(self, cursor: _Cursor, kind: str, lone: str | None = None) -> Iterator[RawEntry]:
+        """A big JSON document spread over lines: its items, or one record over the size limit (or `lone`'s reason)."""
         doc = _Document(cursor, self.max_record, self.problems)
         try:
             yield from doc.list_entries() if kind == "list" else doc.object_entries()
@@ -874,7 +880,7 @@ class InputStream:
             self._format = "cavra-api-history" if "total" in doc.top else None
             return
         # A lone record: it cannot be read within the record size limit, like an over-long line.
-        yield RawEntry(1, None, over_limit(cursor.drain(), self.max_record), "json-record")
+        yield RawEntry(1, None, lone or over_limit(cursor.drain(), self.max_record), "json-record")
 
     def _long_line(self, head: bytes, first: _FirstLine) -> Iterator[RawEntry]:
         """A first line over the record size limit starting with '{': a one-line document, or an NDJSON record.
