@@ -272,7 +272,7 @@ def _is_pack_file(path: str, key: str, value: str) -> bool:
     """Whether a file is reportgen's own summary or manifest (read within a size cap)."""
     try:
         document = orjson.loads(stream.read_capped(path))  # a bigger one is read as evidence
-    except (OSError, stream.TooBig, orjson.JSONDecodeError):
+    except (OSError, orjson.JSONDecodeError):  # stream.TooBig is an OSError
         return False
     return isinstance(document, dict) and document.get(key) == value
 

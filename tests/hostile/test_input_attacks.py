@@ -351,10 +351,13 @@ DUPLICATES = {
 
 
 def with_duplicate(second: bytes, newlines: bool = True) -> bytes:
-    """A1 with `delivery_success` given a second time as `second` (JSON text of a member)."""
+    """A1 with `delivery_success` given a second time as `second` (JSON text of a member).
+
+    Without `newlines` (an NDJSON line), a line feed in it becomes a carriage return, JSON whitespace too.
+    """
     line = json.dumps(record(example(), A1)).encode()
     line = line.replace(b'"delivery_success": false', b'"delivery_success": false, ' + second)
-    return line if newlines else line.replace(b"\n", b" ").replace(b"\r", b" ")
+    return line if newlines else line.replace(b"\n", b"\r")
 
 
 @pytest.mark.parametrize("case", sorted(DUPLICATES))
@@ -375,11 +378,19 @@ def test_a_repeated_key_in_a_store_item_is_rejected_however_it_is_spelled(tmp_pa
     assert [(r.line, r.reason) for r in loaded.rejected] == [(1, "duplicate key 'delivery_success'")]
 
 
-@pytest.mark.parametrize("key", ['x\\\\', 'a\\"b', "\u00e9"])
-def test_a_repeated_key_with_escapes_of_its_own_is_rejected(tmp_path, key):
-    a1 = json.dumps(record(example(), A1))[:-1]
-    spelled = json.dumps(key)
-    line = f"{a1}, {spelled}: 1, {json.dumps(key, ensure_ascii=False)} : 2}}".encode()
+ESCAPED_KEYS = {
+    "a key ending in a backslash": (b'"x\\\\"', b'"x\\\\"'),
+    "a key that is a backslash": (b'"\\\\"', b'"\\\\"'),
+    "a key ending in two backslashes": (b'"p\\\\\\\\"', b'"p\\\\\\\\"'),
+    "an escaped letter and a backslash": (b'"\\u0078\\\\"', b'"x\\\\"'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ESCAPED_KEYS))
+def test_a_repeated_key_with_escapes_of_its_own_is_rejected(tmp_path, case):
+    first, second = ESCAPED_KEYS[case]
+    a1 = json.dumps(record(example(), A1)).encode()[:-1]
+    line = a1 + b"," + first + b":1," + second + b":2}"
     loaded = load([str(ndjson_with(tmp_path, line))])
     assert [(r.line, r.reason.startswith("duplicate key")) for r in loaded.rejected] == [(3, True)]
 
