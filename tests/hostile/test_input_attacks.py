@@ -568,8 +568,10 @@ def test_a_full_temporary_folder_while_copying_stdin_is_a_one_line_error(monkeyp
 
 def test_the_pack_file_marks_are_reportgens_own():
     from reportgen.pack import PREDICATE_TYPE
-
     from reportgen.summary import Summary
 
     assert load_module.PACK_FILES["manifest.json"] == ("predicateType", PREDICATE_TYPE)
-    assert load_module.PACK_FILES["summary.json"] == ("schema_version", *get_args(Summary.model_fields["schema_version"].annotation))
+    assert load_module.PACK_FILES["summary.json"] == (
+        "schema_version",
+        *get_args(Summary.model_fields["schema_version"].annotation),
+    )
