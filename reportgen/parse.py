@@ -163,11 +163,12 @@ def list_problem(raw: bytes, value: Any, limit: int) -> str | None:
     return None
 
 
+CR_HINT = "; the line holds carriage returns (CR): CR-only line ends (old Mac style) are not read, use LF or CRLF"
+
+
 def line_end_hint(raw: bytes) -> str:
     """Why several records may have run into one line: carriage returns used as line ends."""
-    if b"\r" in raw.rstrip(b"\r\n \t"):
-        return "; the line holds carriage returns (CR): CR-only line ends (old Mac style) are not read, use LF or CRLF"
-    return ""
+    return CR_HINT if b"\r" in raw.rstrip(b"\r\n \t") else ""
 
 
 def may_be_deep(raw: bytes) -> bool:

@@ -247,33 +247,48 @@ class _Source:
 def _ndjson_lines(chunks: Iterable[bytes], max_record: int, first_line: int = 1) -> Iterator[RawEntry]:
     """Each non-blank line as a RawEntry (unparsed), an over-long one as its size problem, never held whole."""
     number, carry, over, over_text = first_line, b"", 0, False
+    crs = (0, False)  # of an over-long line: its carriage returns, and whether it ends with one
     for chunk in chunks:
         parts = chunk.split(b"\n")
         tail = parts.pop()
         if parts:
             if over:  # the over-long line ends here
+                crs = _carriage_returns(parts[0], crs)
                 if over_text or parts[0].strip():
-                    yield RawEntry(number, None, over_limit(over + len(parts[0]), max_record), "ndjson")
-                number, over, parts = number + 1, 0, parts[1:]
+                    yield RawEntry(number, None, _over_line(over + len(parts[0]), max_record, crs), "ndjson")
+                number, over, parts, crs = number + 1, 0, parts[1:], (0, False)
             elif carry:
                 parts[0], carry = carry + parts[0], b""
             for line in parts:
                 if line.strip():
                     if len(line) > max_record:
-                        yield RawEntry(number, None, over_limit(len(line), max_record), "ndjson")
+                        reason = over_limit(len(line), max_record) + parse.line_end_hint(line)
+                        yield RawEntry(number, None, reason, "ndjson")
                     else:
                         yield RawEntry(number, line, None, "ndjson")
                 number += 1
         if over:
             over, over_text = over + len(tail), over_text or bool(tail.strip())
+            crs = _carriage_returns(tail, crs)
         elif tail:
             carry += tail
             if len(carry) > max_record:  # from here only its length and whether it is blank are kept
-                over, over_text, carry = len(carry), bool(carry.strip()), b""
+                over, over_text, crs, carry = len(carry), bool(carry.strip()), _carriage_returns(carry, crs), b""
     if over and over_text:  # the last line, without a newline
-        yield RawEntry(number, None, over_limit(over, max_record), "ndjson")
+        yield RawEntry(number, None, _over_line(over, max_record, crs), "ndjson")
     elif carry.strip():
         yield RawEntry(number, carry, None, "ndjson")
+
+
+def _carriage_returns(piece: bytes, seen: tuple[int, bool]) -> tuple[int, bool]:
+    """Carriage returns counted over a line's pieces, and whether the line so far ends with one."""
+    return seen[0] + piece.count(b"\r"), piece.endswith(b"\r") if piece else seen[1]
+
+
+def _over_line(length: int, max_record: int, crs: tuple[int, bool]) -> str:
+    """The reason for an over-long line; it says so when CR-only line ends ran records into one line."""
+    count, at_end = crs
+    return over_limit(length, max_record) + (parse.CR_HINT if count > int(at_end) else "")
 
 
 # --- JSON documents: a window on the byte stream and a tokenizer that finds where a value ends ----
@@ -905,9 +920,11 @@ class InputStream:
             doc.notices()
             self._format = "cavra-api-history" if "total" in doc.top else None
             return
-        yield from self._over_long_line(cursor, first, doc.record)
+        # Records run together by CR-only line ends show a CR within the line's first record's length.
+        known = head[first.start : first.start + self.max_record + 1].split(b"\n", 1)[0]
+        yield from self._over_long_line(cursor, first, doc.record, parse.line_end_hint(known))
 
-    def _over_long_line(self, cursor: _Cursor, first: _FirstLine, record: bool) -> Iterator[RawEntry]:
+    def _over_long_line(self, cursor: _Cursor, first: _FirstLine, record: bool, hint: str) -> Iterator[RawEntry]:
         """The long first line as an entry over the size limit, then the NDJSON lines after it."""
         fence = cursor.fence
         cursor.unfence()
@@ -926,7 +943,7 @@ class InputStream:
         after = next(rest, None)
         # Alone in the input and closed as an object, it is what today reads as a lone record.
         fmt = "json-record" if record and after is None else "ndjson"
-        yield RawEntry(first.number, None, over_limit(end - first.start, self.max_record), fmt)
+        yield RawEntry(first.number, None, over_limit(end - first.start, self.max_record) + hint, fmt)
         if after is not None:
             yield after
             yield from rest

@@ -518,11 +518,22 @@ CR_ONLY = {
 }
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["parsed whole", "streamed"])
 @pytest.mark.parametrize("case", sorted(CR_ONLY))
-def test_a_file_with_cr_only_line_ends_says_so_in_the_reason(tmp_path, case):
+def test_a_file_with_cr_only_line_ends_says_so_in_the_reason(tmp_path, case, streamed):
     (tmp_path / "e.ndjson").write_bytes(CR_ONLY[case])
-    [rejection] = load([str(tmp_path / "e.ndjson")]).rejected
+    # Streamed: the record size limit is below the file's size, so its one long line is over it.
+    limits = Limits(max_record_bytes=len(GOOD[0]) + len(GOOD[1])) if streamed else Limits()
+    [rejection] = load([str(tmp_path / "e.ndjson")], limits=limits).rejected
     assert "CR-only line ends" in rejection.reason and rejection.line == 1
+
+
+def test_an_over_long_line_with_crlf_line_ends_does_not_blame_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(load_module.stream, "CHUNK", 7)  # chunk ends fall between CR and LF too
+    line = GOOD[0].encode() + b"\r\n"
+    (tmp_path / "e.ndjson").write_bytes(line * 3)
+    rejected = load([str(tmp_path / "e.ndjson")], limits=Limits(max_record_bytes=len(line) - 3)).rejected
+    assert [r.line for r in rejected] == [1, 2, 3] and not any("CR-only" in r.reason for r in rejected)
 
 
 @pytest.mark.parametrize(
