@@ -728,7 +728,9 @@ class EntryReader:
         if raw is None or may_hold_secrets(raw):
             value = self.masked(value, entry.line)
             raw = orjson.dumps(value)
-        problem = _shape_problem(value) or parse.list_problem(raw, value, self.reading.limits.max_list_items)
+        problem = _shape_problem(value)
+        if not problem and value["metadata_kind"] in KNOWN_KINDS:  # what the rules read is bounded
+            problem = parse.list_problem(raw, value, self.reading.limits.max_list_items)
         if problem:
             raise Rejected(problem)
         return value, raw

@@ -449,6 +449,13 @@ def test_a_list_at_the_limit_is_read_and_one_item_more_rejects_the_record(tmp_pa
     ]
 
 
+def test_a_record_of_an_unknown_kind_with_a_long_list_is_unrecognised_not_rejected(tmp_path):
+    other = {"session_id": "s-1", "metadata_kind": "some-future-kind", "lines": [f"log {n}" for n in range(LIMIT + 1)]}
+    (tmp_path / "e.ndjson").write_text(json.dumps(other) + "\n")
+    loaded = load([str(tmp_path / "e.ndjson")], limits=Limits(max_list_items=LIMIT))
+    assert not loaded.rejected and [u.metadata_kind for u in loaded.unrecognised] == ["some-future-kind"]
+
+
 @pytest.mark.parametrize("field", ["providers", "status_codes"])
 def test_a_record_with_a_thousand_and_one_items_is_rejected_by_default(evidence, field):
     a1 = record(example(), A1)
