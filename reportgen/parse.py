@@ -22,6 +22,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 # parses up to 1024 but serialises only up to 254, so a deeper entry would break every later step.
 MAX_DEPTH = 64
 # Outside strings: runs of bytes other than brackets and quotes, and whole strings.
+_NOT_OPENERS = bytes(b for b in range(256) if b not in b"[{")
 _PLAIN_OR_STRINGS = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]++|\\.)*+")*+', re.S)
 
 
@@ -148,7 +149,8 @@ def list_problem(raw: bytes, value: Any, limit: int) -> str | None:
 
     Checked before a record is decoded, so one record cannot make thousands of open items.
     """
-    if raw.count(b",") < limit:  # a list of more than `limit` items has `limit` commas at least
+    # A list of more than `limit` items takes 2 * limit + 3 bytes and `limit` commas at least.
+    if len(raw) < 2 * limit + 3 or raw.count(b",") < limit:
         return None
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:
@@ -171,14 +173,19 @@ def line_end_hint(raw: bytes) -> str:
     return CR_HINT if b"\r" in raw.rstrip(b"\r\n \t") else ""
 
 
+def openers(raw: bytes) -> int:
+    """How many '[' and '{' a text holds, strings included (one pass: everything else is dropped)."""
+    return len(raw.translate(None, _NOT_OPENERS))
+
+
 def may_be_deep(raw: bytes) -> bool:
     """A fast look that never misses: False when the text has too few brackets to nest past MAX_DEPTH."""
-    return raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
+    return openers(raw) > MAX_DEPTH
 
 
 def deeper_than(raw: bytes, limit: int) -> bool:
     """Whether JSON text nests arrays and objects more than `limit` levels (brackets in strings not counted)."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
+    if openers(raw) <= limit:
         return False
     depth, at, end = 0, 0, len(raw)
     while True:
