@@ -46,6 +46,11 @@ def location(source: str, line: int | None) -> str:
     return terminal_safe(source if line is None else f"{source}:{line}")
 
 
+# The times --as-of may name: a year of room on either side of what datetime holds, so that
+# windows reaching back or forward from it (retry waits, trends) stay representable.
+AS_OF_RANGE = (datetime(2, 1, 1, tzinfo=UTC), datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC))
+
+
 class AsOf(click.ParamType):
     """An ISO-8601 time; without an offset it is read as UTC."""
 
@@ -59,7 +64,14 @@ class AsOf(click.ParamType):
             parsed = datetime.fromisoformat(str(value).strip())
         except ValueError:
             self.fail(f"{value!r} is not an ISO-8601 time such as 2025-06-02T11:30:00Z", param, ctx)
-        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
+        try:
+            utc = parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
+        except OverflowError:
+            utc = None
+        if utc is None or not AS_OF_RANGE[0] <= utc <= AS_OF_RANGE[1]:
+            first, last = (utc_iso(t) for t in AS_OF_RANGE)
+            self.fail(f"{value!r} is out of range: give a time from {first} to {last}", param, ctx)
+        return utc
 
 
 class Size(click.ParamType):
@@ -101,6 +113,15 @@ def evidence_argument(command: Any) -> Any:
             show_default=True,
             help=f"Refuse more than this many bytes of {what}.",
         )(command)
+    command = click.option(
+        "--max-list-items",
+        type=click.IntRange(min=1),
+        default=defaults.max_list_items,
+        expose_value=False,
+        callback=_remember,
+        show_default=True,
+        help="Reject a record holding a list (providers, retry decisions, status codes, ...) longer than this.",
+    )(command)
     command = click.option(
         "--jobs",
         "-j",
@@ -275,11 +296,14 @@ def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) ->
     bar = None
     try:
         meta = click.get_current_context().meta
-        limits = Limits(meta["reportgen.max_record_bytes"], meta["reportgen.max_input_bytes"])
+        limits = Limits(
+            meta["reportgen.max_record_bytes"], meta["reportgen.max_input_bytes"], meta["reportgen.max_list_items"]
+        )
         stdin = click.get_binary_stream("stdin")
         bar = progress_line(click.get_text_stream("stderr"), meta.get("reportgen.quiet", False))
         jobs = meta.get("reportgen.jobs") or cores()
-        return summarise_paths(paths, rules, as_of, stdin=stdin, limits=limits, progress=bar, jobs=jobs)  # type: ignore[arg-type]
+        exclude = meta.get("reportgen.target")
+        return summarise_paths(paths, rules, as_of, stdin, limits, bar, jobs, exclude)  # type: ignore[arg-type]
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
@@ -505,6 +529,8 @@ def build(
         options = pack_options(name, title, formats, strict, pdf)
     except (PackError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
+    target = Path(out) if out else default_out(options.name)
+    click.get_current_context().meta["reportgen.target"] = str(target)  # never read back as evidence
     loaded, summary = read_evidence(evidence, rules, as_of)
     summary = waived(summary)
     code = exit_code(summary, loaded, strict)
@@ -515,7 +541,6 @@ def build(
         )
     try:
         trend = history_trend(summary)
-        target = Path(out) if out else default_out(options.name)
         records, attached = records_for(summary, options, loaded), evidence_for(options, loaded)
         written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
     except PdfNotWritten as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .stream import read_capped
 from .summary import Summary
 from .verdict import OpenItem
 
@@ -106,7 +107,7 @@ def read_summary(path: Path) -> Summary:
     """A summary.json, or a pack folder's summary.json."""
     file = path / SUMMARY_FILE if path.is_dir() else path
     try:
-        return Summary.model_validate_json(file.read_bytes())
+        return Summary.model_validate_json(read_capped(file))
     except OSError as exc:
         raise HistoryError(f"{file}: cannot read: {exc.strerror}") from None
     except ValidationError as exc:

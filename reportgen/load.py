@@ -8,11 +8,13 @@ are told apart by content, not by file name.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import multiprocessing
 import os
 import signal
+import stat
 import tempfile
 import threading
 from collections import Counter
@@ -109,6 +111,7 @@ class Limits:
 
     max_record_bytes: int = 16 * MIB
     max_input_bytes: int = 4096 * MIB
+    max_list_items: int = 1000
 
 
 @dataclass(frozen=True)
@@ -164,34 +167,137 @@ class LoadResult:
         return read_records(self, places)
 
 
-def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Turn the command line's paths into files to read (folders walked, sorted) and skipped names."""
-    files: list[str] = []
-    skipped: list[str] = []
+@dataclass
+class Found:
+    """The command line's paths sorted out: files to read, files skipped, and paths not read with why."""
+
+    files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    unread: list[tuple[str, str]] = field(default_factory=list)
+    # Named on the command line and not a regular file (a pipe, `<(...)`, a device): read as a stream.
+    streams: set[str] = field(default_factory=set)
+
+
+# The files of a reportgen pack that a folder walk would take for evidence, and the key and value
+# that mark them as reportgen's own (the summary's schema, the manifest's predicate type).
+PACK_FILES = {
+    "summary.json": ("schema_version", "reportgen.summary.v1"),
+    "manifest.json": ("predicateType", "https://reportgen.dev/readiness-pack/v1"),
+}
+
+
+def expand_paths(paths: Sequence[str], exclude: str | None = None) -> Found:
+    """Turn the command line's paths into files to read (folders walked, sorted), skipped and unread paths.
+
+    `exclude` is a folder never read (the pack a build writes), wherever the walk meets it.
+    """
+    found = Found()
+    avoid = _identity(exclude) if exclude else None
     for path in paths:
         if path == "-":
-            files.append("-")
+            found.files.append("-")
         elif os.path.isdir(path):
-            found, ignored = _walk(path)
-            files.extend(found)
-            skipped.extend(ignored)
+            if avoid is not None and _identity(path) == avoid:
+                found.skipped.append(f"{path} (skipped: the folder this build writes the pack into)")
+            else:
+                _walk(path, found, avoid)
         elif os.path.exists(path) or os.path.islink(path):
-            files.append(path)
+            found.files.append(path)
+            if os.path.exists(path) and not os.path.isfile(path):
+                found.streams.add(path)
         else:
             raise InputError(f"{path}: no such file or directory")
-    return files, skipped
+    return found
 
 
-def _walk(folder: str) -> tuple[list[str], list[str]]:
-    """Walk a folder recursively in sorted order, without following links to folders."""
-    found: list[str] = []
-    ignored: list[str] = []
-    for root, dirs, names in os.walk(folder, followlinks=False):
-        dirs.sort()
-        for name in sorted(names):
-            full = Path(root, name).as_posix()
-            (found if name.lower().endswith(EVIDENCE_SUFFIXES) else ignored).append(full)
-    return found, ignored
+def _identity(path: str) -> tuple[int, int] | None:
+    """A folder's device and inode, to know it again by any name; None when it does not exist."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _walk(folder: str, found: Found, avoid: tuple[int, int] | None) -> None:
+    """Walk a folder in sorted order, a folder's files before its sub-folders; links to folders not followed."""
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            found.unread.append((Path(current).as_posix(), f"folder not read: {_why(exc)}"))
+            continue
+        folders = []
+        for entry in entries:
+            full = Path(current, entry.name).as_posix()
+            if _sort_entry(entry, full, found, avoid):
+                folders.append(full)
+        stack.extend(reversed(folders))
+
+
+def _sort_entry(entry: os.DirEntry[str], full: str, found: Found, avoid: tuple[int, int] | None) -> bool:
+    """File one folder entry as read, skipped or not read; True for a sub-folder to walk."""
+    evidence = entry.name.lower().endswith(EVIDENCE_SUFFIXES)
+    try:
+        info = entry.stat(follow_symlinks=False)
+        link = stat.S_ISLNK(info.st_mode)
+        if link:
+            info = os.stat(full)
+    except OSError as exc:
+        if evidence or not entry.is_symlink():
+            found.unread.append((full, f"not read: {_link_problem(exc) if entry.is_symlink() else _why(exc)}"))
+        else:
+            found.skipped.append(full)
+        return False
+    if stat.S_ISDIR(info.st_mode):
+        if link:
+            found.unread.append((full, "not read: a link to a folder (links to folders are not followed)"))
+            return False
+        if avoid is not None and (info.st_dev, info.st_ino) == avoid:
+            found.skipped.append(f"{full} (skipped: the folder this build writes the pack into)")
+            return False
+        return True
+    _sort_file(entry.name, full, info.st_mode, link, evidence, found)
+    return False
+
+
+def _sort_file(name: str, full: str, mode: int, link: bool, evidence: bool, found: Found) -> None:
+    """File a non-folder entry: read, skipped by name or as a pack's own file, or not read (not regular)."""
+    if not evidence:
+        found.skipped.append(full)
+    elif not stat.S_ISREG(mode):
+        what = stream.file_kind(mode)
+        found.unread.append((full, f"not read: {'a link to ' if link else ''}{what}, not a regular file"))
+    elif name in PACK_FILES and _is_pack_file(full, *PACK_FILES[name]):
+        found.skipped.append(f"{full} (skipped: part of a reportgen pack, not evidence)")
+    else:
+        found.files.append(full)
+
+
+def _is_pack_file(path: str, key: str, value: str) -> bool:
+    """Whether a file is reportgen's own summary or manifest (read within a size cap)."""
+    try:
+        document = orjson.loads(stream.read_capped(path))  # a bigger one is read as evidence
+    except (OSError, orjson.JSONDecodeError):  # stream.TooBig is an OSError
+        return False
+    return isinstance(document, dict) and document.get(key) == value
+
+
+def _why(exc: OSError) -> str:
+    """An OS error in a few words."""
+    return exc.strerror or str(exc)
+
+
+def _link_problem(exc: OSError) -> str:
+    """Why a link cannot be followed: broken, a loop, or the error itself."""
+    if exc.errno == errno.ENOENT:
+        return "a broken link (its target does not exist)"
+    if exc.errno == errno.ELOOP:
+        return "a link loop"
+    return f"a link that cannot be followed: {_why(exc)}"
 
 
 Progress = Callable[[int, int], None]
@@ -261,17 +367,20 @@ def load(
     progress: Progress | None = None,
     as_of: datetime | None = None,
     jobs: int = 1,
+    exclude: str | None = None,
 ) -> LoadResult:
-    """Read every input, fold every record in, and account for every entry.
+    """Read every input, fold every record in, and account for every entry (never the folder `exclude`).
 
     Records are folded as they are read. When a session id turns up more than once, the inputs
     are read a second time with those ids held aside, so duplicates count once and of conflicting
     copies the later-created is kept, exactly as if everything had been read in one go.
     """
-    files, skipped = expand_paths(paths)
+    found = expand_paths(paths, exclude)
     as_of = as_of.astimezone(UTC) if as_of is not None else None  # as summary.resolve_as_of reads it
-    result = LoadResult(Ledger(as_of), skipped=skipped, limits=limits or Limits())
-    result.sources, result._spools = _sources(files, stdin, result.limits)
+    result = LoadResult(Ledger(as_of), skipped=found.skipped, limits=limits or Limits())
+    # A path not read is rejected whole, so the verdict cannot be closed over it.
+    result.rejected = [Rejection(path, None, reason) for path, reason in found.unread]
+    result.sources, result._spools = _sources(found, stdin, result.limits)
     mask_names(result)
     units = plan_units(result.sources, result.limits, jobs)
     with quiet_gc():
@@ -349,14 +458,15 @@ def _said(result: LoadResult, text: str, where: tuple[Any, int | None, Any], wha
     return masked
 
 
-def _sources(files: list[str], stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], list[Any]]:
-    """(name, path) of every input. stdin and other streams (a pipe, `<(...)`) are copied to
-    temporary files as they are read, so they can be read again and split like any file."""
+def _sources(found: Found, stdin: BinaryIO | None, limits: Limits) -> tuple[list[tuple[str, str]], list[Any]]:
+    """(name, path) of every input. stdin and other streams named on the command line (a pipe,
+    `<(...)`) are copied to temporary files as they are read, so they can be read again and split
+    like any file; every other path is opened as a regular file or rejected, never waited on."""
     spools = []
     sources = []
-    for path in files:
+    for path in found.files:
         name = STDIN_NAME if path == "-" else path
-        if path != "-" and (os.path.isfile(path) or not os.path.exists(path)):
+        if path != "-" and path not in found.streams:
             sources.append((name, path))
             continue
         if path == "-":
@@ -373,17 +483,44 @@ def _sources(files: list[str], stdin: BinaryIO | None, limits: Limits) -> tuple[
 
 
 def _spool(handle: BinaryIO, name: str, limits: Limits) -> Any:
-    """A temporary file holding what a stream gives, within the input size limit."""
-    spool = tempfile.NamedTemporaryFile(prefix="reportgen-input-", suffix=".evidence")  # noqa: SIM115
+    """A temporary file holding what a stream gives, within the input size limit.
+
+    A stream that never ends (a character device such as /dev/zero) stops at the limit; a full or
+    failing temporary folder is a one-line InputError, never a traceback.
+    """
+    try:
+        spool = tempfile.NamedTemporaryFile(prefix="reportgen-input-", suffix=".evidence")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"{name}: cannot make a temporary file to copy it into: {_why(exc)}") from None
+    try:
+        _copy(handle, spool, name, limits)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+def _copy(handle: BinaryIO, spool: Any, name: str, limits: Limits) -> None:
+    """Copy a stream into its temporary file, stopping one chunk past the input size limit."""
     copied = 0
-    while chunk := handle.read(CHUNK):
+    while True:
+        try:
+            chunk = handle.read(min(CHUNK, limits.max_input_bytes + 1 - copied))
+        except OSError as exc:
+            raise InputError(f"{name}: cannot be read: {_why(exc)}") from None
+        if not chunk:
+            break
         copied += len(chunk)
         if copied > limits.max_input_bytes:
-            spool.close()
             raise InputError(over_budget(name, limits))
-        spool.write(chunk)
-    spool.flush()
-    return spool
+        try:
+            spool.write(chunk)
+        except OSError as exc:
+            raise InputError(f"{name}: cannot copy it to the temporary folder: {_why(exc)}") from None
+    try:
+        spool.flush()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot copy it to the temporary folder: {_why(exc)}") from None
 
 
 def over_budget(name: str, limits: Limits) -> str:
@@ -428,7 +565,7 @@ def splittable(path: str, limits: Limits) -> bool:
 def _is_gzip(path: str) -> bool:
     """Whether a file starts with gzip's magic bytes."""
     try:
-        with open(path, "rb") as handle:
+        with stream.open_regular(path) as handle:
             return handle.read(2) == parse.GZIP_MAGIC
     except OSError:
         return False
@@ -569,7 +706,7 @@ def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
         part.decompressed = end - start
         return part
     try:
-        handle = open(unit.path, "rb")
+        handle = stream.open_regular(unit.path)
     except OSError as exc:
         part.rejected.append(Rejection(unit.name, None, f"cannot read file: {exc.strerror or exc}"))
         return part
@@ -634,7 +771,9 @@ class EntryReader:
             return None
         if not isinstance(value, dict) or value.get("metadata_kind") not in KNOWN_KINDS:
             return None
-        if parse.may_repeat_keys(raw, value) or may_hold_secrets(raw):
+        if parse.may_be_deep(raw) or parse.may_repeat_keys(raw, value) or may_hold_secrets(raw):
+            return None
+        if parse.list_problem(raw, value, self.reading.limits.max_list_items):
             return None
         naive: list[str] = []
         try:
@@ -669,6 +808,8 @@ class EntryReader:
             value = self.masked(value, entry.line)
             raw = orjson.dumps(value)
         problem = _shape_problem(value)
+        if not problem and value["metadata_kind"] in KNOWN_KINDS:  # what the rules read is bounded
+            problem = parse.list_problem(raw, value, self.reading.limits.max_list_items)
         if problem:
             raise Rejected(problem)
         return value, raw
@@ -872,13 +1013,13 @@ def reread(result: LoadResult, places: set[tuple[str, int | None]] | None, copie
         if index not in result.digests:
             continue
         try:
-            with open(path, "rb") as handle:
+            with stream.open_regular(path) as handle:
                 opened = stream.InputStream(name, handle, limits)
                 for entry in opened.entries():
                     dropped = (index, entry.line) in result.dropped
                     if (dropped and not copies) or (places is not None and (name, entry.line) not in places):
                         continue
-                    read = read_again(entry, name, result.digests[index], dropped)
+                    read = read_again(entry, name, result.digests[index], dropped, result.limits)
                     if read is not None and (copies or read.record is not None):
                         found.append(read)
         except (OSError, parse.TooLarge) as exc:
@@ -888,10 +1029,12 @@ def reread(result: LoadResult, places: set[tuple[str, int | None]] | None, copie
     return found
 
 
-def read_again(entry: stream.RawEntry, name: str, sha256: str, dropped: bool) -> Reread | None:
+def read_again(
+    entry: stream.RawEntry, name: str, sha256: str, dropped: bool, limits: Limits | None = None
+) -> Reread | None:
     """One entry read again: a full, validated record, a record no rule reads, or None when it is
     not a well-formed record."""
-    reader = EntryReader(Part(Ledger()), Unit(0, name, ""), Reading(Limits()), lambda _b, _n: None)
+    reader = EntryReader(Part(Ledger()), Unit(0, name, ""), Reading(limits or Limits()), lambda _b, _n: None)
     try:
         value, _ = reader.value(entry)
         if value["metadata_kind"] not in KNOWN_KINDS:

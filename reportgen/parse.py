@@ -8,6 +8,7 @@ carries its raw bytes where the format has them, so later checks need not serial
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +18,20 @@ import orjson
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
+# The deepest nesting of arrays and objects an entry may have. Records nest a few levels; orjson
+# parses up to 1024 but serialises only up to 254, so a deeper entry would break every later step.
+MAX_DEPTH = 64
+# Outside strings: runs of bytes other than brackets and quotes, and whole strings.
+_NOT_OPENERS = bytes(b for b in range(256) if b not in b"[{")
+_PLAIN_OR_STRINGS = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]++|\\.)*+")*+', re.S)
 
 
 class TooLarge(Exception):
     """Decompressed data that would exceed the input budget."""
+
+
+class TooDeep(Exception):
+    """A JSON document with an item nested too deeply to parse whole: it is read item by item."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,11 @@ def entries(data: bytes, max_record: int, problems: list[FileProblem]) -> Iterat
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        if looks_like_document(data):
+        whole = looks_like_document(data)
+        # Too deep for orjson: a document (or one line that may be a whole store file) is read item by item.
+        if (whole or b"\n" not in data.strip()) and deeper_than(data, MAX_DEPTH + 2):
+            raise TooDeep from None
+        if whole:
             problems.append(FileProblem("broken", f"not a valid JSON document: {exc}", rejects=True))
             return
         yield from ndjson_entries(data, max_record)
@@ -108,13 +123,86 @@ def ndjson_entries(data: bytes, max_record: int) -> Iterator[Entry]:
 
 
 def parse_entry(raw: bytes) -> Any:
-    """One entry's JSON text parsed: its value, or a Problem (not JSON, or a key it repeats)."""
+    """One entry's JSON text parsed: its value, or a Problem (too deep, not JSON, or a key it repeats)."""
+    deep = depth_problem(raw)
+    if deep:
+        return Problem(deep)
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return Problem(f"not JSON: {exc}")
+        return Problem(f"not JSON: {exc}{line_end_hint(raw)}")
+    problem = entry_problem(raw, value)
+    return Problem(problem) if problem else value
+
+
+def entry_problem(raw: bytes, value: Any) -> str | None:
+    """Why an entry's parsed JSON text is not taken (nested too deeply, a repeated key), or None."""
+    deep = depth_problem(raw)
+    if deep:
+        return deep
     duplicate = duplicate_key(raw, value)
-    return Problem(f"duplicate key {duplicate!r}") if duplicate else value
+    return f"duplicate key {duplicate!r}" if duplicate else None
+
+
+def list_problem(raw: bytes, value: Any, limit: int) -> str | None:
+    """The reason an entry holds a list of more than `limit` items (its path and length), or None.
+
+    Checked before a record is decoded, so one record cannot make thousands of open items.
+    """
+    # A list of more than `limit` items takes 2 * limit + 3 bytes and `limit` commas at least.
+    if len(raw) < 2 * limit + 3 or raw.count(b",") < limit:
+        return None
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, list):
+            if len(node) > limit:
+                where = path or "the entry"
+                return f"{where} holds {len(node)} items, over the limit of {limit} per list (--max-list-items)"
+            stack += [(f"{path}.{i}", item) for i, item in enumerate(node) if isinstance(item, list | dict)]
+        elif isinstance(node, dict):
+            stack += [(f"{path}.{k}" if path else k, v) for k, v in node.items() if isinstance(v, list | dict)]
+    return None
+
+
+CR_HINT = "; the line holds carriage returns (CR): CR-only line ends (old Mac style) are not read, use LF or CRLF"
+
+
+def line_end_hint(raw: bytes) -> str:
+    """Why several records may have run into one line: carriage returns used as line ends."""
+    return CR_HINT if b"\r" in raw.rstrip(b"\r\n \t") else ""
+
+
+def openers(raw: bytes) -> int:
+    """How many '[' and '{' a text holds, strings included (one pass: everything else is dropped)."""
+    return len(raw.translate(None, _NOT_OPENERS))
+
+
+def may_be_deep(raw: bytes) -> bool:
+    """A fast look that never misses: False when the text has too few brackets to nest past MAX_DEPTH."""
+    return openers(raw) > MAX_DEPTH
+
+
+def deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether JSON text nests arrays and objects more than `limit` levels (brackets in strings not counted)."""
+    if openers(raw) <= limit:
+        return False
+    depth, at, end = 0, 0, len(raw)
+    while True:
+        at = _PLAIN_OR_STRINGS.match(raw, at).end()  # type: ignore[union-attr]
+        if at >= end or raw[at] == 0x22:  # the end, or a string never closed (not JSON anyway)
+            return False
+        depth += 1 if raw[at] in b"[{" else -1
+        if depth > limit:
+            return True
+        at += 1
+
+
+def depth_problem(raw: bytes) -> str | None:
+    """The reason an entry's text nests too deeply, or None: the nesting limit, checked in this one place."""
+    if deeper_than(raw, MAX_DEPTH):
+        return f"nested more than {MAX_DEPTH} levels deep (arrays and objects); the limit is {MAX_DEPTH}"
+    return None
 
 
 def document_items(document: Any) -> tuple[list[Any], str] | None:
@@ -128,13 +216,13 @@ def document_items(document: Any) -> tuple[list[Any], str] | None:
 
 def document_entries(document: Any, data: bytes, problems: list[FileProblem]) -> Iterator[Entry]:
     """The records of one JSON document: a record, a list, a store file or an API history page."""
-    duplicates = duplicate_keys_by_item(data, document)
     found_items = document_items(document)
     if found_items is None:
         # A lone record: it starts on line 1, and there is no array index to give.
-        found = duplicates.get(0)
-        yield Entry(1, Problem(f"duplicate key {found!r}") if found else document, "json-record", data)
+        problem = entry_problem(data, document)
+        yield Entry(1, Problem(problem) if problem else document, "json-record", data)
         return
+    duplicates = duplicate_keys_by_item(data, document)
     items, fmt = found_items
     partial = partial_page(document, len(items)) if fmt == "cavra-api-history" else None
     if partial:
@@ -176,15 +264,24 @@ def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
     return obj
 
 
-def key_tokens(text: bytes) -> int:
-    """How many `"key":` tokens a JSON text has (a quote escaped inside a string is not one)."""
-    return text.count(b'":') + text.count(b'" :') - text.count(b'\\":')
+def colons(text: bytes) -> int:
+    """How many colons a JSON text holds, written or escaped (an escape counted even where it is not one)."""
+    return text.count(b":") + text.count(b"\\u003a") + text.count(b"\\u003A")
 
 
 def may_repeat_keys(raw: bytes, value: Any) -> bool:
-    """A fast look: False when the raw text is its parsed value re-serialised, or has no more keys."""
-    again = orjson.dumps(value)
-    return again != raw and key_tokens(raw) > key_tokens(again)
+    """A fast look that never misses: False only when the text cannot repeat a key.
+
+    Every object member has one colon outside strings; a colon inside a string is written or
+    escaped. orjson writes the parsed value back with each key once and no colon escaped, so if the
+    text repeats a key, it holds more colons (escapes counted) than that: whatever the whitespace
+    around the colon and however the key is escaped.
+    """
+    try:
+        again = orjson.dumps(value)
+    except TypeError:  # a whole number past 64 bits: the parse with pairs decides
+        return True
+    return again != raw and colons(raw) > again.count(b":")
 
 
 def first_duplicate(value: Any) -> str | None:
@@ -209,11 +306,12 @@ def duplicate_key(raw: bytes, value: Any) -> str | None:
 
 
 def duplicate_keys_by_item(data: bytes, document: Any) -> dict[int, str]:
-    """For a JSON document, the repeated key of each item (by index) that repeats one."""
+    """For a list, store file or API history page, the repeated key of each item (by index) that repeats one."""
     if not may_repeat_keys(data, document):
         return {}
+    if deeper_than(data, MAX_DEPTH + 2):  # too deep for the parse with pairs: read item by item
+        raise TooDeep
     slow = json.loads(data, object_pairs_hook=_pairs)
-    found_items = document_items(slow)
-    items = found_items[0] if found_items else [slow]
+    items = (document_items(slow) or ([], ""))[0]
     found = {i: first_duplicate(item) for i, item in enumerate(items)}
     return {i: key for i, key in found.items() if key is not None}

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from . import target
 from .history import Changes, HistoryError, compare, read_summary
 from .render import encode_text, environment, md_escape
+from .stream import MIB, read_capped
 from .summary import Summary
 from .target import PublishError
 from .verdict import OpenItem, utc_iso
@@ -47,6 +48,8 @@ MKDOCS = "mkdocs.yml"
 STATE = ".reportgen-publish.json"
 MAX_SUMMARY_BYTES = 256 << 20
 MAX_SMALL_BYTES = 4 << 20
+# The most read of one file of a pack to publish (a PDF with the evidence attached included).
+PACK_FILE_BYTES = 1024 * MIB
 # Confluence storage format is XHTML: markup-it's raw <br> must be closed to be well-formed XML.
 RAW_BREAK = "<br>"
 
@@ -125,7 +128,7 @@ def manifest_parameters(raw: bytes | None) -> dict[str, object]:
 def read_manifest(folder: Path) -> dict[str, object]:
     """The pack's manifest parameters (name, title), or nothing when it has no manifest."""
     try:
-        return manifest_parameters((folder / "manifest.json").read_bytes())
+        return manifest_parameters(read_capped(folder / "manifest.json"))
     except OSError:
         return {}
 
@@ -144,7 +147,11 @@ def read_pack(folder: Path) -> tuple[Pack, dict[str, bytes]]:
     if missing:
         raise PublishError(f"{folder}: no {', '.join(missing)} (build the pack with --format md)")
     names = [f"{doc}.md" for doc in DOCUMENTS] + [n for n in ATTACHMENTS if (folder / n).is_file()]
-    return pack_of(folder.name, read_manifest(folder), summary), {n: (folder / n).read_bytes() for n in names}
+    try:
+        files = {n: read_capped(folder / n, PACK_FILE_BYTES) for n in names}
+    except OSError as exc:
+        raise PublishError(f"{exc.filename or folder}: cannot read: {exc.strerror or exc}") from None
+    return pack_of(folder.name, read_manifest(folder), summary), files
 
 
 def pack_of(folder: str, parameters: dict[str, object], summary: Summary) -> Pack:

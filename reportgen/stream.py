@@ -13,6 +13,7 @@ ranges that several processes can read; `sniff` and `splittable` say which input
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import itertools
@@ -83,6 +84,55 @@ def value_of(entry: RawEntry) -> Any:
     return parse.parse_entry(entry.raw or b"")
 
 
+# --- opening: regular files only, read within a cap ------------------------------------------------
+
+
+# The most reportgen reads of a file it takes whole: a summary, a manifest, a waiver file.
+WHOLE_FILE_BYTES = 64 * MIB
+
+
+class TooBig(OSError):
+    """A file larger than what reportgen reads of it."""
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in a few words."""
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    return next((text for test, text in kinds if test(mode)), "not a regular file")
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for reading; a FIFO, device or socket is refused (OSError), never waited on."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"{file_kind(mode)}, not a regular file", os.fspath(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_capped(path: str | os.PathLike[str], limit: int = WHOLE_FILE_BYTES, streams: bool = False) -> bytes:
+    """A regular file's bytes; TooBig past `limit` bytes, so a file that never ends is never read whole.
+
+    With `streams`, a named pipe or device is read too (a pipe waits for its writer, as stdin does).
+    """
+    with open(path, "rb") if streams else open_regular(path) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise TooBig(errno.EFBIG, f"larger than the {limit} bytes reportgen reads of it", os.fspath(path))
+    return data
+
+
 # --- the bytes: raw chunks hashed and counted, gzip members decompressed within the budget -------
 
 
@@ -133,11 +183,13 @@ class _Source:
             first += more
         self.gzip = first.startswith(parse.GZIP_MAGIC)
         raws = self._raw_chunks(first)
+        bom = True  # a BOM at the very start is no content
         for chunk in self._gunzip(raws) if self.gzip else raws:
             if not self.gzip:
                 self.decompressed += len(chunk)
-            if not self.nonblank and chunk.strip():
+            if not self.nonblank and (chunk.removeprefix(parse.UTF8_BOM) if bom else chunk).strip():
                 self.nonblank = True
+            bom = bom and not chunk
             yield chunk
         for _ in raws:  # after gzip damage the rest is still hashed, counted and budgeted
             pass
@@ -195,33 +247,48 @@ class _Source:
 def _ndjson_lines(chunks: Iterable[bytes], max_record: int, first_line: int = 1) -> Iterator[RawEntry]:
     """Each non-blank line as a RawEntry (unparsed), an over-long one as its size problem, never held whole."""
     number, carry, over, over_text = first_line, b"", 0, False
+    crs = (0, False)  # of an over-long line: its carriage returns, and whether it ends with one
     for chunk in chunks:
         parts = chunk.split(b"\n")
         tail = parts.pop()
         if parts:
             if over:  # the over-long line ends here
+                crs = _carriage_returns(parts[0], crs)
                 if over_text or parts[0].strip():
-                    yield RawEntry(number, None, over_limit(over + len(parts[0]), max_record), "ndjson")
-                number, over, parts = number + 1, 0, parts[1:]
+                    yield RawEntry(number, None, _over_line(over + len(parts[0]), max_record, crs), "ndjson")
+                number, over, parts, crs = number + 1, 0, parts[1:], (0, False)
             elif carry:
                 parts[0], carry = carry + parts[0], b""
             for line in parts:
                 if line.strip():
                     if len(line) > max_record:
-                        yield RawEntry(number, None, over_limit(len(line), max_record), "ndjson")
+                        reason = over_limit(len(line), max_record) + parse.line_end_hint(line)
+                        yield RawEntry(number, None, reason, "ndjson")
                     else:
                         yield RawEntry(number, line, None, "ndjson")
                 number += 1
         if over:
             over, over_text = over + len(tail), over_text or bool(tail.strip())
+            crs = _carriage_returns(tail, crs)
         elif tail:
             carry += tail
             if len(carry) > max_record:  # from here only its length and whether it is blank are kept
-                over, over_text, carry = len(carry), bool(carry.strip()), b""
+                over, over_text, crs, carry = len(carry), bool(carry.strip()), _carriage_returns(carry, crs), b""
     if over and over_text:  # the last line, without a newline
-        yield RawEntry(number, None, over_limit(over, max_record), "ndjson")
+        yield RawEntry(number, None, _over_line(over, max_record, crs), "ndjson")
     elif carry.strip():
         yield RawEntry(number, carry, None, "ndjson")
+
+
+def _carriage_returns(piece: bytes, seen: tuple[int, bool]) -> tuple[int, bool]:
+    """Carriage returns counted over a line's pieces, and whether the line so far ends with one."""
+    return seen[0] + piece.count(b"\r"), piece.endswith(b"\r") if piece else seen[1]
+
+
+def _over_line(length: int, max_record: int, crs: tuple[int, bool]) -> str:
+    """The reason for an over-long line; it says so when CR-only line ends ran records into one line."""
+    count, at_end = crs
+    return over_limit(length, max_record) + (parse.CR_HINT if count > int(at_end) else "")
 
 
 # --- JSON documents: a window on the byte stream and a tokenizer that finds where a value ends ----
@@ -416,7 +483,10 @@ class _Document:
     # -- values ------------------------------------------------------------------------------------
 
     def _parse(self, raw: bytes) -> Any:
-        """A value's JSON text parsed; _Damage if it is not JSON."""
+        """A value's JSON text parsed; _Damage if it is not JSON or nests too deeply."""
+        deep = parse.depth_problem(raw)
+        if deep:
+            raise _Damage(deep)
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -477,11 +547,14 @@ class _Document:
             raw, length = self.exact_value()
             if raw is None:
                 return RawEntry(index, None, over_limit(length, self.max_record), fmt)
+            deep = parse.depth_problem(raw)  # before the parse, which a deep item would end
+            if deep:
+                return RawEntry(index, None, deep, fmt)
             found = raw, self._parse(raw)
         raw, value = found
-        duplicate = parse.duplicate_key(raw, value)
-        if duplicate:
-            return RawEntry(index, None, f"duplicate key {duplicate!r}", fmt)
+        problem = parse.entry_problem(raw, value)
+        if problem:
+            return RawEntry(index, None, problem, fmt)
         return RawEntry(index, raw, None, fmt, value, True)
 
     def pretty_run(self, index: int, indent: bytes, fmt: str) -> Iterator[RawEntry]:
@@ -506,13 +579,9 @@ class _Document:
             except orjson.JSONDecodeError:  # orjson stops at the first byte past a value: a wrong guess is cheap
                 return
             self.at_item, pos = index, found + len(between) - 2
-            duplicate = parse.duplicate_key(raw, value)
+            problem = parse.entry_problem(raw, value)
             cur.pos = pos
-            yield (
-                RawEntry(index, None, f"duplicate key {duplicate!r}", fmt)
-                if duplicate
-                else RawEntry(index, raw, None, fmt, value, True)
-            )
+            yield RawEntry(index, None, problem, fmt) if problem else RawEntry(index, raw, None, fmt, value, True)
             index = self.count = index + 1
 
     def items(self, fmt: str) -> Iterator[RawEntry]:
@@ -705,6 +774,9 @@ def _from_entry(entry: parse.Entry) -> RawEntry:
             raw = orjson.dumps(entry.value)
         except TypeError:  # an integer past 64 bits: orjson reads it but does not write it
             raw = repr(entry.value).encode()
+        deep = parse.depth_problem(raw)  # an item of a document parsed whole
+        if deep:
+            return RawEntry(entry.line, None, deep, entry.format)
     return RawEntry(entry.line, raw, None, entry.format, entry.value, True)
 
 
@@ -779,9 +851,18 @@ class InputStream:
         """A small input parsed whole by parse.entries; a damaged gzip member is dropped whole, as today."""
         if self._source.damaged:
             data = data[: self._source.member_start]
-        self._decompressed, self.blank = len(data), not data.strip()
-        for entry in parse.entries(data, self.max_record, self.problems):
-            yield _from_entry(entry)
+        self._decompressed, self.blank = len(data), not data.removeprefix(parse.UTF8_BOM).strip()
+        try:
+            for entry in parse.entries(data, self.max_record, self.problems):
+                yield _from_entry(entry)
+        except parse.TooDeep:  # raised before any entry: a document whose items are read one by one
+            yield from self._deep(data.removeprefix(parse.UTF8_BOM))
+
+    def _deep(self, data: bytes) -> Iterator[RawEntry]:
+        """A small JSON document nested too deeply to parse whole, read item by item whatever its layout."""
+        kind = "list" if data.lstrip().startswith(b"[") else "object"
+        lone = parse.depth_problem(data) or "not a valid JSON document"
+        yield from self._document(_Cursor(data, iter(())), kind, lone)
 
     def _streamed(self, head: bytes) -> Iterator[RawEntry]:
         """A big input: NDJSON line by line, or a JSON document item by item."""
@@ -799,8 +880,8 @@ class InputStream:
         else:
             yield from _ndjson_lines(itertools.chain([head], self._chunks), self.max_record)
 
-    def _document(self, cursor: _Cursor, kind: str) -> Iterator[RawEntry]:
-        """A big JSON document spread over lines: its items, or one record over the size limit."""
+    def _document(self, cursor: _Cursor, kind: str, lone: str | None = None) -> Iterator[RawEntry]:
+        """A big JSON document spread over lines: its items, or one record over the size limit (or `lone`'s reason)."""
         doc = _Document(cursor, self.max_record, self.problems)
         try:
             yield from doc.list_entries() if kind == "list" else doc.object_entries()
@@ -814,7 +895,7 @@ class InputStream:
             self._format = "cavra-api-history" if "total" in doc.top else None
             return
         # A lone record: it cannot be read within the record size limit, like an over-long line.
-        yield RawEntry(1, None, over_limit(cursor.drain(), self.max_record), "json-record")
+        yield RawEntry(1, None, lone or over_limit(cursor.drain(), self.max_record), "json-record")
 
     def _long_line(self, head: bytes, first: _FirstLine) -> Iterator[RawEntry]:
         """A first line over the record size limit starting with '{': a one-line document, or an NDJSON record.
@@ -839,9 +920,11 @@ class InputStream:
             doc.notices()
             self._format = "cavra-api-history" if "total" in doc.top else None
             return
-        yield from self._over_long_line(cursor, first, doc.record)
+        # Records run together by CR-only line ends show a CR within the line's first record's length.
+        known = head[first.start : first.start + self.max_record + 1].split(b"\n", 1)[0]
+        yield from self._over_long_line(cursor, first, doc.record, parse.line_end_hint(known))
 
-    def _over_long_line(self, cursor: _Cursor, first: _FirstLine, record: bool) -> Iterator[RawEntry]:
+    def _over_long_line(self, cursor: _Cursor, first: _FirstLine, record: bool, hint: str) -> Iterator[RawEntry]:
         """The long first line as an entry over the size limit, then the NDJSON lines after it."""
         fence = cursor.fence
         cursor.unfence()
@@ -860,7 +943,7 @@ class InputStream:
         after = next(rest, None)
         # Alone in the input and closed as an object, it is what today reads as a lone record.
         fmt = "json-record" if record and after is None else "ndjson"
-        yield RawEntry(first.number, None, over_limit(end - first.start, self.max_record), fmt)
+        yield RawEntry(first.number, None, over_limit(end - first.start, self.max_record) + hint, fmt)
         if after is not None:
             yield after
             yield from rest

@@ -212,9 +212,10 @@ def summarise_paths(
     limits: Limits | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    exclude: str | None = None,
 ) -> tuple[LoadResult, Summary]:
-    """Load evidence from paths and judge it."""
-    loaded = load(paths, stdin=stdin, limits=limits, progress=progress, as_of=as_of, jobs=jobs)
+    """Load evidence from paths (never from the folder `exclude`) and judge it."""
+    loaded = load(paths, stdin=stdin, limits=limits, progress=progress, as_of=as_of, jobs=jobs, exclude=exclude)
     return loaded, summarise(loaded, mode, as_of)
 
 

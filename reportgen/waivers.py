@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import ValidationError, model_validator
 
 from .rules import INTEGRITY_CODES, readiness
+from .stream import read_capped
 from .strictdoc import DocumentError, line_of, read_document
 from .summary import Summary
 from .verdict import Check, Finding, Model, OpenItem, Readiness, ReleaseDecision, RulesMode, Waiver
@@ -122,7 +123,7 @@ def located(name: str, line: int | None) -> str:
 def load_waivers(path: str | Path) -> WaiverFile:
     """Read and check a waiver file."""
     try:
-        data = Path(path).read_bytes()
+        data = read_capped(path, streams=True)
     except OSError as exc:
         raise WaiverError(f"{path}: cannot read: {exc.strerror}") from None
     return parse_waivers(data, str(path))

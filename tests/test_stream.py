@@ -108,7 +108,7 @@ def assert_as_today(raw: bytes, max_record: int = 16 << 20, handle: Any = None) 
     assert reader.problems == problems
     assert reader.cut == cut
     assert reader.sha256 == hashlib.sha256(raw).hexdigest() and reader.size == len(raw)
-    assert reader.decompressed == len(data) and reader.blank == (not data.strip())
+    assert reader.decompressed == len(data) and reader.blank == (not data.removeprefix(parse.UTF8_BOM).strip())
     fmt = entries[-1][2] if entries else "empty"
     assert reader.format == (f"gzip+{fmt}" if raw.startswith(parse.GZIP_MAGIC) else fmt)
     return reader

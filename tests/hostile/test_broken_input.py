@@ -36,7 +36,10 @@ def a1_with(**fields: object) -> bytes:
 BAD_LINES = {
     "truncated line": (GOOD[5][:200].encode(), "not JSON"),
     "invalid UTF-8": (GOOD[5].encode().replace(b"mchen", b"mch\xff\xfen"), "not JSON"),
-    "deep nesting": (b'{"session_id": "x", "metadata_kind": "k", "n": ' + b"[" * 2000 + b"]" * 2000 + b"}", "not JSON"),
+    "deep nesting": (
+        b'{"session_id": "x", "metadata_kind": "k", "n": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+        "nested more than",
+    ),
     "number out of range": (
         a1_with(attempt_count=1).replace(b'"attempt_count": 1', b'"attempt_count": 1e400'),
         "not JSON",

