@@ -42,8 +42,13 @@ def terminal_safe(text: object) -> str:
 
 
 def location(source: str, line: int | None) -> str:
-    """`file:line`, or the file alone for a whole-file problem."""
-    return terminal_safe(source if line is None else f"{source}:{line}")
+    """`file:line`, or the file alone for a whole-file problem.
+
+    A location starts many a printed line, and CI runners read a line starting `::` as a workflow
+    command: a file named like one is shown as `./::…`, the same file.
+    """
+    text = terminal_safe(source if line is None else f"{source}:{line}")
+    return f"./{text}" if text.startswith("::") else text
 
 
 # The times --as-of may name: a year of room on either side of what datetime holds, so that

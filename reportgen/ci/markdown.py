@@ -80,7 +80,8 @@ def head(summary: Summary) -> list[str]:
         "",
         (
             f"{plural(inputs.records, 'record')} from {plural(len(inputs.files), 'file')}; "
-            f"{len(inputs.rejected)} rejected, {inputs.unrecognised} unrecognised; "
+            f"{len(inputs.rejected)} rejected, {inputs.unjudged} not judged, "
+            f"{inputs.outside_closure} outside the closure, {inputs.unrecognised} unrecognised; "
             f"{plural(len(summary.closure.warnings), 'warning')}. Times are UTC."
         ),
     ]

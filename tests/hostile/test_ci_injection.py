@@ -196,3 +196,15 @@ def cells_per_row(tokens: list) -> list[int]:
         elif token.type == "td_open":
             counts[-1] += 1
     return [count for count in counts if count]
+
+
+@pytest.mark.parametrize("name", ["::warning title=x::y.ndjson", "::stop-commands::tok.ndjson", "::add-mask::z.json"])
+def test_an_evidence_file_named_like_a_workflow_command_never_starts_a_printed_line_with_one(tmp_path, name):
+    (tmp_path / name).write_text("{oops\n")
+    for command in ("validate", "check"):
+        result = subprocess.run(
+            [sys.executable, "-m", "reportgen", command, "."], cwd=tmp_path, capture_output=True, text=True
+        )
+        lines = (result.stdout + result.stderr).splitlines()
+        assert any(name in line for line in lines), command
+        assert not [line for line in lines if line.lstrip().startswith("::")], command
