@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import sqlite3
 import urllib.parse
 from collections.abc import Iterator
@@ -40,7 +41,6 @@ ALL_ROWS = (-(1 << 63), 1 << 63)
 # Fewer rows than this are read by one process whatever --jobs says.
 SPLIT_ROWS = 4096
 CHUNK = 4 << 20
-SNAPSHOT_HINT = "read a snapshot instead: sqlite3 LIVE.db \".backup snapshot.db\""
 
 
 class StoreError(Exception):
@@ -70,6 +70,11 @@ def location(source: str, line: int | None) -> str:
     return f"{source}#rowid={line}" if source in ROWID_SOURCES else f"{source}:{line}"
 
 
+def snapshot_hint(path: str) -> str:
+    """How to read a database that is being written to: a consistent copy made by SQLite itself."""
+    return f"read a snapshot instead: sqlite3 {shlex.quote(os.path.basename(path))} '.backup snapshot.db'"
+
+
 def has_header(path: str) -> bool:
     """Whether a file starts with the SQLite header (unreadable files are not databases)."""
     try:
@@ -92,25 +97,19 @@ def stamp(path: str) -> Stamp:
 
 
 def _check_companions(path: str) -> None:
-    """Refuse a database with a hot journal or changes in its WAL: its file alone is not its contents."""
-    journal = _head(path + "-journal", 8)
-    if journal is not None and journal.strip(b"\x00"):
-        raise StoreError(f"a write is in progress or was interrupted ({os.path.basename(path)}-journal); {SNAPSHOT_HINT}")
+    """Refuse a database with a journal or changes in its WAL: its file alone is not its contents.
+
+    A journal with content is a write in progress or interrupted (a hot journal, its header not
+    yet written), or one that `journal_mode=PERSIST` keeps: without taking a lock reportgen cannot
+    tell them apart, so it reads none of them.
+    """
+    name = os.path.basename(path)
+    if _size(path + "-journal"):
+        raise StoreError(f"a write is in progress or was interrupted ({name}-journal); {snapshot_hint(path)}")
     wal = _size(path + "-wal")
     if wal:
-        raise StoreError(
-            f"in WAL mode with {wal} bytes of changes not yet checkpointed into it "
-            f"({os.path.basename(path)}-wal); {SNAPSHOT_HINT}"
-        )
-
-
-def _head(path: str, count: int) -> bytes | None:
-    """The first bytes of a file, or None when it does not exist."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(count)
-    except FileNotFoundError:
-        return None
+        pending = f"in WAL mode with {wal} bytes of changes not yet checkpointed into it ({name}-wal)"
+        raise StoreError(f"{pending}; {snapshot_hint(path)}")
 
 
 def _size(path: str) -> int:
@@ -240,7 +239,7 @@ def entries(path: str, span: tuple[int, int], max_record: int, expected: Stamp =
     conn = connect(path)
     if expected not in (UNREAD, before):
         conn.close()
-        raise StoreError(f"changed while reportgen was reading it; {SNAPSHOT_HINT}")
+        raise StoreError(f"changed while reportgen was reading it; {snapshot_hint(path)}")
     last = None
     try:
         for rows in batches(conn, span, max_record):
@@ -253,7 +252,7 @@ def entries(path: str, span: tuple[int, int], max_record: int, expected: Stamp =
     finally:
         conn.close()
     if stamp(path) != before:
-        raise StoreError(f"changed while reportgen was reading it; {SNAPSHOT_HINT}")
+        raise StoreError(f"changed while reportgen was reading it; {snapshot_hint(path)}")
 
 
 def digest(path: str) -> tuple[str, int]:
