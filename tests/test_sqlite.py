@@ -118,6 +118,11 @@ def test_a_row_is_cited_by_rowid_wherever_a_location_is_shown(tmp_path):
     assert f"{db}#rowid=4: invalid created_at" in output and f"{db}:4" not in output
     summary = summarise(loaded)
     assert summary.inputs.rejected[0].line == 4 and summary.inputs.rejected[0].source == str(db)
+    out = tmp_path.parent / f"{tmp_path.name}-pack"
+    assert run("build", str(db), "--out", str(out), "--format", "md,html", "--as-of", AS_OF).returncode == 1
+    pages = [p.read_text().replace("\\", "") for p in sorted([*out.glob("*.md"), *out.glob("*.html")])]
+    assert sum(f"{db}#rowid=4<" in page for page in pages) >= 1 and sum(f"{db}#rowid=4\n" in page for page in pages) >= 1
+    assert not any(f"{db}:4" in page for page in pages)
 
 
 @pytest.mark.parametrize(
@@ -186,3 +191,70 @@ def test_a_database_changed_after_it_was_judged_is_not_read_again_for_the_pack(t
     with pytest.raises(Exception, match="changed while reportgen was reading it"):
         read_entries(loaded)
     os.remove(db)
+
+
+def test_a_secret_in_a_payload_is_masked_and_reported_at_its_rowid(tmp_path):
+    items = [dict(item) for item in ITEMS]
+    items[2]["external_ref"] = "ghp_s3cr3tGithubTokenValue0123456789"
+    db = write_db(tmp_path / "store.db", items)
+    loaded = load([str(db)])
+    assert [(s.source, s.line) for s in loaded.secrets] == [(str(db), 3)]
+    assert "ghp_s3cr3t" not in json.dumps(read_entries(loaded))
+    result = run("check", str(db), "--as-of", AS_OF)
+    assert "ghp_s3cr3t" not in result.stdout + result.stderr
+
+
+def test_the_same_records_in_a_database_and_a_json_store_count_once_and_conflicts_cite_the_rowid(tmp_path):
+    changed = [dict(item) for item in ITEMS]
+    changed[5]["signer"] = "someone-else"
+    json_path = write_store(tmp_path / "store.json", ITEMS)
+    db = write_db(tmp_path / "store.db", changed)
+    loaded = load([str(json_path), str(db)])
+    assert len(loaded.duplicates) == len(ITEMS) - 1 and len(loaded.conflicts) == 1
+    assert {loaded.conflicts[0].kept.line, loaded.conflicts[0].replaced.line} >= {6}
+    result = run("check", str(json_path), str(db), "--as-of", AS_OF)
+    assert f"{db}#rowid=6" in result.stdout + result.stderr
+
+
+def test_a_payload_over_the_record_size_limit_is_rejected_without_being_fetched(tmp_path, monkeypatch):
+    items = [dict(item) for item in ITEMS]
+    items[0]["padding"] = "x" * 100_000
+    db = write_db(tmp_path / "store.db", items)
+    fetched: list[int] = []
+    real = sqlite_store.entry
+    spy = lambda row, limit: fetched.append(len(row[-1] or b"")) or real(row, limit)  # noqa: E731
+    monkeypatch.setattr(sqlite_store, "entry", spy)
+    loaded = load([str(db)], limits=Limits(max_record_bytes=64 * 1024))
+    size = len(json.dumps(items[0], sort_keys=True))
+    assert [(r.line, r.reason.split(" is over")[0]) for r in loaded.rejected] == [(1, f"entry of {size} bytes")]
+    assert max(fetched) < 64 * 1024
+
+
+def test_a_database_piped_to_stdin_is_read_as_a_database(tmp_path):
+    _, db = example_pair(tmp_path, "example")
+    result = subprocess.run(
+        [sys.executable, "-m", "reportgen", "check", "-", "--json"], input=db.read_bytes(), capture_output=True
+    )
+    summary = json.loads(result.stdout)
+    assert summary["inputs"]["files"][0]["format"] == "sqlite" and summary["inputs"]["records"] == len(ITEMS)
+
+
+def test_a_pdf_built_from_a_database_attaches_its_rows_so_a_recheck_gives_the_same_verdict(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    _, db = example_pair(tmp_path, "example")
+    out = tmp_path.parent / f"{tmp_path.name}-pack"
+    built = run("build", str(db), "--out", str(out), "--format", "pdf,json", "--attach-evidence", "--as-of", AS_OF)
+    assert built.returncode == 1, built.stderr
+    pdf = next(out.glob("*.pdf"))
+    attached = pypdf.PdfReader(pdf).attachments["evidence.ndjson"][0]
+    (tmp_path.parent / "attached.ndjson").write_bytes(attached)
+    again = run("check", str(tmp_path.parent / "attached.ndjson"), "--json", "--as-of", AS_OF)
+    first, second = json.loads((out / "summary.json").read_text()), json.loads(again.stdout)
+    assert verdict(second) == verdict(first) and verdict(first)[0] == "open"
+    assert second["inputs"]["records"] == len(ITEMS)
+
+
+def verdict(summary: dict) -> tuple[object, ...]:
+    """What a re-check must reproduce: the states and the open items."""
+    items = [(i["code"], i["health_id"], i["provider"]) for i in summary["closure"]["open_items"]]
+    return summary["closure"]["state"], summary["readiness"]["state"], items
