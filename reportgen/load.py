@@ -977,7 +977,7 @@ def assemble(result: LoadResult, units: list[Unit], parts: list[Part]) -> None:
     for unit, part in zip(units, parts, strict=True):
         result.ledger.merge(part.ledger)
         # The ranges of one database that cannot be read each say so; the file is rejected once.
-        result.rejected += [r for r in part.rejected if unit.store is None or r.line or r not in result.rejected]
+        result.rejected += [r for r in part.rejected if unit.store is None or r.line is not None or r not in result.rejected]
         result.notices += part.notices
         result.secrets += part.secrets
         found = files.get(unit.index) or part.file

@@ -3,8 +3,8 @@
 The database is opened read-only and `immutable`, so SQLite takes no lock and creates no `-wal`,
 `-shm` or `-journal` beside it: reading never slows or blocks the CAVRA process writing to it.
 `immutable` also means SQLite cannot see another writer, so reportgen checks for one itself: a
-database with a hot `-journal` (a write in progress or interrupted) or changes still in its `-wal`
-is refused, and so is one whose size, time or identity changes while it is read. What is read is
+database with a `-journal` holding anything (a write in progress or interrupted) or changes still
+in its `-wal` is refused, and so is one whose size, time or identity changes while it is read. What is read is
 then exactly the committed database file whose sha256 the inventory records.
 
 Rows are fetched `BATCH` at a time in `rowid` order, each payload at most the record size limit
@@ -59,7 +59,9 @@ class Stamp:
 
 # A database whose state could not be taken when it was planned: read_unit says why.
 UNREAD = Stamp(0, 0, 0, 0)
-# The names of the inputs read as databases: their entries are cited by rowid, not line.
+# The names of the inputs read as databases, added as the loader plans its reading: their entries
+# are cited by rowid, not line. Process-wide because a citation carries only a name and a number,
+# and the renderers that print it are far from the loader that told the format by content.
 ROWID_SOURCES: set[str] = set()
 
 
@@ -161,6 +163,10 @@ def _check_schema(conn: sqlite3.Connection) -> None:
     if missing or extra:
         said = [f"missing {', '.join(missing)}"] * bool(missing) + [f"unexpected {', '.join(extra)}"] * bool(extra)
         raise StoreError(f"table {TABLE} does not have the reference's columns ({'; '.join(said)})")
+    try:
+        conn.execute(f"SELECT rowid FROM {TABLE} LIMIT 0")
+    except sqlite3.OperationalError:
+        raise StoreError(f"{TABLE} has no rowid to read its rows in order by (a view, or WITHOUT ROWID)") from None
 
 
 def row_count(path: str) -> tuple[int, int, int]:

@@ -146,3 +146,12 @@ def test_the_snapshot_the_readme_recommends_is_read_while_the_writer_holds_its_w
     result = run("check", str(snapshot), "--json")
     summary = json.loads(result.stdout)
     assert summary["inputs"]["records"] == len(ITEMS) - 3 and not summary["inputs"]["rejected"]
+
+
+def test_a_table_without_rowid_is_one_line_not_a_damaged_database(tmp_path):
+    db = tmp_path / "store.db"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(SCHEMA + " WITHOUT ROWID")
+    conn.close()
+    one_line_about(db, "evidence_metadata has no rowid to read its rows in order by")
