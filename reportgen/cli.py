@@ -107,7 +107,7 @@ def evidence_argument(command: Any) -> Any:
     defaults = Limits()
     for name, default, what in (
         ("--max-input-bytes", defaults.max_input_bytes, "all inputs together, decompressed"),
-        ("--max-record-bytes", defaults.max_record_bytes, "one NDJSON entry"),
+        ("--max-record-bytes", defaults.max_record_bytes, "one NDJSON entry or SQLite payload"),
     ):
         command = click.option(
             name,
@@ -134,7 +134,8 @@ def evidence_argument(command: Any) -> Any:
         default=None,
         expose_value=False,
         callback=_remember,
-        help="Worker processes reading the inputs (files, and byte ranges of large NDJSON files). "
+        help="Worker processes reading the inputs (files, byte ranges of large NDJSON files and rowid ranges "
+        "of large SQLite stores). "
         "[default: the number of cores]",
     )(command)
     command = click.option(
