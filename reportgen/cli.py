@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
-from . import __version__
+from . import __version__, sqlite_store
 from .load import InputError, Limits, LoadResult
 from .progress import progress_line
 from .summary import Summary, schema_of, summarise_paths
@@ -47,7 +47,7 @@ def location(source: str, line: int | None) -> str:
     A location starts many a printed line, and CI runners read a line starting `::` as a workflow
     command: a file named like one is shown as `./::…`, the same file.
     """
-    text = terminal_safe(source if line is None else f"{source}:{line}")
+    text = terminal_safe(sqlite_store.location(source, line))
     return f"./{text}" if text.startswith("::") else text
 
 
@@ -107,7 +107,7 @@ def evidence_argument(command: Any) -> Any:
     defaults = Limits()
     for name, default, what in (
         ("--max-input-bytes", defaults.max_input_bytes, "all inputs together, decompressed"),
-        ("--max-record-bytes", defaults.max_record_bytes, "one NDJSON entry"),
+        ("--max-record-bytes", defaults.max_record_bytes, "one NDJSON entry or SQLite payload"),
     ):
         command = click.option(
             name,
@@ -134,7 +134,8 @@ def evidence_argument(command: Any) -> Any:
         default=None,
         expose_value=False,
         callback=_remember,
-        help="Worker processes reading the inputs (files, and byte ranges of large NDJSON files). "
+        help="Worker processes reading the inputs (files, byte ranges of large NDJSON files and rowid ranges "
+        "of large SQLite stores). "
         "[default: the number of cores]",
     )(command)
     command = click.option(

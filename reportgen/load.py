@@ -32,7 +32,7 @@ import msgspec
 import orjson
 from pydantic import ValidationError
 
-from . import parse, stream
+from . import parse, sqlite_store, stream
 from .lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun, whole_numbers
 from .ledger import EPOCH, Foreign, Ledger, quiet_gc
 from .loops import standing_of_kind
@@ -41,7 +41,7 @@ from .models import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance, parse_tim
 
 STDIN_NAME = "<stdin>"
 # Names read when a folder is walked; a file named on the command line is read whatever its name.
-EVIDENCE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
+EVIDENCE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz", *sqlite_store.SUFFIXES)
 
 
 class InputError(Exception):
@@ -266,7 +266,7 @@ def _sort_entry(entry: os.DirEntry[str], full: str, found: Found, avoid: tuple[i
 
 def _sort_file(name: str, full: str, mode: int, link: bool, evidence: bool, found: Found) -> None:
     """File a non-folder entry: read, skipped by name or as a pack's own file, or not read (not regular)."""
-    if not evidence:
+    if not evidence and not (stat.S_ISREG(mode) and sqlite_store.has_header(full)):
         found.skipped.append(full)
     elif not stat.S_ISREG(mode):
         what = stream.file_kind(mode)
@@ -314,12 +314,14 @@ FORK = "fork" in multiprocessing.get_all_start_methods()
 
 @dataclass(frozen=True)
 class Unit:
-    """One piece of reading: a whole input, or a byte range [start, end) of a plain NDJSON file."""
+    """One piece of reading: a whole input, a byte range [start, end) of a plain NDJSON file, or a
+    rowid range [start, end) of a SQLite database (`store` is then its state when planned)."""
 
     index: int
     name: str
     path: str
     span: tuple[int, int] | None = None
+    store: sqlite_store.Stamp | None = None
 
 
 @dataclass(frozen=True)
@@ -538,6 +540,9 @@ def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> lis
                 raise InputError(over_budget(name, limits))
     units: list[Unit] = []
     for index, (name, path) in enumerate(sources):
+        if is_database(path):
+            units += database_units(index, name, path, jobs if FORK else 1)
+            continue
         split = jobs > 1 and FORK and splittable(path, limits)
         ranges = stream.ndjson_ranges(path, jobs) if split else []
         if len(ranges) > 1:
@@ -552,6 +557,35 @@ def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> lis
 # Set before the worker processes fork, so they inherit it instead of receiving it per unit.
 _READING: Reading | None = None
 _PROGRESS: Any = None
+
+
+def is_database(path: str) -> bool:
+    """Whether an input is read as a SQLite database: it has the header, or is named like one and
+    is not JSON text (an encrypted database has no header, and is told so)."""
+    if not os.path.isfile(path):
+        return False
+    if sqlite_store.has_header(path):
+        return True
+    if not sqlite_store.named_like(path):
+        return False
+    try:
+        with stream.open_regular(path) as handle:
+            head = handle.read(64).removeprefix(parse.UTF8_BOM).lstrip()
+    except OSError:
+        return False
+    return not head.startswith((b"{", b"[")) and bool(head)
+
+
+def database_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
+    """A database's units: its rowid ranges, one for a small table or one that cannot be read
+    (read_unit says why)."""
+    sqlite_store.ROWID_SOURCES.add(name)
+    try:
+        state = sqlite_store.stamp(path)
+        spans = sqlite_store.spans(path, jobs)
+    except (sqlite_store.StoreError, OSError):
+        return [Unit(index, name, path, sqlite_store.ALL_ROWS, sqlite_store.UNREAD)]
+    return [Unit(index, name, path, span, state) for span in spans]
 
 
 def splittable(path: str, limits: Limits) -> bool:
@@ -660,7 +694,7 @@ class _FileDigests:
     """The sha256 of every file split by byte range, computed in a thread while the workers read."""
 
     def __init__(self, units: list[Unit]) -> None:
-        paths = sorted({u.path for u in units if u.span is not None})
+        paths = sorted({u.path for u in units if u.span is not None and u.store is None})
         self.threads = {path: _DigestThread(path) for path in paths}
         for thread in self.threads.values():
             thread.start()
@@ -697,6 +731,8 @@ def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
     part = Part(Ledger(reading.as_of))
     reader = EntryReader(part, unit, reading, report)
     limits = reading.limits
+    if unit.store is not None:
+        return read_database(unit, part, reader, limits)
     if unit.span is not None:
         start, end = unit.span
         # A range's lines are numbered from the newlines before it: counting them is memchr-fast.
@@ -722,6 +758,30 @@ def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
     _file_problems(part, unit.name, opened)
     part.decompressed = opened.charged
     part.file = InputFile(path=unit.name, sha256=opened.sha256, bytes=opened.size, format=opened.format)
+    return part
+
+
+def read_database(unit: Unit, part: Part, reader: EntryReader, limits: Limits) -> Part:
+    """Read one rowid range of a database; the first range also gives the file's facts.
+
+    A database that cannot be read (or changes) is rejected whole in one line; the rows read
+    before that stay read.
+    """
+    assert unit.store is not None and unit.span is not None
+    first = unit.span[0] == sqlite_store.ALL_ROWS[0]
+    try:
+        for entry in sqlite_store.entries(unit.path, unit.span, limits.max_record_bytes, unit.store):
+            reader.read(entry)
+    except (sqlite_store.StoreError, OSError) as exc:
+        reason = str(exc) if isinstance(exc, sqlite_store.StoreError) else f"cannot read file: {_why(exc)}"
+        part.rejected.append(Rejection(unit.name, None, reason))  # one line: assemble merges the ranges' copies
+    if first:
+        try:
+            sha256, size = sqlite_store.digest(unit.path)
+        except OSError:
+            return part  # not readable at all: rejected above, and not in the inventory
+        part.file = InputFile(path=unit.name, sha256=sha256, bytes=size, format=sqlite_store.FORMAT)
+        part.decompressed = size
     return part
 
 
@@ -916,7 +976,8 @@ def assemble(result: LoadResult, units: list[Unit], parts: list[Part]) -> None:
     decompressed: dict[int, int] = {}
     for unit, part in zip(units, parts, strict=True):
         result.ledger.merge(part.ledger)
-        result.rejected += part.rejected
+        # The ranges of one database that cannot be read each say so; the file is rejected once.
+        result.rejected += [r for r in part.rejected if unit.store is None or r.line is not None or r not in result.rejected]
         result.notices += part.notices
         result.secrets += part.secrets
         found = files.get(unit.index) or part.file
@@ -1012,20 +1073,61 @@ def reread(result: LoadResult, places: set[tuple[str, int | None]] | None, copie
     for index, (name, path) in enumerate(result.sources):
         if index not in result.digests:
             continue
+        if is_database(path):
+            found += _reread_database(result, index, (name, path), places, copies)
+            continue
         try:
             with stream.open_regular(path) as handle:
                 opened = stream.InputStream(name, handle, limits)
                 for entry in opened.entries():
-                    dropped = (index, entry.line) in result.dropped
-                    if (dropped and not copies) or (places is not None and (name, entry.line) not in places):
-                        continue
-                    read = read_again(entry, name, result.digests[index], dropped, result.limits)
-                    if read is not None and (copies or read.record is not None):
-                        found.append(read)
+                    _take(found, result, (index, name), entry, places, copies)
         except (OSError, parse.TooLarge) as exc:
             raise InputError(f"{name}: cannot be read again for the pack ({exc})") from None
         if opened.sha256 != result.digests[index]:
             raise InputError(f"{name}: changed while reportgen was reading it; build the pack again")
+    return found
+
+
+def _take(
+    found: list[Reread],
+    result: LoadResult,
+    source: tuple[int, str],
+    entry: stream.RawEntry,
+    places: set[tuple[str, int | None]] | None,
+    copies: bool,
+) -> None:
+    """Add one entry read again to `found` when it is asked for (see `reread`)."""
+    index, name = source
+    dropped = (index, entry.line) in result.dropped
+    if (dropped and not copies) or (places is not None and (name, entry.line) not in places):
+        return
+    read = read_again(entry, name, result.digests[index], dropped, result.limits)
+    if read is not None and (copies or read.record is not None):
+        found.append(read)
+
+
+def _reread_database(
+    result: LoadResult,
+    index: int,
+    source: tuple[str, str],
+    places: set[tuple[str, int | None]] | None,
+    copies: bool,
+) -> list[Reread]:
+    """A database's rows read again, when its bytes are still the ones judged.
+
+    Reading stops where it stopped the first time: the same bytes give the same rows and errors.
+    """
+    name, path = source
+    found: list[Reread] = []
+    try:
+        if sqlite_store.digest(path)[0] != result.digests[index]:
+            raise InputError(f"{name}: changed while reportgen was reading it; build the pack again")
+        for entry in sqlite_store.entries(path, sqlite_store.ALL_ROWS, result.limits.max_record_bytes):
+            _take(found, result, (index, name), entry, places, copies)
+    except sqlite_store.StoreError:
+        pass
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read again for the pack ({exc})") from None
     return found
 
 

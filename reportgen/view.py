@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from . import sqlite_store
 from .loops import LOOPS
 from .summary import Inputs, Summary
 from .verdict import Check, EvidenceRef, Finding, OpenItem, ReleaseDecision, ResolvedChain, utc_iso
@@ -354,8 +355,8 @@ def age(since: datetime | None, as_of: datetime) -> str:
 
 
 def location(source: str, line: int | None) -> str:
-    """`file:line`, or the file alone for a whole-file entry."""
-    return source if line is None else f"{source}:{line}"
+    """`file:line` (`store.db#rowid=42` for a database row), or the file alone for a whole-file entry."""
+    return sqlite_store.location(source, line)
 
 
 def kind_label(kind: str | None) -> str:
