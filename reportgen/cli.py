@@ -1,4 +1,5 @@
-"""The command line: `check`, `validate` and `schema` (and `build`, from the pack module).
+"""The command line: `check`, `validate` and `schema`, `build` (from the pack module), `diff`, `publish`
+and `verify`.
 
 Exit codes: 0 closed and ready, 1 open or blocked, 2 a usage error or, with --strict, any input
 that could not be read. Errors are one line on stderr, never a traceback.
@@ -537,7 +538,6 @@ def build(
     """
     from .pack import PackError, PdfNotWritten, build_pack, default_out, evidence_for, pack_options, records_for
     from .pdf import pdf_options
-
     from .signing import SigningError, load_signer
 
     try:

@@ -168,4 +168,3 @@ def signature_valid(payload: bytes, signature: Mapping[str, Any], key: Ed25519Pu
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
-

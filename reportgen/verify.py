@@ -10,10 +10,13 @@ signature, against a public key when one is given. Nothing is written into the p
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import io
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from .pack import DOCUMENTS, INDEX, MANIFEST, PACK_NAMES, PREDICATE_TYPE, SUMMARY
+from .pack import DOCUMENTS, MANIFEST, PACK_NAMES, PREDICATE_TYPE, SUMMARY
 from .pdf import EVIDENCE_NAME, INPUTS_NAME, SUMMARY_NAME, WAIVERS_NAME, inputs_json, waivers_json
 from .signing import SIGNATURE, fingerprint, read_envelope, signature_valid
 from .summary import Summary
@@ -30,7 +33,9 @@ from .verdict import utc_iso
 # The most of one pack file read (a PDF with 1 000 000 records attached is far below).
 FILE_LIMIT = 1 << 30
 # Names a pack file has, whatever the format: a file beside the pack named like one claims to be it.
-PACK_STEMS = (*DOCUMENTS, "summary", "index", "manifest")
+# Not `manifest.*`: a detached signature others make over the manifest (`manifest.json.sig`) is the
+# user's own, as `build` keeps it.
+PACK_STEMS = (*DOCUMENTS, "summary", "index")
 ATTACHMENT_NAMES = (SUMMARY_NAME, INPUTS_NAME, EVIDENCE_NAME, WAIVERS_NAME)
 
 
@@ -90,9 +95,9 @@ def read_file(path: Path, limit: int = FILE_LIMIT) -> bytes:
 
 def why(exc: OSError) -> str:
     """An OS error in a few words; a link is named as one."""
-    if exc.errno == 40:  # ELOOP: O_NOFOLLOW met a symbolic link
+    if exc.errno == errno.ELOOP:  # what O_NOFOLLOW says of a symbolic link
         return "a symbolic link, not the pack's file"
-    if exc.errno == 2:
+    if exc.errno == errno.ENOENT:
         return "missing"
     return exc.strerror or str(exc)
 
@@ -110,7 +115,8 @@ def listing(folder: Path) -> list[str]:
 def claims_pack_name(name: str) -> bool:
     """Whether a file's name says it is one of the pack's files (or one of their attachments)."""
     lowered = name.lower()
-    return lowered in ATTACHMENT_NAMES or lowered == SIGNATURE or lowered.startswith(tuple(f"{s}." for s in PACK_STEMS))
+    exact = lowered in ATTACHMENT_NAMES or lowered in (MANIFEST, SIGNATURE)
+    return exact or lowered.startswith(tuple(f"{stem}." for stem in PACK_STEMS))
 
 
 def read_statement(folder: Path, names: list[str], report: Report) -> tuple[bytes, dict[str, Any]] | None:
@@ -157,8 +163,6 @@ def subjects(statement: dict[str, Any], report: Report) -> dict[str, str]:
 
 def check_subjects(folder: Path, listed: dict[str, str], report: Report) -> dict[str, bytes]:
     """Every listed file present, a regular file, with the recorded sha256; returns those that match."""
-    import hashlib
-
     good: dict[str, bytes] = {}
     for name, digest in sorted(listed.items()):
         try:
@@ -330,7 +334,9 @@ def recorded_keyid(predicate: dict[str, Any]) -> str | None:
     return keyid if isinstance(keyid, str) else None
 
 
-def check_signature(folder: Path, names: list[str], manifest: bytes, keyid: str | None, key: Any, report: Report) -> None:
+def check_signature(
+    folder: Path, names: list[str], manifest: bytes, keyid: str | None, key: Any, report: Report
+) -> None:
     """The DSSE envelope beside the manifest: it holds the manifest's bytes, and with a key, the key signed it."""
     report.signed_by = keyid
     if SIGNATURE not in names:
@@ -340,7 +346,7 @@ def check_signature(folder: Path, names: list[str], manifest: bytes, keyid: str 
             report.problem(SIGNATURE, "missing: the pack is not signed, so no key can vouch for it")
         return
     try:
-        payload, signatures = read_envelope(read_file(folder / SIGNATURE, 1 << 30))
+        payload, signatures = read_envelope(read_file(folder / SIGNATURE))
     except OSError as exc:
         report.problem(SIGNATURE, f"cannot be read: {why(exc)}")
         return
@@ -406,7 +412,9 @@ def check_contents(good: dict[str, bytes], predicate: dict[str, Any], report: Re
     for name, files in attached.items():
         if wanted != (EVIDENCE_NAME in files):
             said = "asks for it to be attached" if wanted else "records that it was not attached"
-            report.problem(f"{name} (attached {EVIDENCE_NAME})", f"{'missing' if wanted else 'present'}; {MANIFEST} {said}")
+            report.problem(
+                f"{name} (attached {EVIDENCE_NAME})", f"{'missing' if wanted else 'present'}; {MANIFEST} {said}"
+            )
     carried = [(n, files[EVIDENCE_NAME]) for n, files in attached.items() if EVIDENCE_NAME in files]
     if carried:
         name, evidence = carried[0]
@@ -423,7 +431,7 @@ def evidence_wanted(predicate: dict[str, Any]) -> bool:
 # --- what is printed -------------------------------------------------------------------------
 
 
-def report_lines(report: Report, safe: Any = str) -> list[str]:
+def report_lines(report: Report, safe: Callable[[object], str] = str) -> list[str]:
     """The report as text: one line per problem, then the notes, then one line of outcome."""
     base = Path(report.pack)
     lines = [f"{safe(base / f.file)}: {safe(f.text)}" for f in report.problems]

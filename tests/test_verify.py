@@ -36,11 +36,15 @@ def new_key(folder: Path, name: str) -> tuple[Path, Path, Ed25519PrivateKey]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     public = folder / f"{name}.pub"
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH))
+    public.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    )
     return private, public, key
 
 
-def build(out: Path, *extra: str, formats: str = FAST, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def build(
+    out: Path, *extra: str, formats: str = FAST, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Build the example pack as of a fixed time; the build must succeed."""
     args = ["build", str(FIXTURES / "example"), "--out", str(out), "--as-of", AS_OF, "--format", formats, "--quiet"]
     result = subprocess.run(
@@ -64,7 +68,15 @@ def keys(tmp_path_factory) -> dict[str, tuple[Path, Path, Ed25519PrivateKey]]:
 def signed(tmp_path_factory, keys) -> tuple[Path, subprocess.CompletedProcess]:
     """The example pack, every format, evidence and waivers attached, signed by the builder's key."""
     out = tmp_path_factory.mktemp("signed") / "pack"
-    result = build(out, "--attach-evidence", "--waivers", str(WAIVERS), "--sign", str(keys["builder"][0]), formats="html,md,pdf,json")
+    result = build(
+        out,
+        "--attach-evidence",
+        "--waivers",
+        str(WAIVERS),
+        "--sign",
+        str(keys["builder"][0]),
+        formats="html,md,pdf,json",
+    )
     return out, result
 
 
@@ -101,7 +113,10 @@ def test_without_a_key_the_signature_is_named_but_not_checked(signed):
 def test_a_pack_signed_with_one_key_fails_verification_with_another(signed, keys):
     result = run("verify", str(signed[0]), "--key", str(keys["other"][1]))
     assert result.returncode == 1
-    assert f"{SIGNATURE}: no valid signature by the key given, {fingerprint(keys['other'][2].public_key())}" in result.stdout
+    assert (
+        f"{SIGNATURE}: no valid signature by the key given, {fingerprint(keys['other'][2].public_key())}"
+        in result.stdout
+    )
 
 
 def test_the_signature_is_checked_by_securesystemslib_dsse(signed, keys):
@@ -269,7 +284,17 @@ def test_a_malformed_key_is_refused_without_quoting_it(tmp_path):
     bad.write_bytes(b"-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(marker * 3) + b"\n-----END PRIVATE KEY-----\n")
     for spec, env in ((str(bad), {}), ("env:REPORTGEN_BAD_KEY", {"REPORTGEN_BAD_KEY": bad.read_text()})):
         result = subprocess.run(
-            [sys.executable, "-m", "reportgen", "build", str(FIXTURES / "example"), "--out", str(tmp_path / "p"), "--sign", spec],
+            [
+                sys.executable,
+                "-m",
+                "reportgen",
+                "build",
+                str(FIXTURES / "example"),
+                "--out",
+                str(tmp_path / "p"),
+                "--sign",
+                spec,
+            ],
             capture_output=True,
             env={**os.environ, **env},
         )

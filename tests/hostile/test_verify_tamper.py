@@ -50,7 +50,9 @@ def keys(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("keys")
     builder = Ed25519PrivateKey.generate()
     (folder / "builder.pem").write_bytes(
-        builder.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        builder.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     for name, key in (("builder", builder), ("other", Ed25519PrivateKey.generate())):
         line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
@@ -103,7 +105,9 @@ def rewrite_manifest(pack: Path, verdict: dict[str, str] | None = None) -> None:
         data = (pack / output["path"]).read_bytes()
         output["sha256"], output["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
     manifest["predicate"]["verdict"].update(verdict or {})
-    (pack / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n")
+    (pack / "manifest.json").write_bytes(
+        orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+    )
 
 
 def test_the_untouched_copy_verifies(pack, keys):
@@ -138,7 +142,9 @@ def test_a_signature_removed_is_caught_without_a_key(pack):
     assert f"{pack / SIGNATURE}: missing; manifest.json says the pack is signed by" in lines[0]
 
 
-@pytest.mark.parametrize("added", ["operator-runbook.docx", "summary.json.bak", "evidence.ndjson", "Index.HTM"])
+@pytest.mark.parametrize(
+    "added", ["operator-runbook.docx", "summary.json.bak", "evidence.ndjson", "Index.HTM", "MANIFEST.JSON"]
+)
 def test_a_file_added_under_a_pack_files_name_is_caught(pack, keys, added):
     (pack / added).write_text("not from reportgen")
     code, lines = verify(pack, keys["public"])
@@ -148,11 +154,16 @@ def test_a_file_added_under_a_pack_files_name_is_caught(pack, keys, added):
 
 def test_a_users_own_file_and_a_builds_leftover_are_reported_as_not_covered_only(pack, keys):
     (pack / "ticket-notes.txt").write_text("auditor's notes")
+    (pack / "manifest.json.sig").write_text("a detached signature someone else made")
     (pack / ".reportgen-staging-0123456789ab").mkdir()
     code, lines = verify(pack, keys["public"])
     assert code == 0
-    assert f"{pack / 'ticket-notes.txt'}: note: not part of the pack: manifest.json does not cover it, so it was not checked" in lines
+    assert (
+        f"{pack / 'ticket-notes.txt'}: note: not part of the pack: manifest.json does not cover it, so it was not checked"
+        in lines
+    )
     assert any(line.startswith(f"{pack / '.reportgen-staging-0123456789ab'}: note:") for line in lines)
+    assert any(line.startswith(f"{pack / 'manifest.json.sig'}: note:") for line in lines)
 
 
 def test_a_link_in_place_of_a_pack_file_is_caught(pack, keys, original):
