@@ -1,7 +1,8 @@
 """The readiness pack: every file rendered and checked in memory, then moved into place at once.
 
 A pack is the closure dashboard and the operator runbook (HTML, Markdown, PDF), `summary.json`,
-`index.html` and `manifest.json`, an in-toto Statement whose subjects are every other file. The
+`index.html` and `manifest.json`, an in-toto Statement whose subjects are every other file, and,
+when signed (`reportgen.signing`), `manifest.intoto.jsonl`, the manifest in a DSSE envelope. The
 files are written into a fresh folder beside the target, which then replaces the target in one
 atomic exchange (or two renames where the system has none): a failure leaves the previous pack as
 it was, and never a half-written one; a crash between the renames is recovered by the next run.
@@ -400,15 +401,23 @@ def is_pack(folder: Path) -> bool:
 
 
 def pack_names(folder: Path) -> set[str]:
-    """The pack's own files in a folder, as its manifest lists them, and its signature; nothing when it holds no pack."""
+    """The pack's own files in a folder, as its manifest lists them, and its signature; none when it holds no pack."""
     data = read_manifest(folder)
     if not isinstance(data, dict) or data.get("predicateType") != PREDICATE_TYPE:
         return set()
     subjects = data.get("subject")
     listed = [s.get("name") for s in subjects if isinstance(s, dict)] if isinstance(subjects, list) else []
     # Only names a pack can have: a hostile manifest must not make a user's file look like the pack's.
-    # The signature is never a subject (it signs the manifest), but it is the pack's all the same.
-    return {MANIFEST, SIGNATURE} | {name for name in listed if isinstance(name, str) and name in PACK_NAMES}
+    # The signature is never a subject (it signs the manifest): it is the pack's when the manifest says it is signed.
+    signed = {SIGNATURE} if signature_recorded(data) else set()
+    return {MANIFEST} | signed | {name for name in listed if isinstance(name, str) and name in PACK_NAMES}
+
+
+def signature_recorded(statement: dict[str, Any]) -> bool:
+    """Whether a manifest records that the pack is signed (so the envelope beside it is the pack's)."""
+    predicate = statement.get("predicate")
+    parameters = predicate.get("parameters") if isinstance(predicate, dict) else None
+    return isinstance(parameters, dict) and isinstance(parameters.get("signature"), dict)
 
 
 def is_real_dir(path: Path) -> bool:

@@ -147,7 +147,8 @@ def subjects(statement: dict[str, Any], report: Report) -> dict[str, str]:
     raw = statement.get("subject")
     for entry in raw if isinstance(raw, list) else []:
         name = entry.get("name") if isinstance(entry, dict) else None
-        digest = entry.get("digest", {}).get("sha256") if isinstance(entry, dict) else None
+        digests = entry.get("digest") if isinstance(entry, dict) else None
+        digest = digests.get("sha256") if isinstance(digests, dict) else None
         if not isinstance(name, str) or not isinstance(digest, str):
             report.problem(MANIFEST, "a subject without a name and a sha256 digest")
         elif name not in PACK_NAMES or name == MANIFEST:

@@ -307,3 +307,16 @@ def test_a_malformed_key_is_refused_without_quoting_it(tmp_path):
 def test_a_public_key_given_to_sign_is_refused(tmp_path, keys):
     result = run("build", str(FIXTURES / "example"), "--out", str(tmp_path / "p"), "--sign", str(keys["builder"][1]))
     assert result.returncode == 2 and "not an unencrypted Ed25519 key" in result.stderr
+
+
+def test_a_users_envelope_beside_an_unsigned_pack_is_kept_and_never_overwritten(tmp_path, keys):
+    pack = tmp_path / "pack"
+    build(pack)
+    (pack / SIGNATURE).write_bytes(b"the user's own\n")
+    build(pack)
+    assert (pack / SIGNATURE).read_bytes() == b"the user's own\n"
+    refused = run(
+        "build", str(FIXTURES / "example"), "--out", str(pack), "--format", FAST, "--sign", str(keys["builder"][0])
+    )
+    assert refused.returncode == 2 and "not part of the earlier pack" in refused.stderr
+    assert (pack / SIGNATURE).read_bytes() == b"the user's own\n"

@@ -240,3 +240,15 @@ def test_a_manifest_that_is_not_json_is_a_problem_not_a_traceback(pack):
     code, lines = verify(pack, None)
     assert code == 1
     assert lines[0].startswith(f"{pack / 'manifest.json'}: not JSON")
+
+
+@pytest.mark.parametrize(
+    "subject", [{"name": "index.html", "digest": "abc"}, "index.html", {"name": 7}, {"digest": {"sha256": 1}}]
+)
+def test_a_malformed_subject_is_one_problem_line_never_a_traceback(pack, subject):
+    manifest = orjson.loads((pack / "manifest.json").read_bytes())
+    manifest["subject"].append(subject)
+    (pack / "manifest.json").write_bytes(orjson.dumps(manifest))
+    code, lines = verify(pack, None)
+    assert code == 1
+    assert f"{pack / 'manifest.json'}: a subject without a name and a sha256 digest" in lines
