@@ -1,4 +1,5 @@
-"""The command line: `check`, `validate` and `schema` (and `build`, from the pack module).
+"""The command line: `check`, `validate` and `schema`, `build` (from the pack module), `diff`, `publish`
+and `verify`.
 
 Exit codes: 0 closed and ready, 1 open or blocked, 2 a usage error or, with --strict, any input
 that could not be read. Errors are one line on stderr, never a traceback.
@@ -507,6 +508,14 @@ def schema(name: str) -> None:
     show_default=True,
     help="Rows per table in the PDFs; longer tables keep the most severe and oldest rows (the HTML keeps all).",
 )
+@click.option(
+    "--sign",
+    "sign",
+    metavar="KEY",
+    default=None,
+    help="Sign manifest.json with this Ed25519 private key (a PEM or OpenSSH key file, or env:VAR for a variable "
+    "holding one): writes manifest.intoto.jsonl, a DSSE envelope.",
+)
 @ci_options
 def build(
     evidence: tuple[str, ...],
@@ -521,6 +530,7 @@ def build(
     attach_evidence: bool,
     pdf_variant: str,
     pdf_max_rows: int,
+    sign: str | None,
 ) -> None:
     """Build the readiness pack of EVIDENCE, print the files written, and exit with the verdict.
 
@@ -529,11 +539,13 @@ def build(
     """
     from .pack import PackError, PdfNotWritten, build_pack, default_out, evidence_for, pack_options, records_for
     from .pdf import pdf_options
+    from .signing import SigningError, load_signer
 
     try:
         pdf = pdf_options(author, pdf_variant, pdf_max_rows, attach_evidence)
-        options = pack_options(name, title, formats, strict, pdf)
-    except (PackError, ValueError) as exc:
+        signer = load_signer(sign) if sign else None
+        options = pack_options(name, title, formats, strict, pdf, signer)
+    except (PackError, ValueError, SigningError) as exc:
         raise click.UsageError(str(exc)) from None
     target = Path(out) if out else default_out(options.name)
     click.get_current_context().meta["reportgen.target"] = str(target)  # never read back as evidence
@@ -636,6 +648,36 @@ def publish(pack: str, to: str, fmt: str, do_commit: bool) -> None:
         click.echo(terminal_safe(Path(to) / name))
     state = "committed" if done.committed else ("nothing to commit" if do_commit else "not committed")
     click.echo(terminal_safe(f"published {done.page}: {len(done.written)} files changed, {state}"), err=True)
+
+
+@cli.command()
+@click.argument("pack", type=click.Path())
+@click.option(
+    "--key",
+    metavar="PUBLIC_KEY",
+    default=None,
+    help="Check the manifest's signature with this Ed25519 public key (PEM, an OpenSSH public key file, "
+    "or env:VAR); without it the signature is not checked.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify(pack: str, key: str | None, as_json: bool) -> None:
+    """Check the built PACK: every file against manifest.json, the PDFs' attachments, the verdict, the signature.
+
+    Exit 0 verified, 1 a problem found, 2 a usage error or no pack to read.
+    """
+    from .signing import SigningError, load_public_key
+    from .verify import PackUnreadable, report_json, report_lines, verify_pack
+
+    try:
+        public = load_public_key(key) if key else None
+        report = verify_pack(Path(pack), public)
+    except (SigningError, PackUnreadable) as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(report_json(report).decode(), nl=False)
+    else:
+        click.echo("\n".join(report_lines(report, terminal_safe)))
+    sys.exit(EXIT_OPEN if report.problems else EXIT_OK)
 
 
 def interrupt(signum: int, _frame: object) -> None:

@@ -183,6 +183,8 @@ class Found:
 PACK_FILES = {
     "summary.json": ("schema_version", "reportgen.summary.v1"),
     "manifest.json": ("predicateType", "https://reportgen.dev/readiness-pack/v1"),
+    # The manifest's signature (reportgen.signing): a DSSE envelope, one JSON line.
+    "manifest.intoto.jsonl": ("payloadType", "application/vnd.in-toto+json"),
 }
 
 
@@ -278,7 +280,7 @@ def _sort_file(name: str, full: str, mode: int, link: bool, evidence: bool, foun
 
 
 def _is_pack_file(path: str, key: str, value: str) -> bool:
-    """Whether a file is reportgen's own summary or manifest (read within a size cap)."""
+    """Whether a file is reportgen's own summary, manifest or signature (read within a size cap)."""
     try:
         document = orjson.loads(stream.read_capped(path))  # a bigger one is read as evidence
     except (OSError, orjson.JSONDecodeError):  # stream.TooBig is an OSError

@@ -1,7 +1,8 @@
 """The readiness pack: every file rendered and checked in memory, then moved into place at once.
 
 A pack is the closure dashboard and the operator runbook (HTML, Markdown, PDF), `summary.json`,
-`index.html` and `manifest.json`, an in-toto Statement whose subjects are every other file. The
+`index.html` and `manifest.json`, an in-toto Statement whose subjects are every other file, and,
+when signed (`reportgen.signing`), `manifest.intoto.jsonl`, the manifest in a DSSE envelope. The
 files are written into a fresh folder beside the target, which then replaces the target in one
 atomic exchange (or two renames where the system has none): a failure leaves the previous pack as
 it was, and never a half-written one; a crash between the renames is recovered by the next run.
@@ -41,6 +42,7 @@ from .load import LoadResult, read_entries
 from .models import Envelope
 from .pdf import PdfError, PdfOptions, PdfRenderer, evidence_ndjson
 from .render import Renderer, renderers, write_file
+from .signing import SIGNATURE, Signer
 from .summary import GENERATOR, Summary, source_date_epoch
 from .verdict import utc_iso
 from .view import DocumentLink, OutputFile, PackInfo, ReportView, build_view, bytes_text
@@ -92,6 +94,8 @@ class PackOptions:
     formats: tuple[str, ...] = FORMATS
     strict: bool = False
     pdf: PdfOptions = PdfOptions()
+    # Signs the manifest (a DSSE envelope beside it) when given.
+    signer: Signer | None = None
 
 
 @dataclass(frozen=True)
@@ -139,11 +143,16 @@ def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def pack_options(
-    name: str, title: str | None, formats: Iterable[str], strict: bool = False, pdf: PdfOptions | None = None
+    name: str,
+    title: str | None,
+    formats: Iterable[str],
+    strict: bool = False,
+    pdf: PdfOptions | None = None,
+    signer: Signer | None = None,
 ) -> PackOptions:
     """Options from the command line, checked and made safe."""
     clean_title = " ".join((title or DEFAULT_TITLE).split()) or DEFAULT_TITLE
-    return PackOptions(sanitise_name(name), clean_title, parse_formats(formats), strict, pdf or PdfOptions())
+    return PackOptions(sanitise_name(name), clean_title, parse_formats(formats), strict, pdf or PdfOptions(), signer)
 
 
 def default_out(name: str) -> Path:
@@ -180,13 +189,19 @@ def pack_info(summary: Summary, options: PackOptions) -> PackInfo:
         built_at=built_at(summary),
         generator=f"{summary.generator.name} {summary.generator.version}",
         documents=documents,
+        signed_by=options.signer.fingerprint if options.signer else None,
     )
 
 
 def file_titles(info: PackInfo) -> dict[str, str]:
     """What each file of the pack is, by file name."""
     titles = {f.name: f.title for d in info.documents for f in d.files}
-    return titles | {SUMMARY: "Summary (JSON)", INDEX: "Index (HTML)", MANIFEST: "Manifest (in-toto Statement, JSON)"}
+    return titles | {
+        SUMMARY: "Summary (JSON)",
+        INDEX: "Index (HTML)",
+        MANIFEST: "Manifest (in-toto Statement, JSON)",
+        SIGNATURE: "Signature of the manifest (DSSE envelope, Ed25519)",
+    }
 
 
 def stages(formats: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
@@ -238,6 +253,9 @@ def render_pack(
             document, fmt = name.rsplit(".", 1)
             done.append(PackFile(name, titles[name], by_format[fmt].render(document, stage_view)))
     done.append(PackFile(MANIFEST, titles[MANIFEST], manifest(summary, options, done)))
+    if options.signer is not None:
+        # The envelope signs the manifest's exact bytes; it cannot be a subject of what it signs.
+        done.append(PackFile(SIGNATURE, titles[SIGNATURE], options.signer.sign(done[-1].data)))
     return done
 
 
@@ -320,11 +338,17 @@ def parameters(options: PackOptions) -> dict[str, Any]:
             "max_rows": pdf.max_rows,
             "attach_evidence": pdf.attach_evidence,
         }
+    if options.signer is not None:
+        # Recorded inside what is signed, so removing the envelope is noticed without the key.
+        recorded["signature"] = {"envelope": SIGNATURE, "keyid": options.signer.fingerprint}
     return recorded
 
 
 def validate(files: list[PackFile]) -> None:
-    """Check the rendered pack before anything is written: unique safe names, no empty file, manifest last."""
+    """Check the rendered pack before anything is written: unique safe names, no empty file, manifest last
+    (then its signature, when signed)."""
+    signature = files[-1] if files and files[-1].name == SIGNATURE else None
+    files = files[:-1] if signature else files
     names = [f.name for f in files]
     if len(set(names)) != len(names) or any("/" in n or n.startswith(".") for n in names):
         raise PackError(f"internal error: bad file names in the pack: {names}")
@@ -377,14 +401,23 @@ def is_pack(folder: Path) -> bool:
 
 
 def pack_names(folder: Path) -> set[str]:
-    """The pack's own files in a folder, as its manifest lists them; nothing when it holds no pack."""
+    """The pack's own files in a folder, as its manifest lists them, and its signature; none when it holds no pack."""
     data = read_manifest(folder)
     if not isinstance(data, dict) or data.get("predicateType") != PREDICATE_TYPE:
         return set()
     subjects = data.get("subject")
     listed = [s.get("name") for s in subjects if isinstance(s, dict)] if isinstance(subjects, list) else []
     # Only names a pack can have: a hostile manifest must not make a user's file look like the pack's.
-    return {MANIFEST} | {name for name in listed if isinstance(name, str) and name in PACK_NAMES}
+    # The signature is never a subject (it signs the manifest): it is the pack's when the manifest says it is signed.
+    signed = {SIGNATURE} if signature_recorded(data) else set()
+    return {MANIFEST} | signed | {name for name in listed if isinstance(name, str) and name in PACK_NAMES}
+
+
+def signature_recorded(statement: dict[str, Any]) -> bool:
+    """Whether a manifest records that the pack is signed (so the envelope beside it is the pack's)."""
+    predicate = statement.get("predicate")
+    parameters = predicate.get("parameters") if isinstance(predicate, dict) else None
+    return isinstance(parameters, dict) and isinstance(parameters.get("signature"), dict)
 
 
 def is_real_dir(path: Path) -> bool:

@@ -38,7 +38,8 @@ from .view import reason_text
 
 FORMATS = ("wiki", "mkdocs", "confluence")
 DOCUMENTS = {"closure-dashboard": "Final reporting closure dashboard", "operator-runbook": "Operator runbook"}
-ATTACHMENTS = ("closure-dashboard.pdf", "operator-runbook.pdf", "summary.json", "manifest.json")
+# The manifest's signature travels with it, so the published manifest can be checked where it is read.
+ATTACHMENTS = ("closure-dashboard.pdf", "operator-runbook.pdf", "summary.json", "manifest.json", "manifest.intoto.jsonl")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # C0 and C1 controls but the newline (which Markdown escaping turns into a line break), DEL, bidi controls.
 CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

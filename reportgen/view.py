@@ -124,6 +124,8 @@ class PackInfo:
     generator: str
     documents: tuple[DocumentLink, ...] = ()
     attachments: tuple[OutputFile, ...] = ()
+    # The fingerprint (`SHA256:...`) of the key that signs the manifest; None when unsigned.
+    signed_by: str | None = None
 
     @property
     def built_at_iso(self) -> str:
