@@ -234,8 +234,12 @@ def write_ci_outputs(summary: Summary, pack: list[Path] | None = None) -> None:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write a whole file or nothing: a temporary file beside it, synced, then renamed over it."""
+    import stat
     import tempfile
 
+    # Replace a file, never a device, a pipe or a folder someone named (or linked) as the output.
+    if path.is_symlink() or (path.exists() and not stat.S_ISREG(path.stat().st_mode)):
+        raise OSError(f"{path} exists and is not a regular file")
     path.parent.mkdir(parents=True, exist_ok=True)
     umask = os.umask(0)
     os.umask(umask)
@@ -306,7 +310,9 @@ def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) ->
         limits = Limits(
             meta["reportgen.max_record_bytes"], meta["reportgen.max_input_bytes"], meta["reportgen.max_list_items"]
         )
-        stdin = click.get_binary_stream("stdin")
+        stdin = getattr(sys.stdin, "buffer", None) if "-" in paths else None
+        if "-" in paths and stdin is None:
+            raise InputError("-: standard input is closed")
         bar = progress_line(click.get_text_stream("stderr"), meta.get("reportgen.quiet", False))
         jobs = meta.get("reportgen.jobs") or cores()
         exclude = meta.get("reportgen.target")
@@ -397,6 +403,12 @@ def accepted_text(summary: Summary) -> list[str]:
         for i in items
     ]
     return ["", f"Accepted items, deviation approved ({len(items)})", *table(with_kinds(rows))]
+
+
+def utf8_text(option: str, text: str | None) -> None:
+    """Refuse an option's text that is not UTF-8 (a byte the shell passed through undecoded)."""
+    if text is not None and any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValueError(f"{option} is not UTF-8 text")
 
 
 def kind_cell(item: OpenItem) -> str:
@@ -542,6 +554,8 @@ def build(
     from .signing import SigningError, load_signer
 
     try:
+        for option, text in (("--name", name), ("--title", title), ("--author", author)):
+            utf8_text(option, text)
         pdf = pdf_options(author, pdf_variant, pdf_max_rows, attach_evidence)
         signer = load_signer(sign) if sign else None
         options = pack_options(name, title, formats, strict, pdf, signer)

@@ -178,20 +178,33 @@ class Found:
     streams: set[str] = field(default_factory=set)
 
 
-# The files of a reportgen pack that a folder walk would take for evidence, and the key and value
-# that mark them as reportgen's own (the summary's schema, the manifest's predicate type).
+# The files of a reportgen pack that a folder walk would take for evidence: the key and value that
+# mark them as reportgen's own (the summary's schema, the manifest's predicate type), and every key
+# such a file has, so that a file also carrying records (`items`, a record's own keys) is read.
 PACK_FILES = {
-    "summary.json": ("schema_version", "reportgen.summary.v1"),
-    "manifest.json": ("predicateType", "https://reportgen.dev/readiness-pack/v1"),
+    "summary.json": (
+        ("schema_version", "reportgen.summary.v1"),
+        frozenset({"schema_version", "generator", "rules", "as_of", "closure", "readiness", "counts", "inputs"}),
+    ),
+    "manifest.json": (
+        ("predicateType", "https://reportgen.dev/readiness-pack/v1"),
+        frozenset({"_type", "subject", "predicateType", "predicate"}),
+    ),
     # The manifest's signature (reportgen.signing): a DSSE envelope, one JSON line.
-    "manifest.intoto.jsonl": ("payloadType", "application/vnd.in-toto+json"),
+    "manifest.intoto.jsonl": (
+        ("payloadType", "application/vnd.in-toto+json"),
+        frozenset({"payloadType", "payload", "signatures"}),
+    ),
 }
+# The folders a build stages a pack in, inside the pack's folder: never evidence.
+STAGING_PREFIX = ".reportgen-"
 
 
 def expand_paths(paths: Sequence[str], exclude: str | None = None) -> Found:
     """Turn the command line's paths into files to read (folders walked, sorted), skipped and unread paths.
 
-    `exclude` is a folder never read (the pack a build writes), wherever the walk meets it.
+    `exclude` is the folder a build writes its pack into: wherever the walk meets it, the pack's own
+    files and staging folders are not read; anything else a user put there is.
     """
     found = Found()
     avoid = _identity(exclude) if exclude else None
@@ -199,10 +212,7 @@ def expand_paths(paths: Sequence[str], exclude: str | None = None) -> Found:
         if path == "-":
             found.files.append("-")
         elif os.path.isdir(path):
-            if avoid is not None and _identity(path) == avoid:
-                found.skipped.append(f"{path} (skipped: the folder this build writes the pack into)")
-            else:
-                _walk(path, found, avoid)
+            _walk(path, found, avoid)
         elif os.path.exists(path) or os.path.islink(path):
             found.files.append(path)
             if os.path.exists(path) and not os.path.isfile(path):
@@ -233,14 +243,17 @@ def _walk(folder: str, found: Found, avoid: tuple[int, int] | None) -> None:
             found.unread.append((Path(current).as_posix(), f"folder not read: {_why(exc)}"))
             continue
         folders = []
+        in_pack = avoid is not None and _identity(current) == avoid
         for entry in entries:
             full = Path(current, entry.name).as_posix()
-            if _sort_entry(entry, full, found, avoid):
+            if in_pack and (entry.name in PACK_FILES or entry.name.startswith(STAGING_PREFIX)):
+                found.skipped.append(f"{full} (skipped: part of the pack this build writes)")
+            elif _sort_entry(entry, full, found):
                 folders.append(full)
         stack.extend(reversed(folders))
 
 
-def _sort_entry(entry: os.DirEntry[str], full: str, found: Found, avoid: tuple[int, int] | None) -> bool:
+def _sort_entry(entry: os.DirEntry[str], full: str, found: Found) -> bool:
     """File one folder entry as read, skipped or not read; True for a sub-folder to walk."""
     evidence = entry.name.lower().endswith(EVIDENCE_SUFFIXES)
     try:
@@ -257,9 +270,6 @@ def _sort_entry(entry: os.DirEntry[str], full: str, found: Found, avoid: tuple[i
     if stat.S_ISDIR(info.st_mode):
         if link:
             found.unread.append((full, "not read: a link to a folder (links to folders are not followed)"))
-            return False
-        if avoid is not None and (info.st_dev, info.st_ino) == avoid:
-            found.skipped.append(f"{full} (skipped: the folder this build writes the pack into)")
             return False
         return True
     _sort_file(entry.name, full, info.st_mode, link, evidence, found)
@@ -279,13 +289,14 @@ def _sort_file(name: str, full: str, mode: int, link: bool, evidence: bool, foun
         found.files.append(full)
 
 
-def _is_pack_file(path: str, key: str, value: str) -> bool:
-    """Whether a file is reportgen's own summary, manifest or signature (read within a size cap)."""
+def _is_pack_file(path: str, mark: tuple[str, str], keys: frozenset[str]) -> bool:
+    """Whether a file is reportgen's own summary, manifest or signature (read within a size cap):
+    its mark, and no key such a file does not have."""
     try:
         document = orjson.loads(stream.read_capped(path))  # a bigger one is read as evidence
     except (OSError, orjson.JSONDecodeError):  # stream.TooBig is an OSError
         return False
-    return isinstance(document, dict) and document.get(key) == value
+    return isinstance(document, dict) and document.get(mark[0]) == mark[1] and set(document) <= keys
 
 
 def _why(exc: OSError) -> str:

@@ -191,12 +191,17 @@ Standing = Literal["outside_closure", "unjudged", "unrecognised"]
 
 
 def standing_of_kind(kind: str) -> Standing:
-    """A kind no rule reads: upstream evidence outside the closure, a drill kind unknown here, or foreign."""
+    """A kind no rule reads: upstream evidence outside the closure, a drill kind unknown here, or foreign.
+
+    A kind that is upstream's in another letter case or with spaces around it is not upstream's
+    (no dashboard reads it), but it is rollback-drill evidence all the same: not judged.
+    """
     if kind in HISTORY_KINDS:
         return "outside_closure"
-    return "unjudged" if kind.startswith(DRILL_KIND_PREFIX) else "unrecognised"
+    plain = kind.strip().lower()
+    return "unjudged" if plain.startswith(DRILL_KIND_PREFIX) or plain in HISTORY_KINDS else "unrecognised"
 
 
 def source_unjudged(source: str) -> bool:
-    """Whether a delivery source belongs to a rollback-drill loop this version does not know."""
-    return source.startswith(DRILL_SOURCE_PREFIX) and source not in HISTORY_SOURCES
+    """Whether a delivery source belongs to a rollback-drill loop this version does not know (any letter case)."""
+    return source.strip().lower().startswith(DRILL_SOURCE_PREFIX) and source not in HISTORY_SOURCES

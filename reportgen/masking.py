@@ -150,6 +150,19 @@ def _whole(m: re.Match[str]) -> tuple[int, str]:
     return m.end(), MASK
 
 
+def _quoted_value(m: re.Match[str]) -> tuple[int, str] | None:
+    """A quoted value after a secret's name (`password="my pass";`), masked to its closing quote,
+    spaces and all; None when the value is not quoted (or already masked)."""
+    quote = m.group()[-1]
+    if quote not in "\"'":
+        return None
+    close = m.string.find(quote, m.end(), m.end() + 4096)
+    value = m.string[m.end() : close]
+    if close <= m.end() or "\n" in value or masked_already(value):
+        return None
+    return close, m.group() + MASK
+
+
 def _userinfo(m: re.Match[str]) -> tuple[int, str] | None:
     """Mask a URL's user and password, unless the password is empty or already masked."""
     password = m.group("password")
@@ -166,6 +179,9 @@ def _named(m: re.Match[str]) -> tuple[int, str] | None:
     """
     if not secret_name(m.group("name")):
         return None
+    quoted = _quoted_value(m)
+    if quoted is not None:
+        return quoted
     value = NAME_VALUE.match(m.string, m.end())
     if value is None:
         return None
@@ -267,7 +283,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "URL credentials",
-        re.compile(rf"(?P<scheme>{SCHEME})[^\s\"'<>/:]*+:(?P<password>[^\s\"'<>/]*)@", FLAGS),
+        # A password may hold `/` and `@` (base64, pasted unencoded): anything up to the last `@`
+        # but a port and a path.
+        re.compile(rf"(?P<scheme>{SCHEME})[^\s\"'<>/:]*+:(?P<password>(?!\d++/)[^\s\"'<>]*)@", FLAGS),
         _userinfo,
         ("@",),
     ),
@@ -428,16 +446,26 @@ def apply_rule(rule: Rule, text: str) -> tuple[str, int]:
     return "".join(parts), count
 
 
+# A lone surrogate (a file name's byte that is not UTF-8, kept by the file system's decoding) cannot
+# be searched by re2 or written as UTF-8: it is shown as a mark, like a control character.
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def show_surrogates(text: str) -> str:
+    """The text with every lone surrogate shown as a visible mark such as <U+DCFC>."""
+    return SURROGATE.sub(lambda match: f"<U+{ord(match[0]):04X}>", text)
+
+
 def may_mark(texts: Iterable[str]) -> bool:
     """Whether any of the texts may hold a secret or a bidi control: one look at all of them."""
-    joined = "\n".join(texts)
+    joined = show_surrogates("\n".join(texts))
     return TEXT_MARK.search(joined) is not None or BIDI_CONTROLS.search(joined) is not None
 
 
 def mask_string(text: str) -> tuple[str, list[str]]:
     """The text with every secret masked, and the kinds of secret masked."""
     kinds: list[str] = []
-    text = show_bidi(text)
+    text = show_bidi(show_surrogates(text))
     if TEXT_MARK.search(text) is None:
         return text, kinds
     for rule in RULES:

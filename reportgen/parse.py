@@ -218,9 +218,16 @@ def document_entries(document: Any, data: bytes, problems: list[FileProblem]) ->
     """The records of one JSON document: a record, a list, a store file or an API history page."""
     found_items = document_items(document)
     if found_items is None:
+        if isinstance(document, dict) and isinstance(document.get("items"), list):
+            reason = "a record that also holds an items list: the items were not read"
+            problems.append(FileProblem("evidence_document_key_unread", reason, rejects=True))
         # A lone record: it starts on line 1, and there is no array index to give.
         problem = entry_problem(data, document)
         yield Entry(1, Problem(problem) if problem else document, "json-record", data)
+        return
+    container = container_problems(data, document)
+    problems.extend(container)
+    if any(p.rejects and p.code == "evidence_document_repeated_key" for p in container):
         return
     duplicates = duplicate_keys_by_item(data, document)
     items, fmt = found_items
@@ -232,6 +239,29 @@ def document_entries(document: Any, data: bytes, problems: list[FileProblem]) ->
     for index, item in enumerate(items):
         found = duplicates.get(index)
         yield Entry(index, Problem(f"duplicate key {found!r}") if found else item, fmt)
+
+
+# The keys of a CAVRA store file (`items`) and of its API history pages (reference §1.2, §1.5).
+CONTAINER_KEYS = frozenset({"items", "total", "limit", "offset", "schema_version", "product"})
+
+
+def container_problems(data: bytes, document: Any) -> list[FileProblem]:
+    """What is wrong with a store file's or history page's own keys: a repeated key (the parser kept
+    one of two item lists, so the document cannot be trusted and is not read), or another key
+    holding an object or list (content that would otherwise go unread without a word)."""
+    if not isinstance(document, dict):
+        return []
+    problems = []
+    if may_repeat_keys(data, document) and not deeper_than(data, MAX_DEPTH + 2):
+        top = json.loads(data, object_pairs_hook=_pairs)
+        if isinstance(top, _Pairs) and top.duplicate is not None:
+            reason = f"the document's own key {top.duplicate!r} is given twice; the document is not read"
+            return [FileProblem("evidence_document_repeated_key", reason, rejects=True)]
+    for key in sorted(set(document) - CONTAINER_KEYS):
+        if isinstance(document[key], (dict, list)):
+            reason = f"key {key!r} is not part of a CAVRA store or history page; its content was not read"
+            problems.append(FileProblem("evidence_document_key_unread", reason, rejects=True))
+    return problems
 
 
 def partial_page(document: dict[str, Any], held: int) -> str | None:

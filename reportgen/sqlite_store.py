@@ -174,6 +174,8 @@ def row_count(path: str) -> tuple[int, int, int]:
     conn = connect(path)
     try:
         count, low, high = conn.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {TABLE}").fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"damaged SQLite database: {exc}") from None
     finally:
         conn.close()
     return count, low or 0, high or 0

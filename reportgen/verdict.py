@@ -9,7 +9,7 @@ import hashlib
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_serializer, field_validator
 
 Severity = Literal["critical", "warning"]
 RetryState = Literal["exhausted", "waiting", "execution_failed", "dry_run_only", "retry_pending", "no_retry_plan"]
@@ -62,7 +62,7 @@ class Waiver(Model):
     expires_at: datetime
     # The item's count, when given, must match too: a waiver file must give it to accept evidence
     # that was not read (see reportgen.waivers), so it accepts only the entries someone looked at.
-    count: int | None = Field(default=None, ge=0)
+    count: StrictInt | None = Field(default=None, ge=0)
 
     @field_validator("approved_at", "expires_at", mode="before")
     @classmethod

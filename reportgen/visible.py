@@ -12,9 +12,10 @@ import re
 from typing import Any
 
 # C0 but tab, LF and CR; DEL and C1; line and paragraph separators; bidi controls; lone surrogates
-# (which cannot even be encoded as UTF-8).
+# (which cannot even be encoded as UTF-8); U+FFFE and U+FFFF, which no XML document may hold.
 CONTROLS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+    "\ufffe\uffff]"
 )
 
 # The controls a JSON encoder writes raw, as UTF-8 (it escapes C0 itself); only inside strings.

@@ -80,8 +80,12 @@ def parse_waivers(data: bytes, name: str = "waivers") -> WaiverFile:
         raw = read_document(data)
     except DocumentError as exc:
         raise WaiverError(f"{located(name, exc.line)}: {exc.message}") from None
+    except ValueError as exc:  # a number past Python's digit limit
+        raise WaiverError(f"{name}: {' '.join(str(exc).split())}") from None
     try:
         waivers = WaiverFile.model_validate(raw)
+    except OverflowError:
+        raise WaiverError(f"{name}: a time is out of range once read as UTC") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "file"

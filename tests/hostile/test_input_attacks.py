@@ -585,8 +585,10 @@ def test_the_pack_file_marks_are_reportgens_own():
     from reportgen.pack import PREDICATE_TYPE
     from reportgen.summary import Summary
 
-    assert load_module.PACK_FILES["manifest.json"] == ("predicateType", PREDICATE_TYPE)
-    assert load_module.PACK_FILES["summary.json"] == (
+    assert load_module.PACK_FILES["manifest.json"][0] == ("predicateType", PREDICATE_TYPE)
+    assert load_module.PACK_FILES["summary.json"][0] == (
         "schema_version",
         *get_args(Summary.model_fields["schema_version"].annotation),
     )
+    # Every key a summary has, and no other: a file with another key (records) is read as evidence.
+    assert load_module.PACK_FILES["summary.json"][1] == set(Summary.model_fields)
