@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import orjson
 from pydantic import ValidationError
 
+from .masking import mask_record, may_hold_secrets
 from .stream import read_capped
 from .summary import Summary
 from .verdict import OpenItem
@@ -107,7 +109,14 @@ def read_summary(path: Path) -> Summary:
     """A summary.json, or a pack folder's summary.json."""
     file = path / SUMMARY_FILE if path.is_dir() else path
     try:
-        return Summary.model_validate_json(read_capped(file))
+        data = read_capped(file)
+        if not may_hold_secrets(data):
+            return Summary.model_validate_json(data)
+        # A summary from a shared folder (a wiki) may have been written by anyone: its strings are
+        # masked as evidence is before anything shows them.
+        return Summary.model_validate(mask_record(orjson.loads(data), []))
+    except orjson.JSONDecodeError as exc:
+        raise HistoryError(f"{file}: not a reportgen summary: {exc}") from None
     except OSError as exc:
         raise HistoryError(f"{file}: cannot read: {exc.strerror}") from None
     except ValidationError as exc:

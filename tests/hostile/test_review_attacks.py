@@ -249,3 +249,34 @@ def test_confluence_pages_show_xml_illegal_noncharacters_as_marks(tmp_path):
     assert result.returncode == 0, result.stderr
     pages = "".join(p.read_text() for p in wiki.rglob("*.xhtml"))
     assert "\uffff" not in pages and "\ufffe" not in pages
+
+
+SECRET = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+
+def test_a_secret_in_a_waiver_file_reaches_no_output(tmp_path):
+    waiver = {
+        "id": "W-1",
+        "code": "executive_retry_health_alert_delivery_failed",
+        "justification": f"Accepted; the connector token was {SECRET}",
+        "approved_by": "mchen",
+        "approved_at": "2025-06-01T00:00:00Z",
+        "expires_at": "2025-07-01T00:00:00Z",
+    }
+    (tmp_path / "w.json").write_text(json.dumps({"waivers": [waiver]}))
+    result = reportgen("check", "--json", "--waivers", str(tmp_path / "w.json"), str(FIXTURES / "example"))
+    assert "W-1" in result.stdout and SECRET not in result.stdout + result.stderr
+
+
+def test_a_secret_in_a_summary_read_back_by_diff_or_history_reaches_no_output(tmp_path):
+    first = reportgen("build", str(FIXTURES / "example"), "--out", str(tmp_path / "w1"), "--format", "json")
+    assert first.returncode == 1, first.stderr
+    summary = json.loads((tmp_path / "w1" / "summary.json").read_text())
+    summary["closure"]["open_items"][0].update(id="it-forged", title=f"forged {SECRET}")
+    (tmp_path / "w1" / "summary.json").write_text(json.dumps(summary))
+    args = ("--as-of", "2025-06-20T00:00:00Z", "--history", str(tmp_path), "--format", "html,md,json")
+    second = reportgen("build", str(FIXTURES / "example"), "--out", str(tmp_path / "w2"), *args)
+    assert second.returncode == 1, second.stderr
+    written = "".join(p.read_text() for p in (tmp_path / "w2").iterdir() if p.is_file())
+    changes = reportgen("diff", "--json", str(tmp_path / "w1"), str(tmp_path / "w2"))
+    assert "forged" in changes.stdout and SECRET not in changes.stdout + written
