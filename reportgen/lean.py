@@ -46,6 +46,7 @@ from .models import (
     Loop,
     loop_of_kind,
     provider_outcomes,
+    required_of,
 )
 
 AckState = Literal["acknowledged", "dismissed", "escalated", "resolved"]
@@ -158,10 +159,9 @@ class AlertPlan(Lean):
 
     def required_providers(self) -> list[str]:
         """Providers that must acknowledge: the envelope copy, else the nested list, else the selected ones."""
-        if self.acknowledgement_required_providers is not None:
-            return self.acknowledgement_required_providers
         body = either(self.exec_body, self.rec_body, AlertPlanBody)
-        return (body.acknowledgement_required_providers if body else []) or self.selected_providers
+        nested = body.acknowledgement_required_providers if body else []
+        return required_of(self.acknowledgement_required_providers, nested, self.selected_providers)
 
 
 class ArchiveAlertPlan(Lean, tag=ARCHIVE_PLAN):
@@ -177,9 +177,8 @@ class ArchiveAlertPlan(Lean, tag=ARCHIVE_PLAN):
 
     def required_providers(self) -> list[str]:
         """Providers that must acknowledge: the envelope copy, else the nested list, else the selected ones."""
-        if self.acknowledgement_required_providers is not None:
-            return self.acknowledgement_required_providers
-        return (self.body.acknowledgement_required_providers if self.body else []) or self.selected_providers
+        nested = self.body.acknowledgement_required_providers if self.body else []
+        return required_of(self.acknowledgement_required_providers, nested, self.selected_providers)
 
 
 class ArchiveReference(Lean, tag=ARCHIVE_REFERENCE):

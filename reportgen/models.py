@@ -74,6 +74,14 @@ def provider_outcomes(providers: list[str], failed_providers: list[str], success
     return [(p, p not in failed) for p in sorted(set(providers) | failed)]
 
 
+def required_of(envelope: list[str] | None, nested: list[str], selected: list[str]) -> list[str]:
+    """Who an alert plan requires to acknowledge: the envelope copy, else the nested list, else the
+    selected providers (upstream makes the lists one; a plan missing both never requires nobody)."""
+    if envelope is not None:
+        return envelope
+    return nested or selected
+
+
 def parse_timestamp(value: Any, naive: list[str] | None = None, field: str = "timestamp") -> datetime:
     """Parse an ISO-8601 string to an aware UTC datetime; a naive one is read as UTC and noted."""
     if isinstance(value, datetime):
@@ -202,10 +210,8 @@ class AlertPlan(Envelope):
         """Providers that must acknowledge: the envelope copy, else the nested list, else the
         selected providers (upstream makes the two lists one; a plan missing both never reads as
         requiring nobody)."""
-        if self.acknowledgement_required_providers is not None:
-            return self.acknowledgement_required_providers
         nested = self.body.acknowledgement_required_providers if self.body else []
-        return nested or self.selected_providers
+        return required_of(self.acknowledgement_required_providers, nested, self.selected_providers)
 
 
 class ArchiveAlertPlan(AlertPlan):
