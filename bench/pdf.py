@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pypdf
 
-from reportgen.load import load
-from reportgen.pack import PackOptions, pack_renderers, render_pack
-from reportgen.pdf import DEFAULT_MAX_ROWS, PdfOptions, PdfRenderer
-from reportgen.pdfworker import PdfResult
-from reportgen.summary import summarise
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+from reportgen.output.pack import PackOptions, pack_renderers, render_pack
+from reportgen.output.pdf import DEFAULT_MAX_ROWS, PdfOptions, PdfRenderer
+from reportgen.output.pdfworker import PdfResult
 
 FORMATS = ("html", "md", "pdf", "json")
 

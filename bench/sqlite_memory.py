@@ -67,7 +67,7 @@ def make_store(folder: Path, records: int) -> Path:
 
 def read_all(db: str) -> None:
     """In a fresh process: read every row as the loader does; print the rows, payload bytes and peak RSS."""
-    from reportgen import sqlite_store
+    from reportgen.evidence import sqlite_store
 
     count = size = 0
     for entry in sqlite_store.entries(db, sqlite_store.ALL_ROWS, 16 << 20):

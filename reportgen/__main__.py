@@ -1,5 +1,5 @@
 """Run the command line as `python -m reportgen`."""
 
-from .cli import main
+from reportgen.cli import main
 
 main()

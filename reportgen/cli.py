@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
-from . import __version__, sqlite_store
-from .load import InputError, Limits, LoadResult
-from .progress import progress_line
-from .summary import Summary, schema_of, summarise_paths
-from .verdict import OpenItem, utc_iso
+from reportgen import __version__
+from reportgen.evidence import sqlite_store
+from reportgen.evidence.load import InputError, Limits, LoadResult
+from reportgen.evidence.progress import progress_line
+from reportgen.judge.summary import Summary, schema_of, summarise_paths
+from reportgen.judge.verdict import OpenItem, utc_iso
 
 if TYPE_CHECKING:
-    from .history import Trend
+    from reportgen.judge.history import Trend
 
 EXIT_OK, EXIT_OPEN, EXIT_USAGE = 0, 1, 2
 
@@ -212,7 +213,7 @@ def write_ci_outputs(summary: Summary, pack: list[Path] | None = None) -> None:
     """Write the CI outputs asked for (each atomically) and print the annotations; a file not written is exit 2."""
     from urllib.parse import quote
 
-    from .ci import annotations, junit_xml, summary_markdown
+    from reportgen.output.ci import annotations, junit_xml, summary_markdown
 
     meta = click.get_current_context().meta
     for option, key in (("--junit-xml", "junit_xml"), ("--summary-md", "summary_md")):
@@ -262,7 +263,7 @@ def waived(summary: Summary) -> Summary:
     path = click.get_current_context().meta.get("reportgen.waivers")
     if path is None:
         return summary
-    from .waivers import WaiverError, apply_waivers, load_waivers
+    from reportgen.judge.waivers import WaiverError, apply_waivers, load_waivers
 
     try:
         return apply_waivers(summary, load_waivers(path))
@@ -275,8 +276,8 @@ def history_trend(summary: Summary) -> Trend | None:
     folder = click.get_current_context().meta.get("reportgen.history")
     if folder is None:
         return None
-    from .history import load_history, trend
-    from .pack import recover_packs
+    from reportgen.judge.history import load_history, trend
+    from reportgen.output.pack import recover_packs
 
     recover_packs(Path(folder), say("reportgen build"))
 
@@ -471,7 +472,7 @@ def validate(evidence: tuple[str, ...]) -> None:
 @click.argument("name", type=click.Choice(["summary", "evidence", "inputs", "waivers"]), default="summary")
 def schema(name: str) -> None:
     """Print the JSON Schema of the summary, one evidence record, the input inventory, or the waiver file."""
-    from .waivers import waiver_schema
+    from reportgen.judge.waivers import waiver_schema
 
     document = waiver_schema() if name == "waivers" else schema_of(name)
     click.echo(orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
@@ -549,9 +550,17 @@ def build(
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from .pack import PackError, PdfNotWritten, build_pack, default_out, evidence_for, pack_options, records_for
-    from .pdf import pdf_options
-    from .signing import SigningError, load_signer
+    from reportgen.output.pack import (
+        PackError,
+        PdfNotWritten,
+        build_pack,
+        default_out,
+        evidence_for,
+        pack_options,
+        records_for,
+    )
+    from reportgen.output.pdf import pdf_options
+    from reportgen.output.signing import SigningError, load_signer
 
     try:
         for option, text in (("--name", name), ("--title", title), ("--author", author)):
@@ -600,7 +609,7 @@ def echo_paths(paths: list[Any]) -> None:
 
 def recovered(path: str, command: str) -> Path:
     """A pack (or summary) named on the command line, once a build of it that was cut short is recovered."""
-    from .pack import recover
+    from reportgen.output.pack import recover
 
     found = Path(path)
     try:
@@ -620,8 +629,8 @@ def recovered(path: str, command: str) -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def diff(old: str, new: str, as_json: bool) -> None:
     """Print what changed from pack OLD to pack NEW (folders or summary.json files); exit 1 when an item opened."""
-    from .diff import diff_json, diff_text
-    from .history import HistoryError, compare, read_summary
+    from reportgen.judge.diff import diff_json, diff_text
+    from reportgen.judge.history import HistoryError, compare, read_summary
 
     try:
         before, after = (waived(read_summary(recovered(p, "reportgen diff"))) for p in (old, new))
@@ -651,8 +660,8 @@ def diff(old: str, new: str, as_json: bool) -> None:
 @click.option("--commit", "do_commit", is_flag=True, help="Commit the published files in the git repository at --to.")
 def publish(pack: str, to: str, fmt: str, do_commit: bool) -> None:
     """Publish the built PACK's documents into the folder --to; publishing it again changes nothing."""
-    from .publish import PublishError
-    from .publish import publish as publish_pack
+    from reportgen.output.publish import PublishError
+    from reportgen.output.publish import publish as publish_pack
 
     try:
         done = publish_pack(recovered(pack, "reportgen publish"), Path(to), fmt, do_commit)
@@ -679,8 +688,8 @@ def verify(pack: str, key: str | None, as_json: bool) -> None:
 
     Exit 0 verified, 1 a problem found, 2 a usage error or no pack to read.
     """
-    from .signing import SigningError, load_public_key
-    from .verify import PackUnreadable, report_json, report_lines, verify_pack
+    from reportgen.output.signing import SigningError, load_public_key
+    from reportgen.output.verify import PackUnreadable, report_json, report_lines, verify_pack
 
     try:
         public = load_public_key(key) if key else None

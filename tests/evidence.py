@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reportgen.load import load
-from reportgen.summary import Summary, summarise
+from reportgen.evidence.load import load
+from reportgen.judge.summary import Summary, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

@@ -20,9 +20,9 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from reportgen.load import load
-from reportgen.pack import PackOptions, render_pack
-from reportgen.summary import Summary, summarise
+from reportgen.evidence.load import load
+from reportgen.judge.summary import Summary, summarise
+from reportgen.output.pack import PackOptions, render_pack
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from reportgen.render import environment
+from reportgen.output.render import environment
 
 ISLAND = re.compile(r'<script type="application/json" id="evidence-records">[^<]*</script>')
 

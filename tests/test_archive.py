@@ -22,12 +22,12 @@ from evidence import (
     write_store,
 )
 
-from reportgen.history import read_summary
-from reportgen.load import load, read_entries
-from reportgen.loops import HISTORY_KINDS, HISTORY_SOURCES, LOOP_OF_KIND
-from reportgen.pdf import evidence_ndjson
-from reportgen.summary import Summary, summarise
-from reportgen.waivers import WaiverError, apply_waivers, parse_waivers
+from reportgen.evidence.load import load, read_entries
+from reportgen.evidence.loops import HISTORY_KINDS, HISTORY_SOURCES, LOOP_OF_KIND
+from reportgen.judge.history import read_summary
+from reportgen.judge.summary import Summary, summarise
+from reportgen.judge.waivers import WaiverError, apply_waivers, parse_waivers
+from reportgen.output.pdf import evidence_ndjson
 
 ARCHIVE_STORE = FIXTURES / "archive" / "store.json"
 H2 = "gordackfinalarchivehealth-c57853b157db502b"

@@ -16,11 +16,11 @@ from junitparser import Failure, JUnitXml, Skipped
 from lxml import etree
 from markdown_it import MarkdownIt
 
-from reportgen.ci import annotations, escape_data, escape_property, group_items, junit_xml, summary_markdown
-from reportgen.ci.markdown import SUMMARY_LIMIT
-from reportgen.summary import Summary, summarise_paths
-from reportgen.verdict import OpenItem
-from reportgen.waivers import apply_waivers, load_waivers
+from reportgen.judge.summary import Summary, summarise_paths
+from reportgen.judge.verdict import OpenItem
+from reportgen.judge.waivers import apply_waivers, load_waivers
+from reportgen.output.ci import annotations, escape_data, escape_property, group_items, junit_xml, summary_markdown
+from reportgen.output.ci.markdown import SUMMARY_LIMIT
 
 XSD = Path(__file__).parent / "data" / "junit-10.xsd"
 SETS = ["example", "clean", "retry-states", "broken", "archive", "empty", "exhausted"]

@@ -13,15 +13,15 @@ import pypdf
 import pytest
 from evidence import ROOT
 
-from reportgen import view_dashboard
-from reportgen.charts import MAX_MARKERS, RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
-from reportgen.cited import Event, events, record_json, records_island
-from reportgen.load import load
-from reportgen.models import NESTED_KEY
-from reportgen.pack import PackOptions, records_for, render_pack
-from reportgen.render import environment
-from reportgen.summary import summarise
-from reportgen.view_dashboard import PAGE_SIZE, page
+from reportgen.evidence.load import load
+from reportgen.evidence.schema import NESTED_KEY
+from reportgen.judge.summary import summarise
+from reportgen.output.pack import PackOptions, records_for, render_pack
+from reportgen.output.render import environment
+from reportgen.view import dashboard as view_dashboard
+from reportgen.view.charts import MAX_MARKERS, RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
+from reportgen.view.cited import Event, events, record_json, records_island
+from reportgen.view.dashboard import PAGE_SIZE, page
 
 SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 ISLAND = re.compile(r'<script type="application/json" id="evidence-records">(.*?)</script>', re.S)

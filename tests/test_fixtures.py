@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from evidence import FIXTURES, codes, comparable
 
-from reportgen.load import load
-from reportgen.summary import summarise
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
 
 EXEC_FAILED = "executive_retry_health_alert_delivery_failed"
 EXEC_ACK = "executive_retry_health_alert_acknowledgement_outstanding"

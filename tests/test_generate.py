@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 from evidence import ROOT
 
-from reportgen import models
-from reportgen.load import LoadResult, load
-from reportgen.summary import Summary, schema_of, summarise
+from reportgen.evidence import schema as models
+from reportgen.evidence.load import LoadResult, load
+from reportgen.judge.summary import Summary, schema_of, summarise
 
 # bench/ is a folder of the repository, not an installed package.
 sys.path.insert(0, str(ROOT))

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from packs import build, build_weeks
 
-from reportgen.history import compare, load_history, read_summary, trend
-from reportgen.view_history import chart
+from reportgen.judge.history import compare, load_history, read_summary, trend
+from reportgen.view.trend import chart
 
 SLACK_DELIVERY = "executive_retry_health_alert_delivery_failed"
 

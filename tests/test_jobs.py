@@ -17,9 +17,9 @@ import orjson
 import pytest
 from evidence import ROOT
 
-from reportgen import load as load_module
-from reportgen.load import InputError, Limits, load, plan_units
-from reportgen.summary import Summary, summarise
+from reportgen.evidence import load as load_module
+from reportgen.evidence.load import InputError, Limits, load, plan_units
+from reportgen.judge.summary import Summary, summarise
 
 sys.path.insert(0, str(ROOT))
 from bench.generate import write

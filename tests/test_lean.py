@@ -19,9 +19,9 @@ import pytest
 from evidence import FIXTURES, example
 from pydantic import ValidationError
 
-from reportgen.lean import KINDS
-from reportgen.load import decode
-from reportgen.models import KNOWN_KINDS, NESTED_KEY, RECORD_ADAPTER
+from reportgen.evidence.lean import KINDS
+from reportgen.evidence.load import decode
+from reportgen.evidence.schema import KNOWN_KINDS, NESTED_KEY, RECORD_ADAPTER
 
 VALUES: list[Any] = [
     None,

@@ -13,8 +13,8 @@ from datetime import UTC
 import pytest
 from evidence import A1, EXAMPLE_STORE, comparable, example, record, write_ndjson, write_store
 
-from reportgen.load import InputError, load
-from reportgen.summary import summarise
+from reportgen.evidence.load import InputError, load
+from reportgen.judge.summary import summarise
 
 
 def test_a_store_file_gives_every_record_with_its_index_and_file_digest():

@@ -21,9 +21,9 @@ from mdit_py_plugins.anchors import anchors_plugin
 from pagescripts import without_pack_scripts
 
 from reportgen import __version__
-from reportgen.load import load
-from reportgen.pack import PREDICATE_TYPE, STATEMENT_TYPE, PackOptions, render_pack
-from reportgen.summary import summarise
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+from reportgen.output.pack import PREDICATE_TYPE, STATEMENT_TYPE, PackOptions, render_pack
 
 ALL_FILES = [
     "closure-dashboard.html",

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from evidence import A2, EXAMPLE_STORE, EXEC_ACK, example, record, write_ndjson, write_store
 
-from reportgen import pack as packmod
-from reportgen import render
-from reportgen.load import load
-from reportgen.pack import PackError, PackOptions, build_pack, pack_options, sanitise_name
-from reportgen.summary import summarise
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+from reportgen.output import pack as packmod
+from reportgen.output import render
+from reportgen.output.pack import PackError, PackOptions, build_pack, pack_options, sanitise_name
 
 FAST = PackOptions(formats=("html", "md", "json"))
 

@@ -23,10 +23,11 @@ import pypdf
 import pytest
 from evidence import A1, EXAMPLE_STORE, example, record, write_ndjson, write_store
 
-from reportgen import pdfworker
-from reportgen.load import load
-from reportgen.pack import PackOptions, pack_renderers, render_pack
-from reportgen.pdf import (
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+from reportgen.output import pdfworker
+from reportgen.output.pack import PackOptions, pack_renderers, render_pack
+from reportgen.output.pdf import (
     MEMORY_ENV,
     PdfError,
     PdfOptions,
@@ -35,10 +36,9 @@ from reportgen.pdf import (
     print_in_child,
     record_json,
 )
-from reportgen.pdfworker import PdfJob
-from reportgen.render import environment
-from reportgen.summary import summarise
-from reportgen.view import DASHBOARD_SECTIONS, RUNBOOK_SECTIONS
+from reportgen.output.pdfworker import PdfJob
+from reportgen.output.render import environment
+from reportgen.view.model import DASHBOARD_SECTIONS, RUNBOOK_SECTIONS
 
 DOCUMENTS = ("closure-dashboard", "operator-runbook")
 TITLES = {"closure-dashboard": "Final reporting closure dashboard", "operator-runbook": "Operator runbook"}
@@ -447,8 +447,8 @@ def test_pdf_options_are_checked_and_limits_come_from_the_environment():
 
 
 def test_the_waivers_that_accepted_items_travel_so_a_re_check_accepts_them_again(tmp_path):
-    from reportgen.pdf import attached_files
-    from reportgen.waivers import apply_waivers, load_waivers
+    from reportgen.judge.waivers import apply_waivers, load_waivers
+    from reportgen.output.pdf import attached_files
 
     loaded = load([str(EXAMPLE_STORE)])
     summary = apply_waivers(summarise(loaded), load_waivers(Path(__file__).parents[1] / WAIVERS))
@@ -464,12 +464,12 @@ def test_the_waivers_that_accepted_items_travel_so_a_re_check_accepts_them_again
 
 
 def test_every_long_list_of_the_pdf_is_cut_with_a_note_and_the_html_keeps_them_all():
-    from reportgen.pack import pack_info
-    from reportgen.pdf import bounded_view, print_html
-    from reportgen.render import TemplateRenderer
-    from reportgen.view import build_view
-    from reportgen.view_history import extend_view
-    from reportgen.waivers import apply_waivers, load_waivers
+    from reportgen.judge.waivers import apply_waivers, load_waivers
+    from reportgen.output.pack import pack_info
+    from reportgen.output.pdf import bounded_view, print_html
+    from reportgen.output.render import TemplateRenderer
+    from reportgen.view.model import build_view
+    from reportgen.view.trend import extend_view
 
     summary = apply_waivers(summarise(load([str(EXAMPLE_STORE)])), load_waivers(Path(__file__).parents[1] / WAIVERS))
     view = extend_view(build_view(summary, pack_info(summary, PackOptions())), summary, None)

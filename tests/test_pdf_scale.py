@@ -17,12 +17,12 @@ import pypdf
 import pytest
 from evidence import ROOT
 
-from reportgen.load import load
-from reportgen.pack import PackOptions, pack_info, pack_renderers, render_pack
-from reportgen.pdf import NEVER, SEVERITY_RANK, PdfOptions, bounded_view
-from reportgen.render import TemplateRenderer
-from reportgen.summary import summarise
-from reportgen.view import build_view
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+from reportgen.output.pack import PackOptions, pack_info, pack_renderers, render_pack
+from reportgen.output.pdf import NEVER, SEVERITY_RANK, PdfOptions, bounded_view
+from reportgen.output.render import TemplateRenderer
+from reportgen.view.model import build_view
 
 SIZES = (2000, 20000)
 ROWS = 5  # below every long table's length at both sizes

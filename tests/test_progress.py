@@ -6,9 +6,9 @@ import io
 
 from evidence import example, write_ndjson
 
-from reportgen import load as load_module
-from reportgen.load import load
-from reportgen.progress import ProgressLine, progress_line
+from reportgen.evidence import load as load_module
+from reportgen.evidence.load import load
+from reportgen.evidence.progress import ProgressLine, progress_line
 
 
 class Terminal(io.StringIO):

@@ -19,11 +19,11 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors.index import slugify
 from pagescripts import without_pack_scripts
 
-from reportgen.load import load
-from reportgen.pack import PackOptions, render_pack
-from reportgen.render import encode_text, environment, md_escape
-from reportgen.summary import summarise
-from reportgen.view import Fact, anchor, duration, group_items, sections, stamp
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+from reportgen.output.pack import PackOptions, render_pack
+from reportgen.output.render import encode_text, environment, md_escape
+from reportgen.view.model import Fact, anchor, duration, group_items, sections, stamp
 
 HOSTILE = "| ` [x](javascript:y) <script>alert(1)</script> *b* _i_ #h &amp; ~s~ $m$"
 # Printable text with every Markdown-significant character weighted in.

@@ -14,9 +14,9 @@ import pytest
 from evidence import FIXTURES, ROOT, comparable, write_store
 from sqlitedb import items_of, run, state, write_db
 
-from reportgen import sqlite_store
-from reportgen.load import Limits, load, plan_units, read_entries
-from reportgen.summary import summarise
+from reportgen.evidence import sqlite_store
+from reportgen.evidence.load import Limits, load, plan_units, read_entries
+from reportgen.judge.summary import summarise
 
 AS_OF = "2026-01-01T00:00:00Z"
 ALL = sqlite_store.ALL_ROWS

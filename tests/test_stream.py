@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from evidence import EXAMPLE_STORE, example
 
-from reportgen import parse, stream
-from reportgen.stream import (
+from reportgen.evidence import parse, stream
+from reportgen.evidence.stream import (
     InputStream,
     OverBudget,
     RawEntry,

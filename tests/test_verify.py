@@ -22,7 +22,7 @@ from evidence import FIXTURES
 from packs import WAIVERS, run
 from pypdf import PdfReader
 
-from reportgen.signing import SIGNATURE, fingerprint, pae
+from reportgen.output.signing import SIGNATURE, fingerprint, pae
 
 AS_OF = "2025-06-10T00:00:00Z"
 FAST = "html,md,json"

@@ -11,8 +11,8 @@ import pytest
 from evidence import EXAMPLE_STORE, EXEC_HEALTH
 from packs import WAIVERS, run
 
-from reportgen.summary import Summary, schema_of, summarise_paths
-from reportgen.waivers import WaiverError, apply_waivers, check_sources, load_waivers, parse_waivers
+from reportgen.judge.summary import Summary, schema_of, summarise_paths
+from reportgen.judge.waivers import WaiverError, apply_waivers, check_sources, load_waivers, parse_waivers
 
 DELIVERY = "executive_retry_health_alert_delivery_failed"
 ACK = "executive_retry_health_alert_acknowledgement_outstanding"

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen.load import load
-from reportgen.pack import PackOptions, build_pack
-from reportgen.summary import Summary, summarise
+from reportgen.evidence.load import load
+from reportgen.judge.summary import Summary, summarise
+from reportgen.output.pack import PackOptions, build_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "out" / "screenshots"

@@ -13,7 +13,7 @@ from evidence import A1, EXEC_ACK, EXEC_PLAN, EXEC_RETRY_PLAN, RETRY_PLAN_KEY, R
 from lxml import etree
 from markdown_it import MarkdownIt
 
-from reportgen.ci import escape_data, escape_property
+from reportgen.output.ci import escape_data, escape_property
 
 PAYLOAD = (
     "evil\n::error title=pwned::injected\r\n::add-mask::hunter2 %0A%25 a,b:c ::stop-commands::tok "
@@ -166,9 +166,9 @@ def test_a_secret_masked_in_the_pack_is_in_no_ci_output(tmp_path):
 def test_raw_payload_in_every_field_a_ci_output_quotes_stays_inert():
     from datetime import UTC, datetime
 
-    from reportgen.ci import annotations, junit_xml, summary_markdown
-    from reportgen.summary import summarise_paths
-    from reportgen.verdict import OpenItem
+    from reportgen.judge.summary import summarise_paths
+    from reportgen.judge.verdict import OpenItem
+    from reportgen.output.ci import annotations, junit_xml, summary_markdown
 
     fields = dict(code=PAYLOAD, loop=PAYLOAD, provider=PAYLOAD, title=PAYLOAD, detail=PAYLOAD, operator_action=PAYLOAD)
     items = [OpenItem(id="it-1", severity="critical", opened_at=datetime(2025, 6, 2, tzinfo=UTC), **fields)]

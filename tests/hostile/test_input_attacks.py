@@ -29,9 +29,9 @@ import pytest
 from click.testing import CliRunner
 from evidence import A1, FIXTURES, example, record
 
-from reportgen import load as load_module
 from reportgen.cli import cli
-from reportgen.load import InputError, Limits, load
+from reportgen.evidence import load as load_module
+from reportgen.evidence.load import InputError, Limits, load
 
 CLEAN = FIXTURES / "clean" / "store.json"
 GOOD = [json.dumps(r) for r in example()]
@@ -582,8 +582,8 @@ def test_a_full_temporary_folder_while_copying_stdin_is_a_one_line_error(monkeyp
 
 
 def test_the_pack_file_marks_are_reportgens_own():
-    from reportgen.pack import PREDICATE_TYPE
-    from reportgen.summary import Summary
+    from reportgen.judge.summary import Summary
+    from reportgen.output.pack import PREDICATE_TYPE
 
     assert load_module.PACK_FILES["manifest.json"][0] == ("predicateType", PREDICATE_TYPE)
     assert load_module.PACK_FILES["summary.json"][0] == (

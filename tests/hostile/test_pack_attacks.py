@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from evidence import A1, A2, EXAMPLE_STORE, example, record, write_ndjson
 
-from reportgen import pack as packmod
-from reportgen.load import load
-from reportgen.pack import PackOptions
-from reportgen.pdf import PdfOptions, evidence_ndjson
-from reportgen.summary import summarise
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+from reportgen.output import pack as packmod
+from reportgen.output.pack import PackOptions
+from reportgen.output.pdf import PdfOptions, evidence_ndjson
 
 NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 HIDDEN_LEFTOVER = re.compile(r"\.(.+\.(tmp|old)|reportgen-(staging|new))-[0-9a-f]{12}")
@@ -32,7 +32,8 @@ HIDDEN_LEFTOVER = re.compile(r"\.(.+\.(tmp|old)|reportgen-(staging|new))-[0-9a-f
 # after os.rename turns the atomic exchange off, so the swap takes its two renames.
 CRASHER = """
 import os, sys, time
-from reportgen import cli, pack
+from reportgen import cli
+from reportgen.output import pack
 where, name, after = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pause = float(os.environ.get("PAUSE_INSTEAD", 0))
 owner = {"os": os, "pack": pack}[where]

@@ -8,8 +8,8 @@ from evidence import example
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reportgen.load import LoadResult, load
-from reportgen.summary import summarise
+from reportgen.evidence.load import LoadResult, load
+from reportgen.judge.summary import summarise
 
 EXAMPLE = example()
 JSON_VALUES = st.recursive(

@@ -19,8 +19,8 @@ import pytest
 from markdown_it import MarkdownIt
 from packs import build
 
-from reportgen import target
-from reportgen.publish import LAYOUTS, PublishError, publish
+from reportgen.output import target
+from reportgen.output.publish import LAYOUTS, PublishError, publish
 
 FORMATS = ("wiki", "mkdocs", "confluence")
 AS_OF = "2025-06-03T00:00:00Z"

@@ -25,7 +25,7 @@ from attack_evidence import LONG, SHOWN_POINTS, controlled, hostile_folder, long
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from reportgen.render import md_escape
+from reportgen.output.render import md_escape
 
 cmarkgfm = pytest.importorskip("cmarkgfm")
 pytest.importorskip("linkify_it")
@@ -97,11 +97,11 @@ def runs(node: Any) -> list[str]:
 
 
 def test_no_text_the_pdf_prints_has_a_run_longer_than_the_limit(evidence):
-    from reportgen.load import load
-    from reportgen.pack import PackOptions, pack_info
-    from reportgen.pdf import MAX_TEXT, MAX_TOKEN, bounded_view
-    from reportgen.summary import summarise
-    from reportgen.view import build_view
+    from reportgen.evidence.load import load
+    from reportgen.judge.summary import summarise
+    from reportgen.output.pack import PackOptions, pack_info
+    from reportgen.output.pdf import MAX_TEXT, MAX_TOKEN, bounded_view
+    from reportgen.view.model import build_view
 
     summary = summarise(load([str(evidence)]))
     view = build_view(summary, pack_info(summary, PackOptions()))

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from evidence import FIXTURES, example
 
-from reportgen.load import load
-from reportgen.masking import mask_string
-from reportgen.summary import summarise
-from reportgen.waivers import WaiverError, parse_waivers
+from reportgen.evidence.load import load
+from reportgen.evidence.masking import mask_string
+from reportgen.judge.summary import summarise
+from reportgen.judge.waivers import WaiverError, parse_waivers
 
 CLEAN = json.loads((FIXTURES / "clean" / "store.json").read_text())["items"]
 

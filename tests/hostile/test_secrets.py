@@ -11,9 +11,9 @@ import pytest
 from evidence import A1, EXEC_ACK, example, record, write_ndjson
 from pypdf import PdfReader
 
-from reportgen.load import Limits, load
-from reportgen.masking import mask_string
-from reportgen.summary import summarise
+from reportgen.evidence.load import Limits, load
+from reportgen.evidence.masking import mask_string
+from reportgen.judge.summary import summarise
 
 SECRETS = {
     "slack": "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/s3cr3tSlackHookValue9",

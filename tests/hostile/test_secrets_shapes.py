@@ -38,10 +38,10 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from test_secrets import pdf_bytes
 
-from reportgen import models
-from reportgen.load import Limits, load
-from reportgen.masking import MASK, SecretFound, mask_record, mask_string, may_hold_secrets, secret_name
-from reportgen.summary import summarise
+from reportgen.evidence import schema as models
+from reportgen.evidence.load import Limits, load
+from reportgen.evidence.masking import MASK, SecretFound, mask_record, mask_string, may_hold_secrets, secret_name
+from reportgen.judge.summary import summarise
 
 RNG = random.Random(13)
 ALNUM = string.ascii_letters + string.digits

@@ -20,8 +20,8 @@ from evidence import FIXTURES
 from packs import WAIVERS
 
 from reportgen.cli import cli
-from reportgen.signing import SIGNATURE, Signer, fingerprint
-from reportgen.summary import Summary
+from reportgen.judge.summary import Summary
+from reportgen.output.signing import SIGNATURE, Signer, fingerprint
 
 AS_OF = "2025-06-10T00:00:00Z"
 FILES = (

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from evidence import EXAMPLE_STORE, example, write_ndjson
 
-from reportgen.waivers import WaiverError, parse_waivers
+from reportgen.judge.waivers import WaiverError, parse_waivers
 
 CODE = "executive_retry_health_alert_delivery_failed"
 FIELDS = (

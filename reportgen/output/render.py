@@ -1,0 +1,166 @@
+"""Rendering: the one Jinja environment, Markdown escaping, one renderer per format, and the writer.
+
+Every document of the pack is rendered from the same view model. HTML is autoescaped by Jinja;
+Markdown templates get the same protection from `md_escape`, applied to every expression they
+output (a `Markup` value is trusted as-is, as in HTML). The PDF renderer (`reportgen.pdf`) prints
+the HTML with WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import jinja2
+from markupsafe import Markup
+
+from reportgen.evidence.visible import inert_links, show_controls
+from reportgen.judge.summary import Summary
+from reportgen.view.dashboard import page
+from reportgen.view.model import ReportView
+
+TEMPLATES = "reportgen.templates"
+STYLESHEET = "pack.css"
+SCRIPT = "dashboard.js"
+# Print and PDF rules, inlined right after the stylesheet, so a browser prints what a PDF shows.
+PRINT_STYLESHEET = "print.css"
+
+MD_SPECIAL = re.compile(r"([\\`*\[\]<>#|~&$])")
+# An underscore between two ASCII letters or digits can never open or close emphasis.
+MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+MD_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
+NEWLINES = re.compile(r"\r\n|\r|\n")
+BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def md_escape(value: Any) -> Markup:
+    """Escape a value for GitHub-flavoured Markdown: inline text that also survives in a table cell."""
+    if isinstance(value, Markup):
+        return value
+    text = MD_SPECIAL.sub(r"\\\1", show_controls(str(value)))
+    text = MD_UNDERSCORE.sub(r"\\_", text)
+    text = MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+    return Markup(NEWLINES.sub("<br>", inert_links(text)))
+
+
+@jinja2.pass_eval_context
+def finalize(eval_ctx: jinja2.nodes.EvalContext, value: Any) -> Any:
+    """Escape every expression of a Markdown template, as autoescape does for HTML; controls shown in both."""
+    if not eval_ctx.autoescape:
+        return md_escape(value)
+    return show_controls(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+def autoescape(name: str | None) -> bool:
+    """HTML escaping everywhere but in Markdown templates, which `finalize` escapes instead."""
+    return not (name or "").endswith(".md.j2")
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Jinja environment of reportgen."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(TEMPLATES, "."),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=finalize,
+    )
+    env.filters["md"] = md_escape
+    env.filters["page"] = page
+    env.globals["stylesheet"] = Markup("\n".join(stylesheet_text(name) for name in (STYLESHEET, PRINT_STYLESHEET)))
+    env.globals["script"] = inline_script(SCRIPT)
+    return env
+
+
+@dataclass(frozen=True)
+class InlineScript:
+    """A script inlined into every page, and the Content-Security-Policy source that allows it alone."""
+
+    element: Markup
+    csp: Markup
+
+
+def inline_script(name: str) -> InlineScript:
+    """Read a script, normalised as every page is, and hash exactly the text the page will hold."""
+    body = "\n" + encode_text(resources.files(TEMPLATES).joinpath(name).read_text("utf-8")).decode("utf-8")
+    if "</script" in body.lower() or "<!--" in body:
+        raise ValueError(f"{name}: an inline script must not contain '</script' or '<!--'")
+    digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
+    return InlineScript(Markup(f"<script>{body}</script>"), Markup(f"'sha256-{digest}'"))
+
+
+def stylesheet_text(name: str) -> str:
+    """A stylesheet of the package, as text."""
+    return resources.files(TEMPLATES).joinpath(name).read_text("utf-8")
+
+
+def encode_text(text: str) -> bytes:
+    """Normalise a rendered text (LF newlines, no trailing spaces, no blank runs, one final newline)."""
+    lines = [line.rstrip() for line in NEWLINES.split(text)]
+    body = BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+    return (body + "\n").encode("utf-8")
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """The one writer: every file of a pack is written here, as bytes, and synced to disk."""
+    with open(path, "xb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+class Renderer(Protocol):
+    """One output format: renders a named document of the pack to bytes."""
+
+    format: str
+    suffix: str
+
+    def render(self, document: str, view: ReportView) -> bytes:
+        """The document's bytes in this format."""
+        ...
+
+
+class TemplateRenderer:
+    """A format rendered from `<document>.<suffix>.j2` templates."""
+
+    def __init__(self, format: str, suffix: str) -> None:
+        self.format = format
+        self.suffix = suffix
+
+    def render(self, document: str, view: ReportView) -> bytes:
+        """Render the document's template with the view."""
+        template = environment().get_template(f"{document}.{self.suffix}.j2")
+        return encode_text(template.render(view=view))
+
+
+class JsonRenderer:
+    """The summary, as `summary.json`."""
+
+    format = "json"
+    suffix = "json"
+
+    def __init__(self, summary: Summary) -> None:
+        self.summary = summary
+
+    def render(self, document: str, view: ReportView) -> bytes:
+        """The summary's deterministic JSON (the view is not needed)."""
+        return self.summary.to_json()
+
+
+def renderers(summary: Summary) -> dict[str, Renderer]:
+    """One renderer per format, by format name."""
+    html = TemplateRenderer("html", "html")
+    return {
+        "html": html,
+        "md": TemplateRenderer("md", "md"),
+        "json": JsonRenderer(summary),
+    }
