@@ -23,6 +23,7 @@ from reportgen import __version__
 from reportgen.evidence import sqlite_store
 from reportgen.evidence.load import InputError, Limits, LoadResult
 from reportgen.evidence.progress import progress_line
+from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary, schema_of, summarise_paths
 from reportgen.judge.verdict import OpenItem, utc_iso
 
@@ -422,11 +423,6 @@ def kind_cell(item: OpenItem) -> str:
 def with_kinds(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     """The rows, their last column (the kind) only when some item has one."""
     return rows if any(row[-1] for row in rows[1:]) else [row[:-1] for row in rows]
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """'1 file', '2 files'."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:

@@ -33,6 +33,7 @@ from pydantic import ValidationError, model_validator
 
 from reportgen.evidence.masking import mask_record
 from reportgen.evidence.stream import read_capped
+from reportgen.evidence.text import plural, utc_text
 from reportgen.judge.rules import INTEGRITY_CODES, readiness
 from reportgen.judge.strictdoc import DocumentError, line_of, read_document
 from reportgen.judge.summary import Summary
@@ -200,10 +201,10 @@ def waiver_findings(waivers: WaiverFile, matched: dict[str, list[OpenItem]], as_
         if not items:
             findings.append(finding("waiver_unmatched", "Waiver matches no open item", waiver, "matches no open item"))
         elif waiver.expires_at <= as_of:
-            detail = f"expired at {stamp(waiver.expires_at)}; {count_items(items)} open again"
+            detail = f"expired at {utc_text(waiver.expires_at)}; {plural(len(items), 'item')} open again"
             findings.append(finding("waiver_expired", "Waiver expired", waiver, detail))
         elif waiver.approved_at > as_of:
-            detail = f"is approved only from {stamp(waiver.approved_at)}, after as-of; {count_items(items)} still open"
+            detail = f"is approved only from {utc_text(waiver.approved_at)}, after as-of; {plural(len(items), 'item')} still open"
             findings.append(finding("waiver_not_yet_approved", "Waiver not yet approved", waiver, detail))
     return findings
 
@@ -213,16 +214,6 @@ def finding(code: str, title: str, waiver: Waiver, what: str) -> Finding:
     named = ("code", *MATCH_FIELDS, "count")
     fields = ", ".join(f"{f}={getattr(waiver, f)}" for f in named if getattr(waiver, f) is not None)
     return Finding(code=code, title=title, detail=f"waiver {waiver.id} ({fields}) {what}")
-
-
-def stamp(value: datetime) -> str:
-    """A time as the text verdict prints it, UTC stated."""
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def count_items(items: list[OpenItem]) -> str:
-    """'1 item', '2 items'."""
-    return f"{len(items)} item{'' if len(items) == 1 else 's'}"
 
 
 # --- readiness after waivers -------------------------------------------------------------------
@@ -276,7 +267,7 @@ def readiness_after(checks: list[Check], accepted: list[OpenItem]) -> Readiness:
     if judged.state == "blocked" or not accepted:
         return judged
     reason = (
-        f"final rollback drill reporting loop is closed with {count_items(accepted)} accepted as deviations "
+        f"final rollback drill reporting loop is closed with {plural(len(accepted), 'item')} accepted as deviations "
         f"(waivers: {', '.join(waiver_ids(accepted))}); no readiness check failed"
     )
     decision = ReleaseDecision(recommended_state=judged.release_decision.recommended_state, reason=reason)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import markupsafe
 from markupsafe import Markup
 
+from reportgen.evidence.text import plural
 from reportgen.evidence.visible import show_controls
 from reportgen.view.cited import LANES, Event
 
@@ -150,11 +151,6 @@ def svg(chart_id: str, title: str, caption: str, width: int, height: float, body
     )
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 item', '2 items'."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 # --- open items by loop and severity ---------------------------------------------------------
 
 
@@ -185,12 +181,12 @@ def severity_chart(rows: Sequence[SeverityRow]) -> Chart | None:
         body.append(text(end, y + 30.5, severity_words(row), 12))
     total = sum(r.critical + r.warning for r in rows)
     caption = (
-        f"{plural(total, 'open item')} by loop: " + "; ".join(f"{r.label}: {severity_words(r)}" for r in rows) + "."
+        f"{plural(total, 'open item', grouped=True)} by loop: " + "; ".join(f"{r.label}: {severity_words(r)}" for r in rows) + "."
     )
     title = "Open items by loop and severity"
     table = tuple((r.label, str(r.critical), str(r.warning), str(r.critical + r.warning)) for r in rows)
     drawing = svg(chart_id, title, caption, width, 34 + len(rows) * 44, "".join(body))
-    note = f"{plural(total, 'open item')}: solid bars are critical, hatched bars warning."
+    note = f"{plural(total, 'open item', grouped=True)}: solid bars are critical, hatched bars warning."
     return Chart(chart_id, title, caption, drawing, ("Loop", "Critical", "Warning", "Total"), table, note=note)
 
 
@@ -256,7 +252,7 @@ def retry_legend() -> list[str]:
 
 def retry_row(row: RetryRow, y: float, scale: float, track: float) -> list[str]:
     """One provider: name and chain count, the track, the bar, the maximum and the words."""
-    label = f"{row.provider} · {plural(row.chains, 'open chain')}"
+    label = f"{row.provider} · {plural(row.chains, 'open chain', grouped=True)}"
     parts = [text(0, y + 12, label, 12.5, font_weight="600"), rect(0, y + 19, track, 14, "line")]
     if row.highest is not None:
         exhausted = row.maximum is not None and row.highest >= row.maximum
@@ -290,11 +286,11 @@ def short_retry_words(row: RetryRow) -> str:
 def retry_words(row: RetryRow) -> str:
     """One provider in words."""
     if row.highest is None:
-        return f"{row.provider}: {plural(row.chains, 'open chain')}, no retry planned"
+        return f"{row.provider}: {plural(row.chains, 'open chain', grouped=True)}, no retry planned"
     limit = f" of {row.maximum}" if row.maximum is not None else ""
     plan = f", {row.without_plan:,} without a retry plan" if row.without_plan else ""
     return (
-        f"{row.provider}: {plural(row.chains, 'open chain')}, highest retry count {row.highest}{limit}, "
+        f"{row.provider}: {plural(row.chains, 'open chain', grouped=True)}, highest retry count {row.highest}{limit}, "
         f"{row.at_maximum:,} at the maximum{plan}"
     )
 
@@ -475,7 +471,7 @@ def timeline_words(found: Sequence[Event], start: datetime, end: datetime) -> st
     lanes_text = ", ".join(f"{LANES[lane].lower()} {per_lane[lane]:,}" for lane in LANES if per_lane[lane])
     failed = sum(e.tone == "fail" for e in found)
     return (
-        f"{plural(len(found), 'event')} from {found[0].at:%Y-%m-%d %H:%M} to {found[-1].at:%Y-%m-%d %H:%M} UTC "
+        f"{plural(len(found), 'event', grouped=True)} from {found[0].at:%Y-%m-%d %H:%M} to {found[-1].at:%Y-%m-%d %H:%M} UTC "
         f"({lanes_text}); {failed:,} failed, skipped or suppressed. Drawn from the records this dashboard cites "
         "as evidence, not from every record read."
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportgen.evidence import sqlite_store
 from reportgen.evidence.loops import LOOPS
+from reportgen.evidence.text import plural, utc_text
 from reportgen.judge.summary import Inputs, Summary
 from reportgen.judge.verdict import Check, EvidenceRef, Finding, OpenItem, ReleaseDecision, ResolvedChain, utc_iso
 
@@ -333,7 +334,7 @@ def stamp(value: datetime | None) -> Stamp:
     """A time shown in UTC with the zone stated, plus its ISO-8601 form."""
     if value is None:
         return Stamp(text="—", iso="")
-    return Stamp(text=f"{value.year:04d}{value:-%m-%d %H:%M:%S} UTC", iso=utc_iso(value) or "")
+    return Stamp(text=utc_text(value), iso=utc_iso(value) or "")
 
 
 def duration(delta: timedelta) -> str:
@@ -501,11 +502,6 @@ def reason_text(decision: ReleaseDecision) -> str:
     if not decision.failed_checks:
         return decision.reason
     return f"{decision.reason} (failed checks: {', '.join(decision.failed_checks)})"
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 check', '2 checks'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def open_text(items: list[OpenItem]) -> str:

@@ -7,9 +7,10 @@ another line, or add a property.
 
 from __future__ import annotations
 
+from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import Check
-from reportgen.output.ci.groups import Group, action_text, group_items, group_line, plural, visible
+from reportgen.output.ci.groups import Group, action_text, group_items, group_line, visible
 
 ANNOTATION_LIMIT = 50
 

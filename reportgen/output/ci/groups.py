@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reportgen.evidence.loops import LOOP_NAMES
+from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import SEVERITY_ORDER, OpenItem, Severity, utc_iso
 
@@ -67,11 +68,6 @@ def visible(text: object, limit: int = MAX_TEXT) -> str:
 def utc_text(value: datetime | None) -> str:
     """A time as ISO-8601 UTC with its zone said in words, or 'unknown'."""
     return f"{utc_iso(value)} (UTC)" if value is not None else "unknown"
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 open item', '2 open items'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _group_key(item: OpenItem) -> GroupKey:
