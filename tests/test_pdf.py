@@ -38,7 +38,7 @@ from reportgen.output.pdf import (
 )
 from reportgen.output.pdfworker import PdfJob
 from reportgen.output.render import environment
-from reportgen.view.model import DASHBOARD_SECTIONS, RUNBOOK_SECTIONS
+from reportgen.view.words import DASHBOARD_SECTIONS, RUNBOOK_SECTIONS
 
 DOCUMENTS = ("closure-dashboard", "operator-runbook")
 TITLES = {"closure-dashboard": "Final reporting closure dashboard", "operator-runbook": "Operator runbook"}
@@ -468,11 +468,10 @@ def test_every_long_list_of_the_pdf_is_cut_with_a_note_and_the_html_keeps_them_a
     from reportgen.output.pack import pack_info
     from reportgen.output.pdf import bounded_view, print_html
     from reportgen.output.render import TemplateRenderer
-    from reportgen.view.model import build_view
-    from reportgen.view.trend import extend_view
+    from reportgen.view.build import build_view
 
     summary = apply_waivers(summarise(load([str(EXAMPLE_STORE)])), load_waivers(Path(__file__).parents[1] / WAIVERS))
-    view = extend_view(build_view(summary, pack_info(summary, PackOptions())), summary, None)
+    view = build_view(summary, pack_info(summary, PackOptions()))
     cut = bounded_view(view, summary, "closure-dashboard", 1)
     notes = dict(cut.omitted)
     assert sorted(notes) == ["accepted-items", "chains", "warnings"]

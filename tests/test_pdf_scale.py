@@ -22,7 +22,7 @@ from reportgen.judge.summary import summarise
 from reportgen.output.pack import PackOptions, pack_info, pack_renderers, render_pack
 from reportgen.output.pdf import NEVER, SEVERITY_RANK, PdfOptions, bounded_view
 from reportgen.output.render import TemplateRenderer
-from reportgen.view.model import build_view
+from reportgen.view.build import build_view
 
 SIZES = (2000, 20000)
 ROWS = 5  # below every long table's length at both sizes

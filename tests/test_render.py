@@ -23,7 +23,9 @@ from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
 from reportgen.output.pack import PackOptions, render_pack
 from reportgen.output.render import encode_text, environment, md_escape
-from reportgen.view.model import Fact, anchor, duration, group_items, sections, stamp
+from reportgen.view.items import group_items
+from reportgen.view.model import Fact
+from reportgen.view.words import anchor, duration, sections, stamp
 
 HOSTILE = "| ` [x](javascript:y) <script>alert(1)</script> *b* _i_ #h &amp; ~s~ $m$"
 # Printable text with every Markdown-significant character weighted in.

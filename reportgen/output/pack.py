@@ -45,9 +45,10 @@ from reportgen.judge.verdict import utc_iso
 from reportgen.output.pdf import PdfError, PdfOptions, PdfRenderer, evidence_ndjson
 from reportgen.output.render import Renderer, renderers, write_file
 from reportgen.output.signing import SIGNATURE, Signer
-from reportgen.view.dashboard import embedded_refs, extend_dashboard
-from reportgen.view.model import DocumentLink, OutputFile, PackInfo, ReportView, build_view, bytes_text
-from reportgen.view.trend import extend_view
+from reportgen.view.build import build_view
+from reportgen.view.dashboard import embedded_refs
+from reportgen.view.model import DocumentLink, OutputFile, PackInfo, ReportView
+from reportgen.view.words import bytes_text
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://reportgen.dev/readiness-pack/v1"
@@ -242,8 +243,7 @@ def render_pack(
     when given, is what the PDFs attach (else `records`).
     """
     by_format = by_format or pack_renderers(summary, options, records, evidence)
-    view = extend_view(build_view(summary, pack_info(summary, options)), summary, trend)
-    view = extend_dashboard(view, summary, records)
+    view = build_view(summary, pack_info(summary, options), trend, records)
     titles = file_titles(view.pack)
     planned = (*(name for stage in stages(options.formats) for name in stage), MANIFEST)
     done: list[PackFile] = []

@@ -34,7 +34,7 @@ from reportgen.judge.verdict import OpenItem, utc_iso
 from reportgen.output import target
 from reportgen.output.render import encode_text, environment, md_escape
 from reportgen.output.target import PublishError
-from reportgen.view.model import reason_text
+from reportgen.view.items import reason_text
 
 FORMATS = ("wiki", "mkdocs", "confluence")
 DOCUMENTS = {"closure-dashboard": "Final reporting closure dashboard", "operator-runbook": "Operator runbook"}

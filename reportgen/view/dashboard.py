@@ -1,5 +1,5 @@
-"""The dashboard's pictures and interactive parts, added to the view: charts, filter choices,
-the cited records, and the paging of long lists.
+"""The dashboard's pictures and interactive parts: charts, filter choices, the cited records,
+and the paging of long lists.
 
 Everything here is computed once, on the server: the charts are SVG, the filter choices are the
 values the page holds, and long lists are split into the rows shown at once and the rows kept in
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from markupsafe import Markup
@@ -19,9 +19,10 @@ from markupsafe import Markup
 from reportgen.evidence.schema import Envelope
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import EvidenceRef, OpenItem
-from reportgen.view.charts import Chart, RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
+from reportgen.view.charts import RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
 from reportgen.view.cited import cited_ids, cited_records, events, records_island
-from reportgen.view.model import LOOP_TITLES, SEVERITY_LABELS, ReportView, loop_order
+from reportgen.view.model import Choice, DashboardView, Filters
+from reportgen.view.words import LOOP_TITLES, SEVERITY_LABELS, loop_order
 
 T = TypeVar("T")
 # Rows of one list shown at once; the rest wait in a <template> until asked for.
@@ -29,34 +30,6 @@ PAGE_SIZE = 100
 # Cited records the page embeds, the first cited first (open items, then warnings, then resolved
 # chains); the others are named by file and line. More would make a page no browser opens quickly.
 MAX_EMBEDDED = 2000
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One option of a filter."""
-
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The values the filters offer: those present in the open items, warnings and chains."""
-
-    loops: tuple[Choice, ...]
-    providers: tuple[Choice, ...]
-    severities: tuple[Choice, ...]
-
-
-@dataclass(frozen=True)
-class DashboardView:
-    """The dashboard's additions to the view."""
-
-    filters: Filters
-    overview: tuple[Chart, ...]
-    timelines: tuple[Chart, ...]
-    records_json: Markup
-    records: int
 
 
 @dataclass(frozen=True)
@@ -69,8 +42,8 @@ class Paged(Generic[T]):
     size: int = PAGE_SIZE
 
 
-def extend_dashboard(view: ReportView, summary: Summary, records: Sequence[Envelope] = ()) -> ReportView:
-    """The view with the dashboard's charts, filters and cited records."""
+def dashboard_view(summary: Summary, records: Sequence[Envelope] = ()) -> DashboardView:
+    """The dashboard's charts, filters and cited records."""
     cited = cited_records(cited_ids(embedded_refs(summary)), records)
     overview = (severity_chart(severity_rows(summary.closure.open_items)), retry_chart(retry_rows(summary)))
     found = events(cited)
@@ -78,14 +51,13 @@ def extend_dashboard(view: ReportView, summary: Summary, records: Sequence[Envel
         timeline_chart(loop, LOOP_TITLES.get(loop, loop), [e for e in found if e.loop == loop])
         for loop in sorted({e.loop for e in found}, key=loop_order)
     )
-    dashboard = DashboardView(
+    return DashboardView(
         filters=filters(summary),
         overview=tuple(c for c in overview if c is not None),
         timelines=tuple(c for c in timelines if c is not None),
         records_json=Markup(records_island(cited)),
         records=len(cited),
     )
-    return replace(view, dashboard=dashboard)
 
 
 def all_refs(summary: Summary) -> list[EvidenceRef]:

@@ -101,7 +101,7 @@ def test_no_text_the_pdf_prints_has_a_run_longer_than_the_limit(evidence):
     from reportgen.judge.summary import summarise
     from reportgen.output.pack import PackOptions, pack_info
     from reportgen.output.pdf import MAX_TEXT, MAX_TOKEN, bounded_view
-    from reportgen.view.model import build_view
+    from reportgen.view.build import build_view
 
     summary = summarise(load([str(evidence)]))
     view = build_view(summary, pack_info(summary, PackOptions()))

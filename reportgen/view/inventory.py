@@ -1,0 +1,45 @@
+"""The input inventory: every file read, and every entry that was not used as read."""
+
+from __future__ import annotations
+
+from reportgen.judge.summary import Inputs
+from reportgen.view.model import Fact, InputView, InventoryView, Problem
+from reportgen.view.words import bytes_text, location
+
+
+def inventory_view(inputs: Inputs) -> InventoryView:
+    """The input inventory: nothing read is hidden."""
+    totals = (
+        Fact("Files", str(len(inputs.files))),
+        Fact("Entries read", str(inputs.entries)),
+        Fact("Records used", str(inputs.records)),
+        Fact("Rejected", str(len(inputs.rejected))),
+        Fact("Outside the closure (upstream kinds no rule reads)", str(inputs.outside_closure)),
+        Fact("Not judged (loops this version does not know)", str(inputs.unjudged)),
+        Fact("Unrecognised", str(inputs.unrecognised)),
+        Fact("Duplicates (counted once)", str(inputs.duplicates)),
+        Fact("Conflicts", str(len(inputs.conflicts))),
+        Fact("Files skipped by name", str(len(inputs.skipped_files))),
+    )
+    return InventoryView(
+        files=tuple(InputView(f.path, f.format, bytes_text(f.bytes), f.records, f.sha256) for f in inputs.files),
+        totals=totals,
+        rejected=tuple(Problem(location(r.source, r.line), "rejected", r.reason) for r in inputs.rejected),
+        unrecognised=tuple(
+            Problem(location(u.source, u.line), u.session_id, f"unrecognised metadata_kind {u.metadata_kind}")
+            for u in inputs.unrecognised_records
+        ),
+        conflicts=tuple(
+            Problem(
+                location(c.replaced.source, c.replaced.line),
+                c.session_id,
+                f"conflicts with {location(c.kept.source, c.kept.line)}; the later-created record is used",
+            )
+            for c in inputs.conflicts
+        ),
+        duplicates=tuple(
+            Problem(location(d.source, d.line), "duplicate", "identical to an earlier record; counted once")
+            for d in inputs.duplicate_records
+        ),
+        skipped=tuple(inputs.skipped_files),
+    )

@@ -1,0 +1,132 @@
+"""The view's words: labels for codes and states, and how times, durations, places and headings are written.
+
+One table per kind of label, read by every format, so a state is named the same everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from reportgen.evidence import sqlite_store
+from reportgen.evidence.loops import LOOPS
+from reportgen.evidence.text import utc_text
+from reportgen.judge.verdict import utc_iso
+from reportgen.view.model import DashboardSections, RunbookSections, Section, Stamp
+
+LOOP_TITLES = {**{spec.name: spec.title for spec in LOOPS}, "evidence": "Evidence integrity"}
+RESOLUTION_LABELS = {"delivered": "Delivered by", "superseded": "Superseded by plan"}
+SEVERITY_LABELS = {"critical": ("Critical", "✖"), "warning": ("Warning", "⚠")}
+STATUS_LABELS = {"pass": ("Pass", "✔"), "fail": ("Fail", "✖"), "warning": ("Warning", "⚠")}
+DECISION_LABELS = {
+    "approve_release_closure": "Approve release closure",
+    "hold_release_closure": "Hold release closure",
+}
+RETRY_STATE_LABELS = {
+    "exhausted": "Retries exhausted",
+    "waiting": "Waiting for the retry delay",
+    "execution_failed": "Live retry failed",
+    "dry_run_only": "Dry runs only",
+    "retry_pending": "Retry planned, not run",
+    "no_retry_plan": "No retry planned",
+}
+# Record kinds are long; the suffix says what the record is. Longest suffixes first.
+KIND_LABELS = (
+    ("-delivery-retry-execution-record", "retry execution"),
+    ("-delivery-retry-worker-run", "retry worker run"),
+    ("-delivery-retry-plan", "retry plan"),
+    ("-alert-plan", "alert plan"),
+    ("-alert-ack", "alert acknowledgement"),
+    ("-retry-health", "retry health"),
+    ("-archive-reference-health", "archive reference health"),
+    ("-immutable-archive-reference", "archive reference"),
+    ("release-connector-delivery", "delivery"),
+    ("-notification-plan", "notification plan"),
+    ("-notification-ack", "notification acknowledgement"),
+    ("-release-readiness-summary", "readiness summary"),
+    ("-operator-runbook-export", "runbook export"),
+)
+
+
+def stamp(value: datetime | None) -> Stamp:
+    """A time shown in UTC with the zone stated, plus its ISO-8601 form."""
+    if value is None:
+        return Stamp(text="—", iso="")
+    return Stamp(text=utc_text(value), iso=utc_iso(value) or "")
+
+
+def duration(delta: timedelta) -> str:
+    """A duration as people read it: '2d 3h', '1h 25m', '12m', '45s'."""
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        return "after as-of"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else f"{secs}s"
+
+
+def age(since: datetime | None, as_of: datetime) -> str:
+    """How long before as-of something happened, or '—' when unknown."""
+    return "—" if since is None else duration(as_of - since)
+
+
+def location(source: str, line: int | None) -> str:
+    """`file:line` (`store.db#rowid=42` for a database row), or the file alone for a whole-file entry."""
+    return sqlite_store.location(source, line)
+
+
+def kind_label(kind: str | None) -> str:
+    """A short name for a record kind."""
+    if kind is None:
+        return "unreadable entry"
+    return next((label for suffix, label in KIND_LABELS if kind.endswith(suffix)), kind)
+
+
+def anchor(text: str) -> str:
+    """The anchor GitHub gives a heading: lowercase, punctuation dropped, spaces to hyphens."""
+    kept = "".join(c for c in text.lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def sections(*titles: str) -> tuple[Section, ...]:
+    """Headings with their anchors."""
+    return tuple(Section(title, anchor(title)) for title in titles)
+
+
+def bytes_text(size: int) -> str:
+    """A size in bytes with a thousands separator."""
+    return f"{size:,} B"
+
+
+def loop_order(loop: str) -> tuple[int, str]:
+    """The known loops first, in a fixed order; any other loop after them by name."""
+    known = list(LOOP_TITLES)
+    return (known.index(loop), "") if loop in known else (len(known), loop)
+
+
+DASHBOARD_SECTIONS = DashboardSections(
+    *sections(
+        "Verdict",
+        "Open items",
+        "Warnings",
+        "Readiness checks",
+        "Resolved chains",
+        "Counts per loop",
+        "Input inventory",
+    )
+)
+RUNBOOK_SECTIONS = RunbookSections(
+    *sections(
+        "Release readiness summary",
+        "Purpose",
+        "Readiness Gate",
+        "Operator Steps",
+        "Evidence To Attach",
+        "Private Boundary",
+        "Checks",
+    )
+)
