@@ -7,9 +7,10 @@ text: each format escapes them itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any
 
 from markupsafe import Markup
 
@@ -234,8 +235,23 @@ class InventoryView:
     skipped: tuple[str, ...]
 
 
-class DashboardSections(NamedTuple):
-    """The dashboard's headings, by what they head, in the order shown."""
+@dataclass(frozen=True)
+class Sections:
+    """A document's headings, named by what they head, so a template never picks one by position.
+
+    Iterated (a table of contents) or indexed, they come in the order shown.
+    """
+
+    def __iter__(self) -> Iterator[Section]:
+        return (getattr(self, f.name) for f in fields(self))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return tuple(self)[index]
+
+
+@dataclass(frozen=True)
+class DashboardSections(Sections):
+    """The dashboard's headings."""
 
     verdict: Section
     items: Section
@@ -246,8 +262,9 @@ class DashboardSections(NamedTuple):
     inventory: Section
 
 
-class RunbookSections(NamedTuple):
-    """The runbook's headings, by what they head, in the order shown."""
+@dataclass(frozen=True)
+class RunbookSections(Sections):
+    """The runbook's headings."""
 
     summary: Section
     purpose: Section
