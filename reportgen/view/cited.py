@@ -1,8 +1,8 @@
 """The records a pack cites: their full JSON for the dashboard, and their events on a time axis.
 
 The summary points at evidence by session id, file and line; the dashboard embeds the cited
-records themselves, so an open item can be expanded to its evidence. Until the summary carries
-per-record events, the loop timelines are drawn from these cited records alone.
+records themselves, so an open item can be expanded to its evidence. The summary holds no
+per-record events, so the loop timelines are drawn from these cited records alone.
 """
 
 from __future__ import annotations
