@@ -20,7 +20,7 @@ from reportgen.evidence.ledger import micros, quiet_gc
 from reportgen.evidence.load import InputError, Limits, LoadResult, Progress, load
 from reportgen.evidence.schema import Provenance, evidence_schema
 from reportgen.evidence.visible import json_escaped
-from reportgen.judge.rules import evaluate
+from reportgen.judge.evaluate import evaluate
 from reportgen.judge.verdict import Closure, Model, Readiness, RulesMode
 
 SCHEMA_VERSION = "reportgen.summary.v1"

@@ -34,7 +34,8 @@ from pydantic import ValidationError, model_validator
 from reportgen.evidence.masking import mask_record
 from reportgen.evidence.stream import read_capped
 from reportgen.evidence.text import plural, utc_text
-from reportgen.judge.rules import INTEGRITY_CODES, readiness
+from reportgen.judge.evaluate import readiness
+from reportgen.judge.integrity import INTEGRITY_CODES
 from reportgen.judge.strictdoc import DocumentError, line_of, read_document
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import Check, Finding, Model, OpenItem, Readiness, ReleaseDecision, RulesMode, Waiver
