@@ -15,6 +15,8 @@ NOTIFICATION_CHECK: CheckWording = (
     "Notification acknowledgements",
     "Acknowledge or resolve outstanding rollback drill routes.",
 )
+# No open item is behind the notification check, so no waiver can waive it.
+CHECK_SOURCES: dict[str, tuple[str, ...]] = {"notification_acknowledgements": ()}
 
 
 def ack_items(facts: Facts) -> list[OpenItem]:

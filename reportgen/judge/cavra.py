@@ -37,6 +37,14 @@ LOOP_CHECKS: dict[str, CheckWording] = {
         "Review failed recovery retry health alert retry executions.",
     ),
 }
+# The open items each readiness check judged here is derived from, by code: a waiver of all of
+# them waives the check. Upstream has no recovery retry execution item (its dashboard key never
+# matches, reference §12 item 2), so that check cannot be waived in this mode.
+CHECK_SOURCES: dict[str, tuple[str, ...]] = {
+    "executive_retry_health_alert_delivery": ("executive_retry_health_alert_delivery_failed",),
+    "executive_retry_health_alert_retry_execution": ("executive_retry_health_alert_retry_execution_failed",),
+    "recovery_retry_health_alert_retry_execution": ("recovery_retry_health_alert_retry_execution_failed",),
+}
 
 CAVRA_TITLES = {
     "executive_retry_health_alert_delivery_failed": "Executive retry health alert deliveries failed",

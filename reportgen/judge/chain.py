@@ -27,6 +27,15 @@ from reportgen.judge.facts import (
 )
 from reportgen.judge.verdict import Check, OpenItem, ResolvedChain, RetryState, item_id
 
+# The open items each readiness check judged here is derived from, by code: a waiver of all of
+# them waives the check. A failed execution fails its check only while its chain is open, and
+# every open chain is exactly one delivery_failed item of the loop.
+CHECK_SOURCES: dict[str, tuple[str, ...]] = {
+    "executive_retry_health_alert_delivery": (BY_NAME["executive"].delivery_code,),
+    "executive_retry_health_alert_retry_execution": (BY_NAME["executive"].delivery_code,),
+    "recovery_retry_health_alert_retry_execution": (BY_NAME["recovery"].delivery_code,),
+}
+
 HEALTH_NOT_FOUND = (
     "recovery_executive_report_delivery_retry_health_not_found",
     "recovery_escalation_retry_health_not_found",

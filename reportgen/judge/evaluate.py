@@ -15,6 +15,7 @@ from datetime import datetime
 
 from reportgen.evidence.load import LoadResult
 from reportgen.evidence.loops import LOOP_NAMES, LOOPS, LoopSpec
+from reportgen.judge import acks, cavra, chain, integrity
 from reportgen.judge.acks import ack_items, notification_check
 from reportgen.judge.cavra import cavra_check, cavra_counts, cavra_items
 from reportgen.judge.chain import chain_check, delivery_failed_items, resolved_chains
@@ -43,6 +44,13 @@ ARTIFACTS_CHECK: CheckWording = (
     "Release readiness artifacts",
     "Attach this summary and the operator runbook export to the release record.",
 )
+# Per mode, the codes of the open items each readiness check is derived from, as the families
+# that judge the checks declare them; a check not listed has none (the closure check is judged
+# again from the closure, the artifacts check never fails).
+CHECK_SOURCES: dict[RulesMode, dict[str, tuple[str, ...]]] = {
+    "chain": {**chain.CHECK_SOURCES, **acks.CHECK_SOURCES, **integrity.CHECK_SOURCES},
+    "cavra": {**cavra.CHECK_SOURCES, **acks.CHECK_SOURCES, **integrity.CHECK_SOURCES},
+}
 # Open items are listed integrity first, then loop by loop in the loop table's order.
 LOOP_RANK = {name: rank for rank, name in enumerate(("evidence", *LOOP_NAMES))}
 

@@ -20,6 +20,8 @@ INTEGRITY_CHECK: CheckWording = (
     "Evidence integrity",
     "Fix or re-export rejected records and review the warnings before relying on the verdict.",
 )
+# The open items each readiness check judged here is derived from, by code.
+CHECK_SOURCES: dict[str, tuple[str, ...]] = {"evidence_integrity": INTEGRITY_CODES}
 
 UNREADABLE_ACTION = "Fix or re-export the rejected entries listed in the input inventory, then build the pack again."
 MISSING_ACTION = (

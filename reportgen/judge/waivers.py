@@ -16,10 +16,11 @@ that names its `kind`, so no waiver accepts a kind that first appears later.
 
 Readiness after waivers follows one rule: a failing check is waived only when every open item it
 was derived from is accepted. `final_reporting_closure_state` is judged again from the closure;
-the alert-loop checks are derived from the items of their loop (see `CHECK_SOURCES`), and
-`evidence_integrity` from the integrity items. A waived check is shown as `warning`, never as
-`pass`, and its evidence names the waivers. A check with no open item behind it (notification
-acknowledgements) cannot be waived; a check with some of its items still open keeps failing.
+the alert-loop checks are derived from the items of their loop and `evidence_integrity` from the
+integrity items, as the `CHECK_SOURCES` table of the rule family that judges each check says. A
+waived check is shown as `warning`, never as `pass`, and its evidence names the waivers. A check
+with no open item behind it (notification acknowledgements) cannot be waived; a check with some of
+its items still open keeps failing.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ from pydantic import ValidationError, model_validator
 from reportgen.evidence.masking import mask_record
 from reportgen.evidence.stream import read_capped
 from reportgen.evidence.text import plural, utc_text
-from reportgen.judge.evaluate import readiness
-from reportgen.judge.integrity import INTEGRITY_CODES
+from reportgen.judge.evaluate import CHECK_SOURCES, readiness
 from reportgen.judge.strictdoc import DocumentError, line_of, read_document
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import Check, Finding, Model, OpenItem, Readiness, ReleaseDecision, RulesMode, Waiver
@@ -222,16 +222,7 @@ def finding(code: str, title: str, waiver: Waiver, what: str) -> Finding:
 
 def check_sources(check_id: str, mode: RulesMode) -> tuple[str, ...]:
     """The codes of the open items a readiness check is derived from; () when it cannot be waived."""
-    if check_id == "evidence_integrity":
-        return INTEGRITY_CODES
-    if check_id.endswith("_delivery"):
-        return (f"{check_id}_failed",)
-    if check_id.endswith("_retry_execution"):
-        # In chain mode a failed execution fails the check only while its chain is open, and
-        # every open chain is exactly one delivery_failed item of the loop.
-        loop = check_id.split("_", 1)[0]
-        return (f"{loop}_retry_health_alert_delivery_failed",) if mode == "chain" else (f"{check_id}_failed",)
-    return ()
+    return CHECK_SOURCES[mode].get(check_id, ())
 
 
 def waive_check(check: Check, open_items: list[OpenItem], accepted: list[OpenItem], mode: RulesMode) -> Check:
