@@ -25,7 +25,7 @@ from reportgen.judge.facts import (
     refs,
     superseded,
 )
-from reportgen.judge.verdict import Check, OpenItem, ResolvedChain, RetryState, item_id
+from reportgen.judge.verdict import RETRY_STATES, Check, OpenItem, ResolvedChain, RetryState, item_id
 
 # The open items each readiness check judged here is derived from, by code: a waiver of all of
 # them waives the check. A failed execution fails its check only while its chain is open, and
@@ -40,15 +40,6 @@ HEALTH_NOT_FOUND = (
     "recovery_executive_report_delivery_retry_health_not_found",
     "recovery_escalation_retry_health_not_found",
 )
-
-RETRY_STATE_TITLE = {
-    "exhausted": "retries exhausted",
-    "waiting": "retry waiting for its delay",
-    "execution_failed": "live retry failed",
-    "dry_run_only": "retried in dry runs only",
-    "retry_pending": "retry planned, not executed",
-    "no_retry_plan": "no retry planned",
-}
 
 
 # --- open chains ----------------------------------------------------------------------------
@@ -274,10 +265,10 @@ def superseded_chains(facts: Facts, spec: LoopSpec, latest: LatestPlan) -> list[
 # --- wording --------------------------------------------------------------------------------
 
 
-def delivery_title(loop: str, provider: str, state: str) -> str:
+def delivery_title(loop: str, provider: str, state: RetryState) -> str:
     """The title of an open delivery chain."""
     spec = BY_NAME[loop]
-    why = RETRY_STATE_TITLE[state] if spec.retries else "this loop has no retry"
+    why = RETRY_STATES[state].title if spec.retries else "this loop has no retry"
     return f"{spec.alert} delivery to {provider} failed: {why}"
 
 

@@ -11,16 +11,24 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reportgen.evidence import sqlite_store
-from reportgen.evidence.loops import LOOPS
 from reportgen.evidence.text import plural, utc_text
 from reportgen.judge.summary import Inputs, Summary
-from reportgen.judge.verdict import Check, EvidenceRef, Finding, OpenItem, ReleaseDecision, ResolvedChain, utc_iso
+from reportgen.judge.verdict import (
+    LOOP_TITLES,
+    RETRY_STATES,
+    Check,
+    EvidenceRef,
+    Finding,
+    OpenItem,
+    ReleaseDecision,
+    ResolvedChain,
+    utc_iso,
+)
 
 if TYPE_CHECKING:
     from reportgen.view.dashboard import DashboardView
     from reportgen.view.trend import AcceptedView, TrendView
 
-LOOP_TITLES = {**{spec.name: spec.title for spec in LOOPS}, "evidence": "Evidence integrity"}
 RESOLUTION_LABELS = {"delivered": "Delivered by", "superseded": "Superseded by plan"}
 SEVERITY_LABELS = {"critical": ("Critical", "✖"), "warning": ("Warning", "⚠")}
 STATUS_LABELS = {"pass": ("Pass", "✔"), "fail": ("Fail", "✖"), "warning": ("Warning", "⚠")}
@@ -28,14 +36,7 @@ DECISION_LABELS = {
     "approve_release_closure": "Approve release closure",
     "hold_release_closure": "Hold release closure",
 }
-RETRY_STATE_LABELS = {
-    "exhausted": "Retries exhausted",
-    "waiting": "Waiting for the retry delay",
-    "execution_failed": "Live retry failed",
-    "dry_run_only": "Dry runs only",
-    "retry_pending": "Retry planned, not run",
-    "no_retry_plan": "No retry planned",
-}
+RETRY_STATE_LABELS = {state: words.label for state, words in RETRY_STATES.items()}
 # Record kinds are long; the suffix says what the record is. Longest suffixes first.
 KIND_LABELS = (
     ("-delivery-retry-execution-record", "retry execution"),
