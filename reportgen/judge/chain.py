@@ -235,7 +235,7 @@ def _delivered_chain(key: Key, chain: Chain) -> ResolvedChain:
 
 def superseded_chains(facts: Facts, spec: LoopSpec, latest: LatestPlan) -> list[ResolvedChain]:
     """Keys that were open under an older plan (a failed chain, or an acknowledgement outstanding)
-    and that the latest plan no longer requires: superseded by it, never open."""
+    and that the latest plan does not require: superseded by it, never open."""
     ledger = facts.ledger
     outstanding = outstanding_acks(facts, spec.name, "every")
     keys = {key for key, chain in ledger.chains.items() if key[0] == spec.name and chain.failures}

@@ -116,7 +116,7 @@ class LatestPlan:
 
 
 def superseded(key: Key, chain: Chain | None, latest: LatestPlan | None) -> bool:
-    """Whether a loop judged by its latest plan no longer judges this key."""
+    """Whether, in a loop judged by its latest plan, that plan supersedes the one this key was judged under."""
     return latest is not None and latest.supersedes(key, chain)
 
 

@@ -80,8 +80,8 @@ class Inputs(Model):
     unrecognised_kinds: dict[str, int]
     unrecognised_records: list[UnrecognisedEntry]
     # Upstream rollback-drill evidence that the closure does not read, by kind, and records of
-    # rollback-drill loops this version does not judge, by kind or delivery source. Defaults keep
-    # summaries written before these were counted readable (by diff and --history).
+    # rollback-drill loops this version does not judge, by kind or delivery source. Defaulted, so
+    # that diff and --history read packs that do not count them.
     outside_closure: int = 0
     outside_closure_kinds: dict[str, int] = {}
     unjudged: int = 0

@@ -83,7 +83,7 @@ class Waiver(Model):
     approved_at: datetime
     expires_at: datetime
     # The item's count, when given, must match too: a waiver file must give it to accept evidence
-    # that was not read (see reportgen.waivers), so it accepts only the entries someone looked at.
+    # that was not read (see reportgen.judge.waivers), so it accepts only the entries someone looked at.
     count: StrictInt | None = Field(default=None, ge=0)
 
     @field_validator("approved_at", "expires_at", mode="before")

@@ -4,7 +4,7 @@ A waiver matches an open item by `code` and by whichever of `loop`, `health_id`,
 `kind` (the record kind or delivery source of an `evidence_kind_unjudged` item) it gives. It is
 in force from `approved_at` until `expires_at`, judged at the summary's `as_of`. A matched item
 in force moves from `closure.open_items` to `closure.accepted_items` with status
-`deviation-approved` and its waiver; it is shown, never hidden, and no longer opens the closure.
+`deviation-approved` and its waiver; it is shown, never hidden, and does not open the closure.
 After `expires_at` the item stays open and says which waiver expired (`waiver_expired`).
 
 Evidence that was not read (`evidence_unreadable`, `evidence_missing`) is accepted only by a
@@ -78,7 +78,7 @@ def waiver_schema() -> dict[str, Any]:
 
 
 def parse_waivers(data: bytes, name: str = "waivers") -> WaiverFile:
-    """Read a waiver file's bytes, strict JSON or YAML (see `reportgen.strictdoc`); errors name the line."""
+    """Read a waiver file's bytes, strict JSON or YAML (see `reportgen.judge.strictdoc`); errors name the line."""
     try:
         raw = read_document(data)
     except DocumentError as exc:
