@@ -19,6 +19,17 @@ from reportgen.judge import acks, cavra, chain, integrity
 from reportgen.judge.acks import ack_items, notification_check
 from reportgen.judge.cavra import cavra_check, cavra_counts, cavra_items
 from reportgen.judge.chain import chain_check, delivery_failed_items, resolved_chains
+from reportgen.judge.counts import (
+    AckCounts,
+    ChainCounts,
+    Counts,
+    DeliveryCounts,
+    ExecutionCounts,
+    LoopCounts,
+    NotificationCounts,
+    RetryDecisionCounts,
+    WorkerRunCounts,
+)
 from reportgen.judge.facts import (
     ChainState,
     CheckWording,
@@ -74,7 +85,7 @@ def evaluate(loaded: LoadResult, mode: RulesMode, as_of: datetime) -> Verdict:
         )
         warnings = reference_warnings(ledger) + load_warnings(loaded, ledger, as_of)
     else:
-        items = cavra_items(facts, counts["cavra"]) + integrity_items(ledger, loaded)  # type: ignore[arg-type]
+        items = cavra_items(facts, counts.cavra) + integrity_items(ledger, loaded)
         warnings = load_warnings(loaded, ledger, as_of)
     closure = Closure(
         state="open" if any(i.severity == "critical" for i in items) else "closed",
@@ -102,12 +113,12 @@ def readiness_checks(
     facts: Facts,
     loaded: LoadResult,
     closure: Closure,
-    counts: dict[str, object],
+    counts: Counts,
     states: list[ChainState],
     mode: RulesMode,
 ) -> list[Check]:
     """The six upstream readiness checks, judged by the chain or by counts; chain mode adds integrity."""
-    cavra: dict[str, int] = counts["cavra"]  # type: ignore[assignment]
+    cavra = counts.cavra
     judge: Callable[..., Check] = chain_check if mode == "chain" else cavra_check
     checks = [
         check(
@@ -132,31 +143,31 @@ def readiness_checks(
 # --- counts ------------------------------------------------------------------------------------
 
 
-def count_evidence(facts: Facts, states: list[ChainState], mode: RulesMode = "chain") -> dict[str, object]:
+def count_evidence(facts: Facts, states: list[ChainState], mode: RulesMode = "chain") -> Counts:
     """Counts per kind, per loop and per outcome, plus the upstream dashboard counts."""
     ledger = facts.ledger
-    return {
-        "records": ledger.records,
-        "by_kind": dict(sorted(ledger.kinds.items())),
-        "outside_closure": dict(sorted(ledger.outside.items())),
-        "unjudged": {name: found.total for name, found in sorted(ledger.unjudged.items())},
-        "loops": {spec.name: _loop_counts(facts, spec, states, mode) for spec in LOOPS},
-        "notification": {
-            "plans": ledger.notification_plans,
-            "acknowledgements": ledger.notification_acks,
-            "outstanding_acknowledgements": len(notification_outstanding(ledger)),
-        },
-        "other_deliveries": {
-            source: {"deliveries": n, "failures": failed}
+    return Counts(
+        records=ledger.records,
+        by_kind=dict(sorted(ledger.kinds.items())),
+        outside_closure=dict(sorted(ledger.outside.items())),
+        unjudged={name: found.total for name, found in sorted(ledger.unjudged.items())},
+        loops={spec.name: _loop_counts(facts, spec, states, mode) for spec in LOOPS},
+        notification=NotificationCounts(
+            plans=ledger.notification_plans,
+            acknowledgements=ledger.notification_acks,
+            outstanding_acknowledgements=len(notification_outstanding(ledger)),
+        ),
+        other_deliveries={
+            source: DeliveryCounts(deliveries=n, failures=failed)
             for source, (n, failed) in sorted(ledger.other_deliveries.items())
         },
-        "readiness_summaries": ledger.readiness_summaries,
-        "runbook_exports": ledger.runbook_exports,
-        "cavra": cavra_counts(facts),
-    }
+        readiness_summaries=ledger.readiness_summaries,
+        runbook_exports=ledger.runbook_exports,
+        cavra=cavra_counts(facts),
+    )
 
 
-def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState], mode: RulesMode) -> dict[str, object]:
+def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState], mode: RulesMode) -> LoopCounts:
     """The counts of one alert loop: failed chains split into resolved, open and superseded, and
     the acknowledgements as the mode judges them (upstream counts a pair once per plan)."""
     ledger = facts.ledger
@@ -168,28 +179,39 @@ def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState], mod
     judged = [chain for key, chain in failed if not superseded(key, chain, latest)]
     scope = spec.chain_plans if mode == "chain" else spec.cavra_plans
     outstanding = outstanding_acks(facts, loop, scope)
-    counts: dict[str, object] = {
-        "health_records": tally.health_records,
-        "alert_plans": tally.alert_plans,
-        "deliveries": tally.deliveries,
-        "delivery_successes": tally.deliveries - tally.delivery_failures,
-        "delivery_failures": tally.delivery_failures,
-        "chains": {
-            "total": sum(key[0] == loop for key in ledger.chains),
-            "failed": len(failed),
-            "resolved": sum(chain.resolved for chain in judged),
-            "open": sum(not chain.resolved for chain in judged),
-            "superseded": len(failed) - len(judged),
-        },
-        "acknowledgements": {s: tally.acks.get(s, 0) for s in ("acknowledged", "resolved", "dismissed", "escalated")},
-        "acknowledgements_required": len(facts.required(loop, scope)),
-        "acknowledgements_outstanding": (
+    counts = LoopCounts(
+        health_records=tally.health_records,
+        alert_plans=tally.alert_plans,
+        deliveries=tally.deliveries,
+        delivery_successes=tally.deliveries - tally.delivery_failures,
+        delivery_failures=tally.delivery_failures,
+        chains=ChainCounts(
+            total=sum(key[0] == loop for key in ledger.chains),
+            failed=len(failed),
+            resolved=sum(chain.resolved for chain in judged),
+            open=sum(not chain.resolved for chain in judged),
+            superseded=len(failed) - len(judged),
+        ),
+        acknowledgements=AckCounts(
+            acknowledged=tally.acks.get("acknowledged", 0),
+            resolved=tally.acks.get("resolved", 0),
+            dismissed=tally.acks.get("dismissed", 0),
+            escalated=tally.acks.get("escalated", 0),
+        ),
+        acknowledgements_required=len(facts.required(loop, scope)),
+        acknowledgements_outstanding=(
             len(outstanding) if mode == "chain" else sum(len(plans) for plans in outstanding.values())
         ),
-    }
+    )
     if spec.retries:  # a loop without retry machinery has no retry counts, not zero of them
-        counts["retry_plans"] = len(plans)
-        counts["retry_decisions"] = {a: decisions.get(a, 0) for a in ("retry", "wait", "suppress")}
-        counts["worker_runs"] = {"live": tally.runs_live, "dry_run": tally.runs_dry}
-        counts["executions"] = {s: tally.executions.get(s, 0) for s in ("delivered", "failed", "skipped")}
+        counts.retry_plans = len(plans)
+        counts.retry_decisions = RetryDecisionCounts(
+            retry=decisions.get("retry", 0), wait=decisions.get("wait", 0), suppress=decisions.get("suppress", 0)
+        )
+        counts.worker_runs = WorkerRunCounts(live=tally.runs_live, dry_run=tally.runs_dry)
+        counts.executions = ExecutionCounts(
+            delivered=tally.executions.get("delivered", 0),
+            failed=tally.executions.get("failed", 0),
+            skipped=tally.executions.get("skipped", 0),
+        )
     return counts

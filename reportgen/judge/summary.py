@@ -10,16 +10,17 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, BinaryIO, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from reportgen import __version__
 from reportgen.evidence.ledger import micros, quiet_gc
 from reportgen.evidence.load import InputError, Limits, LoadResult, Progress, load
 from reportgen.evidence.schema import Provenance, evidence_schema
 from reportgen.evidence.visible import json_escaped
+from reportgen.judge.counts import Counts
 from reportgen.judge.evaluate import evaluate
 from reportgen.judge.verdict import Closure, Model, Readiness, RulesMode
 
@@ -108,7 +109,8 @@ class Summary(Model):
     as_of: datetime
     closure: Closure
     readiness: Readiness
-    counts: dict[str, Any]
+    # Published unconstrained: the keys of the counts depend on the loops and on upstream's names.
+    counts: Annotated[Counts, WithJsonSchema({"title": "Counts"})]
     inputs: Inputs
 
     def to_json(self) -> bytes:

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_serializer, field_validator
 
 from reportgen.evidence.loops import LOOPS
+from reportgen.judge.counts import Counts
 
 Severity = Literal["critical", "warning"]
 RetryState = Literal["exhausted", "waiting", "execution_failed", "dry_run_only", "retry_pending", "no_retry_plan"]
@@ -196,7 +197,7 @@ class Verdict(Model):
     rules: RulesMode
     closure: Closure
     readiness: Readiness
-    counts: dict[str, object] = Field(default_factory=dict)
+    counts: Counts
 
 
 def item_id(*parts: str | None) -> str:
