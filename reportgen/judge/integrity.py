@@ -12,7 +12,7 @@ from reportgen.evidence.ledger import MAX_CITED, Cite, Ledger, Link, micros, mom
 from reportgen.evidence.load import LoadResult, SecretExposed
 from reportgen.evidence.loops import LOOP_NAMES, LOOPS
 from reportgen.judge.facts import CheckWording, check, joined_refs, ref, refs
-from reportgen.judge.verdict import Check, Closure, EvidenceRef, Finding, OpenItem, item_id, utc_iso
+from reportgen.judge.verdict import Check, CheckStatus, Closure, EvidenceRef, Finding, OpenItem, item_id, utc_iso
 
 # The integrity items that fail the `evidence_integrity` check.
 INTEGRITY_CODES = ("evidence_unreadable", "evidence_missing", "evidence_kind_unjudged")
@@ -279,5 +279,5 @@ def integrity_check(loaded: LoadResult, closure: Closure) -> Check:
         f"unrecognised={len(ledger.unrecognised)} outside_closure={ledger.outside.total()} "
         f"conflicts={len(loaded.conflicts)} warnings={len(closure.warnings)}"
     )
-    status = "fail" if broken else ("warning" if closure.warnings or ledger.unrecognised else "pass")
+    status: CheckStatus = "fail" if broken else ("warning" if closure.warnings or ledger.unrecognised else "pass")
     return check("evidence_integrity", INTEGRITY_CHECK, bool(broken), evidence, status=status)
