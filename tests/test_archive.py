@@ -101,7 +101,7 @@ def ack(session_id: str, health_id: str, provider: str, state: str, at: str) -> 
 def test_the_reference_archive_store_gives_upstreams_items_in_cavra_mode(tmp_path):
     summary = judge(tmp_path, archive_example(), "cavra")
     assert codes(summary) == [EXEC_FAILED, EXEC_ACK, EXEC_EXECUTION, REC_FAILED, ARCH_FAILED, ARCH_ACK]
-    cavra = summary.counts["cavra"]
+    cavra = summary.counts.cavra
     assert cavra["final_archive_health_alert_plan_count"] == 1
     assert cavra["final_archive_health_alert_ack_count"] == 1
     assert cavra["final_archive_health_alert_delivery_failed_count"] == 1
@@ -168,7 +168,7 @@ def test_a_superseded_plans_outstanding_acknowledgement_is_listed_as_superseded_
     assert archive_items(summary) == []
     superseded = {(c.health_id, c.provider) for c in summary.closure.resolved_chains if c.resolution == "superseded"}
     assert superseded == {(H2, "slack"), (H2, "webhook")}
-    assert summary.counts["loops"]["archive"]["chains"]["superseded"] == 1
+    assert summary.counts.loops["archive"].chains.superseded == 1
 
 
 # --- deliveries -------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_of_two_recovery_plans_for_one_health_at_one_instant_upstream_counts_the
     twin.update(session_id=rec_plan["session_id"] + "-z", plan_id=rec_plan["plan_id"] + "-z")
     twin["acknowledgement_required_providers"] = ["pagerduty"]
     records.append(twin)
-    cavra = judge(tmp_path, records, "cavra").counts["cavra"]
+    cavra = judge(tmp_path, records, "cavra").counts.cavra
     assert cavra["recovery_retry_health_alert_acknowledgement_outstanding_count"] == 0
 
 
@@ -293,7 +293,7 @@ def test_upstream_counts_an_archive_pair_once_per_plan_that_requires_it(tmp_path
     records = without(archive_only(), H6)
     again = plan("gordackfinalarchalert-again", H2, "2025-06-02T12:20:00+00:00", ["slack", "webhook"])
     records.append(again)
-    cavra = judge(tmp_path, records, "cavra").counts["cavra"]
+    cavra = judge(tmp_path, records, "cavra").counts.cavra
     assert cavra["final_archive_health_alert_acknowledgement_outstanding_count"] == 4
 
 
@@ -498,9 +498,9 @@ def test_an_archive_reference_alone_is_not_alert_loop_evidence(tmp_path):
 def test_the_loop_counts_split_failed_chains_and_follow_the_mode(tmp_path):
     records = archive_only()
     records.append(plan("gordackfinalarchalert-later", "health-later", "2025-06-02T13:00:00+00:00", []))
-    chains = judge(tmp_path, records).counts["loops"]["archive"]["chains"]
+    chains = judge(tmp_path, records).counts.model_dump()["loops"]["archive"]["chains"]
     assert chains["failed"] == chains["resolved"] + chains["open"] + chains["superseded"] == 1
-    cavra = judge(tmp_path, without(archive_only(), H6), "cavra").counts
+    cavra = judge(tmp_path, without(archive_only(), H6), "cavra").counts.model_dump()
     assert cavra["loops"]["archive"]["acknowledgements_outstanding"] == 2
     assert cavra["cavra"]["final_archive_health_alert_acknowledgement_outstanding_count"] == 2
 

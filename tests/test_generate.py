@@ -126,7 +126,7 @@ def test_the_ground_truth_matches_reportgens_chain_mode(outputs):
     assert Counter(i.loop for i in items if i.code.endswith("_acknowledgement_outstanding")) == truth.outstanding_acks
     assert [i.code for i in items if i.loop == "evidence"] == ["evidence_unreadable"]
     for loop in LOOPS:
-        counts = summary.counts["loops"][loop]
+        counts = summary.counts.model_dump()["loops"][loop]
         chains = counts["chains"]
         # reportgen counts delivered chains; an archive key the latest plan requires and no delivery
         # reached is an open item but not a chain.
@@ -140,12 +140,12 @@ def test_the_ground_truth_matches_reportgens_chain_mode(outputs):
             truth.required_acks[loop],
             truth.outstanding_acks[loop],
         ), loop
-    assert summary.counts["notification"]["outstanding_acknowledgements"] == truth.notification_outstanding()
+    assert summary.counts.notification.outstanding_acknowledgements == truth.notification_outstanding()
 
 
 def test_the_ground_truth_matches_upstreams_counts(outputs):
     stats, _, summary = outputs["ndjson"]
-    cavra, truth = summary.counts["cavra"], stats.truth
+    cavra, truth = summary.counts.cavra, stats.truth
     for loop, stem in zip(LOOPS, STEMS, strict=True):
         assert cavra[f"{stem}_delivery_failed_count"] == truth.failed_delivery_records[loop], loop
         assert cavra[f"{stem}_acknowledgement_outstanding_count"] == truth.upstream_outstanding_acks[loop], loop
@@ -153,7 +153,7 @@ def test_the_ground_truth_matches_upstreams_counts(outputs):
         assert cavra[f"{loop}_retry_health_alert_retry_execution_failed_count"] == truth.failed_execution_records[loop]
     assert cavra["final_archive_health_alert_plan_count"] == truth.kinds[models.ARCHIVE_PLAN]
     assert cavra["final_archive_health_alert_ack_count"] == truth.kinds[models.ARCHIVE_ACK]
-    assert dict(sorted(summary.counts["by_kind"].items())) == dict(sorted(truth.kinds.items()))
+    assert dict(sorted(summary.counts.by_kind.items())) == dict(sorted(truth.kinds.items()))
 
 
 def test_every_summary_matches_the_published_schema(outputs):
@@ -173,7 +173,7 @@ def test_the_evidence_tells_every_kind_of_story(outputs):
     ack_states = {i.acknowledgement_state for i in summary.closure.open_items if i.code.endswith("_outstanding")}
     assert {None, "dismissed", "escalated"} <= ack_states
     assert len(summary.closure.resolved_chains) > 0
-    assert len(summary.counts["other_deliveries"]) == 3
+    assert len(summary.counts.other_deliveries) == 3
 
 
 def test_links_point_at_records_in_the_evidence(outputs):
@@ -392,9 +392,9 @@ def archive_cases(stats: Stats, summary: Summary) -> Counter[str]:
     assert sum(i.attempts == 0 for i in failed) == truth.undelivered_chains["archive"], seed
     assert len(outstanding) == truth.outstanding_acks["archive"], seed
     assert len({i.health_id for i in outstanding}) <= 1, seed  # one plan's health (tied plans share it)
-    cavra = summary.counts["cavra"]["final_archive_health_alert_acknowledgement_outstanding_count"]
+    cavra = summary.counts.cavra["final_archive_health_alert_acknowledgement_outstanding_count"]
     assert cavra == truth.upstream_outstanding_acks["archive"], seed
-    assert summary.counts["loops"]["archive"]["chains"]["superseded"] == truth.superseded_chains["archive"], seed
+    assert summary.counts.loops["archive"].chains.superseded == truth.superseded_chains["archive"], seed
     return truth.archive_cases + Counter(
         {
             "undelivered": truth.undelivered_chains["archive"],

@@ -112,7 +112,7 @@ def verdict(summary: Summary) -> tuple[object, ...]:
     """What the reading order must not change: state, open items by key with their counts, readiness."""
     items = [(i.id, i.retry_state, i.attempts, i.evidence_total, i.opened_at) for i in summary.closure.open_items]
     checks = [(c.id, c.status) for c in summary.readiness.checks if c.id != "evidence_integrity"]
-    counts = {k: v for k, v in summary.counts.items() if k != "records"}
+    counts = {k: v for k, v in summary.counts.model_dump().items() if k != "records"}
     return summary.closure.state, items, checks, counts, len(summary.closure.resolved_chains)
 
 

@@ -316,7 +316,7 @@ def test_as_of_defaults_to_the_newest_record(tmp_path):
 
 
 def test_counts_cover_every_loop_and_outcome(tmp_path):
-    counts = judge(tmp_path, example()).counts
+    counts = judge(tmp_path, example()).counts.model_dump()
     executive = counts["loops"]["executive"]
     assert executive["deliveries"] == 2 and executive["delivery_failures"] == 1
     assert executive["worker_runs"] == {"live": 1, "dry_run": 0}

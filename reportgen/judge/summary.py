@@ -10,17 +10,18 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, BinaryIO, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from reportgen import __version__
 from reportgen.evidence.ledger import micros, quiet_gc
 from reportgen.evidence.load import InputError, Limits, LoadResult, Progress, load
 from reportgen.evidence.schema import Provenance, evidence_schema
 from reportgen.evidence.visible import json_escaped
-from reportgen.judge.rules import evaluate
+from reportgen.judge.counts import Counts
+from reportgen.judge.evaluate import evaluate
 from reportgen.judge.verdict import Closure, Model, Readiness, RulesMode
 
 SCHEMA_VERSION = "reportgen.summary.v1"
@@ -80,8 +81,8 @@ class Inputs(Model):
     unrecognised_kinds: dict[str, int]
     unrecognised_records: list[UnrecognisedEntry]
     # Upstream rollback-drill evidence that the closure does not read, by kind, and records of
-    # rollback-drill loops this version does not judge, by kind or delivery source. Defaults keep
-    # summaries written before these were counted readable (by diff and --history).
+    # rollback-drill loops this version does not judge, by kind or delivery source. Defaulted, so
+    # that diff and --history read packs that do not count them.
     outside_closure: int = 0
     outside_closure_kinds: dict[str, int] = {}
     unjudged: int = 0
@@ -108,7 +109,8 @@ class Summary(Model):
     as_of: datetime
     closure: Closure
     readiness: Readiness
-    counts: dict[str, Any]
+    # Published unconstrained: the keys of the counts depend on the loops and on upstream's names.
+    counts: Annotated[Counts, WithJsonSchema({"title": "Counts"})]
     inputs: Inputs
 
     def to_json(self) -> bytes:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_serializer, field_validator
+
+from reportgen.evidence.loops import LOOPS
+from reportgen.judge.counts import Counts
 
 Severity = Literal["critical", "warning"]
 RetryState = Literal["exhausted", "waiting", "execution_failed", "dry_run_only", "retry_pending", "no_retry_plan"]
@@ -18,6 +21,26 @@ RulesMode = Literal["chain", "cavra"]
 ItemStatus = Literal["open", "deviation-approved", "closed"]
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
+
+
+class RetryStateWords(NamedTuple):
+    """A retry state in words: as an open chain's title ends, and as the documents label it."""
+
+    title: str
+    label: str
+
+
+RETRY_STATES: dict[RetryState, RetryStateWords] = {
+    "exhausted": RetryStateWords("retries exhausted", "Retries exhausted"),
+    "waiting": RetryStateWords("retry waiting for its delay", "Waiting for the retry delay"),
+    "execution_failed": RetryStateWords("live retry failed", "Live retry failed"),
+    "dry_run_only": RetryStateWords("retried in dry runs only", "Dry runs only"),
+    "retry_pending": RetryStateWords("retry planned, not executed", "Retry planned, not run"),
+    "no_retry_plan": RetryStateWords("no retry planned", "No retry planned"),
+}
+# What each loop an open item can name is called, the alert loops first in the loop table's
+# order; `evidence` is the loop of the integrity items.
+LOOP_TITLES: dict[str, str] = {**{spec.name: spec.title for spec in LOOPS}, "evidence": "Evidence integrity"}
 
 
 def utc_iso(value: datetime | None) -> str | None:
@@ -61,7 +84,7 @@ class Waiver(Model):
     approved_at: datetime
     expires_at: datetime
     # The item's count, when given, must match too: a waiver file must give it to accept evidence
-    # that was not read (see reportgen.waivers), so it accepts only the entries someone looked at.
+    # that was not read (see reportgen.judge.waivers), so it accepts only the entries someone looked at.
     count: StrictInt | None = Field(default=None, ge=0)
 
     @field_validator("approved_at", "expires_at", mode="before")
@@ -174,7 +197,7 @@ class Verdict(Model):
     rules: RulesMode
     closure: Closure
     readiness: Readiness
-    counts: dict[str, object] = Field(default_factory=dict)
+    counts: Counts
 
 
 def item_id(*parts: str | None) -> str:

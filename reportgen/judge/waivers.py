@@ -4,7 +4,7 @@ A waiver matches an open item by `code` and by whichever of `loop`, `health_id`,
 `kind` (the record kind or delivery source of an `evidence_kind_unjudged` item) it gives. It is
 in force from `approved_at` until `expires_at`, judged at the summary's `as_of`. A matched item
 in force moves from `closure.open_items` to `closure.accepted_items` with status
-`deviation-approved` and its waiver; it is shown, never hidden, and no longer opens the closure.
+`deviation-approved` and its waiver; it is shown, never hidden, and does not open the closure.
 After `expires_at` the item stays open and says which waiver expired (`waiver_expired`).
 
 Evidence that was not read (`evidence_unreadable`, `evidence_missing`) is accepted only by a
@@ -16,10 +16,11 @@ that names its `kind`, so no waiver accepts a kind that first appears later.
 
 Readiness after waivers follows one rule: a failing check is waived only when every open item it
 was derived from is accepted. `final_reporting_closure_state` is judged again from the closure;
-the alert-loop checks are derived from the items of their loop (see `CHECK_SOURCES`), and
-`evidence_integrity` from the integrity items. A waived check is shown as `warning`, never as
-`pass`, and its evidence names the waivers. A check with no open item behind it (notification
-acknowledgements) cannot be waived; a check with some of its items still open keeps failing.
+the alert-loop checks are derived from the items of their loop and `evidence_integrity` from the
+integrity items, as the `CHECK_SOURCES` table of the rule family that judges each check says. A
+waived check is shown as `warning`, never as `pass`, and its evidence names the waivers. A check
+with no open item behind it (notification acknowledgements) cannot be waived; a check with some of
+its items still open keeps failing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pydantic import ValidationError, model_validator
 from reportgen.evidence.masking import mask_record
 from reportgen.evidence.stream import read_capped
 from reportgen.evidence.text import plural, utc_text
-from reportgen.judge.rules import INTEGRITY_CODES, readiness
+from reportgen.judge.evaluate import CHECK_SOURCES, readiness
 from reportgen.judge.strictdoc import DocumentError, line_of, read_document
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import Check, Finding, Model, OpenItem, Readiness, ReleaseDecision, RulesMode, Waiver
@@ -77,7 +78,7 @@ def waiver_schema() -> dict[str, Any]:
 
 
 def parse_waivers(data: bytes, name: str = "waivers") -> WaiverFile:
-    """Read a waiver file's bytes, strict JSON or YAML (see `reportgen.strictdoc`); errors name the line."""
+    """Read a waiver file's bytes, strict JSON or YAML (see `reportgen.judge.strictdoc`); errors name the line."""
     try:
         raw = read_document(data)
     except DocumentError as exc:
@@ -221,16 +222,7 @@ def finding(code: str, title: str, waiver: Waiver, what: str) -> Finding:
 
 def check_sources(check_id: str, mode: RulesMode) -> tuple[str, ...]:
     """The codes of the open items a readiness check is derived from; () when it cannot be waived."""
-    if check_id == "evidence_integrity":
-        return INTEGRITY_CODES
-    if check_id.endswith("_delivery"):
-        return (f"{check_id}_failed",)
-    if check_id.endswith("_retry_execution"):
-        # In chain mode a failed execution fails the check only while its chain is open, and
-        # every open chain is exactly one delivery_failed item of the loop.
-        loop = check_id.split("_", 1)[0]
-        return (f"{loop}_retry_health_alert_delivery_failed",) if mode == "chain" else (f"{check_id}_failed",)
-    return ()
+    return CHECK_SOURCES[mode].get(check_id, ())
 
 
 def waive_check(check: Check, open_items: list[OpenItem], accepted: list[OpenItem], mode: RulesMode) -> Check:

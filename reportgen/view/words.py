@@ -8,12 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from reportgen.evidence import sqlite_store
-from reportgen.evidence.loops import LOOPS
 from reportgen.evidence.text import utc_text
-from reportgen.judge.verdict import utc_iso
+from reportgen.judge.verdict import LOOP_TITLES, RETRY_STATES, utc_iso
 from reportgen.view.model import DashboardSections, RunbookSections, Section, Stamp
 
-LOOP_TITLES = {**{spec.name: spec.title for spec in LOOPS}, "evidence": "Evidence integrity"}
 RESOLUTION_LABELS = {"delivered": "Delivered by", "superseded": "Superseded by plan"}
 SEVERITY_LABELS = {"critical": ("Critical", "✖"), "warning": ("Warning", "⚠")}
 STATUS_LABELS = {"pass": ("Pass", "✔"), "fail": ("Fail", "✖"), "warning": ("Warning", "⚠")}
@@ -21,14 +19,7 @@ DECISION_LABELS = {
     "approve_release_closure": "Approve release closure",
     "hold_release_closure": "Hold release closure",
 }
-RETRY_STATE_LABELS = {
-    "exhausted": "Retries exhausted",
-    "waiting": "Waiting for the retry delay",
-    "execution_failed": "Live retry failed",
-    "dry_run_only": "Dry runs only",
-    "retry_pending": "Retry planned, not run",
-    "no_retry_plan": "No retry planned",
-}
+RETRY_STATE_LABELS = {state: words.label for state, words in RETRY_STATES.items()}
 # Record kinds are long; the suffix says what the record is. Longest suffixes first.
 KIND_LABELS = (
     ("-delivery-retry-execution-record", "retry execution"),
