@@ -26,9 +26,12 @@ from reportgen.evidence.progress import progress_line
 from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary, schema_of, summarise_paths
 from reportgen.judge.verdict import OpenItem, utc_iso
+from reportgen.output.formats import format_names
 
 if TYPE_CHECKING:
+    from reportgen.evidence.schema import Envelope
     from reportgen.judge.history import Trend
+    from reportgen.output.pack import PackOptions
 
 EXIT_OK, EXIT_OPEN, EXIT_USAGE = 0, 1, 2
 
@@ -493,9 +496,10 @@ def schema(name: str) -> None:
     "--format",
     "formats",
     multiple=True,
-    default=("html,md,pdf,json",),
+    default=(",".join(format_names()),),
     show_default=True,
-    help="Formats to build, comma-separated or repeated: html, md, pdf, json (index.html and manifest.json always).",
+    help=f"Formats to build, comma-separated or repeated: {', '.join(format_names())} "
+    "(index.html and manifest.json always).",
 )
 @click.option("--author", default=None, help="The PDFs' author (default: reportgen).")
 @click.option(
@@ -546,15 +550,7 @@ def build(
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from reportgen.output.pack import (
-        PackError,
-        PdfNotWritten,
-        build_pack,
-        default_out,
-        evidence_for,
-        pack_options,
-        records_for,
-    )
+    from reportgen.output.pack import PackError, PdfNotWritten, build_pack, default_out, pack_options
     from reportgen.output.pdf import pdf_options
     from reportgen.output.signing import SigningError, load_signer
 
@@ -577,8 +573,11 @@ def build(
             f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
         )
     try:
+        records, attached = pack_evidence(summary, options, loaded)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
         trend = history_trend(summary)
-        records, attached = records_for(summary, options, loaded), evidence_for(options, loaded)
         written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
     except PdfNotWritten as exc:
         write_ci_outputs(summary, exc.written)
@@ -590,6 +589,21 @@ def build(
     write_ci_outputs(summary, written)
     echo_paths(written)
     sys.exit(code)
+
+
+def pack_evidence(
+    summary: Summary, options: PackOptions, loaded: LoadResult
+) -> tuple[list[Envelope], list[dict[str, Any]] | None]:
+    """The records a pack carries, read again from the inputs before any file is written: those the
+    dashboard embeds, or all of them when a format attaches the evidence; then what it attaches: every
+    entry as read, the duplicate and conflicting copies too, so a re-check counts them and warns again."""
+    from reportgen.evidence.load import read_entries
+    from reportgen.output.formats import attaches_evidence
+    from reportgen.view.dashboard import embedded_refs
+
+    if attaches_evidence(options):
+        return loaded.records, read_entries(loaded)
+    return loaded.records_at({(ref.source, ref.line) for ref in embedded_refs(summary)}), None
 
 
 def say(command: str) -> Callable[[str], None]:

@@ -25,7 +25,7 @@ import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,22 +37,26 @@ try:
 except ImportError:  # not on Windows: builds into one folder are then not serialised
     fcntl = None  # type: ignore[assignment]
 
-from reportgen.evidence.load import LoadResult, read_entries
 from reportgen.evidence.schema import Envelope
 from reportgen.judge.history import Trend
 from reportgen.judge.summary import GENERATOR, Summary, source_date_epoch
 from reportgen.judge.verdict import utc_iso
-from reportgen.output.pdf import PdfError, PdfOptions, PdfRenderer, evidence_ndjson
-from reportgen.output.render import Renderer, renderers, write_file
+from reportgen.output.formats import (
+    REGISTRY,
+    RenderInputs,
+    format_names,
+    renderers,
+    selected,
+)
+from reportgen.output.pdf import PdfOptions
+from reportgen.output.render import Renderer, TemplateRenderer, WorkerError, write_file
 from reportgen.output.signing import SIGNATURE, Signer
-from reportgen.view.dashboard import embedded_refs, extend_dashboard
+from reportgen.view.dashboard import extend_dashboard
 from reportgen.view.model import DocumentLink, OutputFile, PackInfo, ReportView, build_view, bytes_text
 from reportgen.view.trend import extend_view
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://reportgen.dev/readiness-pack/v1"
-FORMATS = ("html", "md", "pdf", "json")
-DOCUMENT_FORMATS = ("html", "md", "pdf")
 DEFAULT_NAME = "readiness-pack"
 DEFAULT_TITLE = "Rollback drill release readiness"
 SUMMARY, INDEX, MANIFEST = "summary.json", "index.html", "manifest.json"
@@ -66,11 +70,12 @@ DOCUMENTS = {
         "What to do, step by step, to close the open items; what to attach to the release record.",
     ),
 }
-FORMAT_TITLES = {"html": "HTML", "md": "Markdown", "pdf": "PDF", "json": "JSON"}
 WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 )
 UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# The index is always HTML, whichever formats the documents are written in.
+INDEX_RENDERER = TemplateRenderer("html", "html")
 
 
 class PackError(Exception):
@@ -78,10 +83,10 @@ class PackError(Exception):
 
 
 class PdfNotWritten(PackError):
-    """The PDFs could not be printed; the pack was written without them."""
+    """A format printed in a worker (the PDFs) could not be made; the pack was written without it."""
 
-    def __init__(self, reason: str, written: list[Path]) -> None:
-        super().__init__(f"no PDF written: {reason}; the pack's other files were written")
+    def __init__(self, reason: str, written: list[Path], titles: Sequence[str] = ("PDF",)) -> None:
+        super().__init__(f"no {', '.join(titles)} written: {reason}; the pack's other files were written")
         self.written = written
 
 
@@ -91,7 +96,7 @@ class PackOptions:
 
     name: str = DEFAULT_NAME
     title: str = DEFAULT_TITLE
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = field(default_factory=format_names)
     strict: bool = False
     pdf: PdfOptions = PdfOptions()
     # Signs the manifest (a DSSE envelope beside it) when given.
@@ -133,13 +138,14 @@ def sanitise_name(raw: str) -> str:
 
 def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
     """The formats asked for (comma-separated, repeatable), in the pack's fixed order."""
+    known = format_names()
     asked = {part.strip().lower() for value in values for part in value.split(",") if part.strip()}
-    unknown = sorted(asked - set(FORMATS))
+    unknown = sorted(asked - set(known))
     if unknown:
-        raise PackError(f"unknown format {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
+        raise PackError(f"unknown format {', '.join(unknown)} (choose from {', '.join(known)})")
     if not asked:
-        raise PackError(f"no format given (choose from {', '.join(FORMATS)})")
-    return tuple(f for f in FORMATS if f in asked)
+        raise PackError(f"no format given (choose from {', '.join(known)})")
+    return tuple(f for f in known if f in asked)
 
 
 def pack_options(
@@ -172,7 +178,7 @@ def document_files(document: str, formats: tuple[str, ...]) -> tuple[OutputFile,
     """The files a document is written as, digests not yet known."""
     title = DOCUMENTS[document][0]
     return tuple(
-        OutputFile(f"{document}.{fmt}", f"{title} ({FORMAT_TITLES[fmt]})") for fmt in DOCUMENT_FORMATS if fmt in formats
+        OutputFile(f.document_file(document), f"{title} ({f.title})") for f in selected(formats) if f.per_document
     )
 
 
@@ -196,8 +202,8 @@ def pack_info(summary: Summary, options: PackOptions) -> PackInfo:
 def file_titles(info: PackInfo) -> dict[str, str]:
     """What each file of the pack is, by file name."""
     titles = {f.name: f.title for d in info.documents for f in d.files}
-    return titles | {
-        SUMMARY: "Summary (JSON)",
+    own = {name: title for f in REGISTRY.values() if not f.per_document for name, title in f.own_files().items()}
+    return titles | own | {
         INDEX: "Index (HTML)",
         MANIFEST: "Manifest (in-toto Statement, JSON)",
         SIGNATURE: "Signature of the manifest (DSSE envelope, Ed25519)",
@@ -207,11 +213,13 @@ def file_titles(info: PackInfo) -> dict[str, str]:
 def stages(formats: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     """The pack's files, in rendering stages: every file of a stage lists the digests of earlier stages.
 
-    All formats of one document are one stage, so its HTML, Markdown and PDF say the same thing.
+    All formats of one document are one stage, so its HTML, Markdown and PDF say the same thing. The
+    pack's own files (the summary) come after the dashboard, so the runbook lists their digests.
     """
-    docs = {doc: tuple(f"{doc}.{fmt}" for fmt in DOCUMENT_FORMATS if fmt in formats) for doc in DOCUMENTS}
-    summary = (SUMMARY,) if "json" in formats else ()
-    return tuple(s for s in (docs["closure-dashboard"], summary, docs["operator-runbook"], (INDEX,)) if s)
+    chosen = selected(formats)
+    docs = {doc: tuple(f.document_file(doc) for f in chosen if f.per_document) for doc in DOCUMENTS}
+    own = tuple(name for f in chosen if not f.per_document for name in f.own_files())
+    return tuple(s for s in (docs["closure-dashboard"], own, docs["operator-runbook"], (INDEX,)) if s)
 
 
 def pending_note(name: str) -> str:
@@ -246,12 +254,13 @@ def render_pack(
     view = extend_dashboard(view, summary, records)
     titles = file_titles(view.pack)
     planned = (*(name for stage in stages(options.formats) for name in stage), MANIFEST)
+    makers = file_makers(options.formats, by_format)
     done: list[PackFile] = []
     for stage in stages(options.formats):
         stage_view = with_digests(view, done, planned)
         for name in stage:
-            document, fmt = name.rsplit(".", 1)
-            done.append(PackFile(name, titles[name], by_format[fmt].render(document, stage_view)))
+            renderer, stem = makers[name]
+            done.append(PackFile(name, titles[name], renderer.render(stem, stage_view)))
     done.append(PackFile(MANIFEST, titles[MANIFEST], manifest(summary, options, done)))
     if options.signer is not None:
         # The envelope signs the manifest's exact bytes; it cannot be a subject of what it signs.
@@ -259,20 +268,15 @@ def render_pack(
     return done
 
 
-def records_for(summary: Summary, options: PackOptions, loaded: LoadResult) -> list[Envelope]:
-    """The records a pack carries, read again from the inputs: all of them when the PDF attaches
-    the evidence, else the ones the dashboard embeds."""
-    if options.pdf.attach_evidence and "pdf" in options.formats:
-        return loaded.records
-    return loaded.records_at({(ref.source, ref.line) for ref in embedded_refs(summary)})
-
-
-def evidence_for(options: PackOptions, loaded: LoadResult) -> list[dict[str, Any]] | None:
-    """What the PDFs attach, when asked to: every record entry as read, the duplicate and
-    conflicting copies too, so a re-check counts them and warns again as this check did."""
-    if options.pdf.attach_evidence and "pdf" in options.formats:
-        return read_entries(loaded)
-    return None
+def file_makers(formats: Sequence[str], by_format: Mapping[str, Renderer]) -> dict[str, tuple[Renderer, str]]:
+    """Each file of the pack by name: the renderer that makes it and the document (or file stem) it renders."""
+    makers = {INDEX: (INDEX_RENDERER, INDEX.rsplit(".", 1)[0])}
+    for f in selected(formats):
+        if f.per_document:
+            makers |= {f.document_file(doc): (by_format[f.name], doc) for doc in DOCUMENTS}
+        else:
+            makers |= {name: (by_format[f.name], name.rsplit(".", 1)[0]) for name in f.own_files()}
+    return makers
 
 
 def pack_renderers(
@@ -281,14 +285,11 @@ def pack_renderers(
     records: Sequence[Envelope],
     evidence: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Renderer]:
-    """One renderer per format; the PDF's carries the evidence (else the records) when asked to."""
-    attached = None
-    if options.pdf.attach_evidence and "pdf" in options.formats:
-        carried = records if evidence is None else evidence
-        if summary.inputs.records and not carried:
-            raise PackError("internal error: --attach-evidence needs the loaded records")
-        attached = evidence_ndjson(carried, summary.inputs)
-    return {**renderers(summary), "pdf": PdfRenderer(summary, options.pdf, attached)}
+    """One renderer per format asked for; one that attaches evidence carries it (else the records)."""
+    try:
+        return renderers(RenderInputs(summary, options, records, evidence))
+    except ValueError as exc:
+        raise PackError(str(exc)) from None
 
 
 # --- the manifest ----------------------------------------------------------------------------
@@ -330,14 +331,9 @@ def parameters(options: PackOptions) -> dict[str, Any]:
         "formats": list(options.formats),
         "strict": options.strict,
     }
-    if "pdf" in options.formats:
-        pdf = options.pdf
-        recorded["pdf"] = {
-            "author": pdf.author,
-            "variant": pdf.variant,
-            "max_rows": pdf.max_rows,
-            "attach_evidence": pdf.attach_evidence,
-        }
+    for f in selected(options.formats):
+        if f.parameters is not None:
+            recorded[f.name] = f.parameters(options)
     if options.signer is not None:
         # Recorded inside what is signed, so removing the envelope is noticed without the key.
         recorded["signature"] = {"envelope": SIGNATURE, "keyid": options.signer.fingerprint}
@@ -365,13 +361,18 @@ def validate(files: list[PackFile]) -> None:
 Say = Callable[[str], None]
 # The most of a manifest reportgen reads back to recognise a pack: far above any it writes.
 MANIFEST_LIMIT = 16 << 20
-PACK_NAMES = frozenset({f"{doc}.{fmt}" for doc in DOCUMENTS for fmt in DOCUMENT_FORMATS} | {SUMMARY, INDEX, MANIFEST})
 # What a build leaves inside the target while it writes there: staged files, then the complete pack.
 INSIDE = re.compile(r"\.reportgen-(staging|new)-[0-9a-f]{12}")
 # What it makes beside the target `name`: the staged pack, and the previous one while they swap.
 BESIDE = re.compile(r"\.(.+)\.(tmp|old)-[0-9a-f]{12}")
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
+
+
+def pack_file_names() -> frozenset[str]:
+    """Every name a file of a pack can have (its signature aside), whatever formats it was built in."""
+    written = {name for f in REGISTRY.values() for name in f.file_names(tuple(DOCUMENTS))}
+    return frozenset(written | {INDEX, MANIFEST})
 
 
 def quiet(_message: str) -> None:
@@ -410,7 +411,8 @@ def pack_names(folder: Path) -> set[str]:
     # Only names a pack can have: a hostile manifest must not make a user's file look like the pack's.
     # The signature is never a subject (it signs the manifest): it is the pack's when the manifest says it is signed.
     signed = {SIGNATURE} if signature_recorded(data) else set()
-    return {MANIFEST} | signed | {name for name in listed if isinstance(name, str) and name in PACK_NAMES}
+    own = pack_file_names()
+    return {MANIFEST} | signed | {name for name in listed if isinstance(name, str) and name in own}
 
 
 def signature_recorded(statement: dict[str, Any]) -> bool:
@@ -748,16 +750,18 @@ def build_pack(
 ) -> list[Path]:
     """Render, check and write one pack (with the trend over earlier packs, if given); returns the paths written.
 
-    When the PDFs cannot be printed, the pack is written without them and `PdfNotWritten` says why.
+    When a format printed in a worker (the PDFs) cannot be made, the pack is written without it and
+    `PdfNotWritten` says why.
     `say` hears what was recovered from a build cut short and what of the user's was kept.
     """
     try:
         files, failure = render_pack(summary, options, trend=trend, records=records, evidence=evidence), None
-    except PdfError as exc:
-        without_pdf = replace(options, formats=tuple(f for f in options.formats if f != "pdf"))
-        files, failure = render_pack(summary, without_pdf, trend=trend, records=records), str(exc)
+    except WorkerError as exc:
+        failed = [f for f in selected(options.formats) if f.worker]
+        without = replace(options, formats=tuple(name for name in options.formats if name not in {f.name for f in failed}))
+        files, failure = render_pack(summary, without, trend=trend, records=records), str(exc)
     validate(files)
     written = write_pack(files, target, say)
     if failure:
-        raise PdfNotWritten(failure, written)
+        raise PdfNotWritten(failure, written, [f.title for f in failed])
     return written

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from evidence import A1, A2, EXAMPLE_STORE, example, record, write_ndjson
 
+from reportgen.cli import pack_evidence
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
 from reportgen.output import pack as packmod
@@ -473,9 +474,10 @@ def test_the_attached_evidence_re_checks_to_the_same_duplicates_conflicts_and_wa
     summary = summarise(loaded)
     assert summary.inputs.duplicates or summary.inputs.conflicts
     options = PackOptions(formats=("pdf",), pdf=PdfOptions(attach_evidence=True))
-    attached = packmod.evidence_for(options, loaded)
+    _, attached = pack_evidence(summary, options, loaded)
     data = evidence_ndjson(attached, summary.inputs)
-    assert data == evidence_ndjson(packmod.evidence_for(options, load(two_files(tmp_path, variant))), summary.inputs)
+    _, again_read = pack_evidence(summary, options, load(two_files(tmp_path, variant)))
+    assert data == evidence_ndjson(again_read, summary.inputs)
     again_file = tmp_path / "evidence.ndjson"
     again_file.write_bytes(data)
     again = summarise(load([str(again_file)]), summary.rules, summary.as_of)
