@@ -7,11 +7,13 @@ that could not be read. Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,14 +104,32 @@ class Size(click.ParamType):
         return int(number) * self.UNITS[unit]
 
 
-def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """Keep an option's value for read_evidence, out of the command's own arguments."""
-    ctx.meta[f"reportgen.{param.name}"] = value
-    return value
+@dataclass(frozen=True)
+class ReadOptions:
+    """How EVIDENCE is read: the input limits, the worker processes, and whether progress is shown."""
+
+    limits: Limits = Limits()
+    jobs: int | None = None
+    quiet: bool = False
 
 
-def evidence_argument(command: Any) -> Any:
-    """The EVIDENCE argument, with the input limits that guard reading it."""
+def evidence_argument(function: Any) -> Any:
+    """The EVIDENCE argument, with the options that guard reading it, given to the command as `reading`."""
+
+    @functools.wraps(function)
+    def with_reading(
+        *args: Any,
+        max_input_bytes: int,
+        max_record_bytes: int,
+        max_list_items: int,
+        jobs: int | None,
+        quiet: bool,
+        **kwargs: Any,
+    ) -> Any:
+        limits = Limits(max_record_bytes, max_input_bytes, max_list_items)
+        return function(*args, reading=ReadOptions(limits, jobs, quiet), **kwargs)
+
+    command = with_reading
     defaults = Limits()
     for name, default, what in (
         ("--max-input-bytes", defaults.max_input_bytes, "all inputs together, decompressed"),
@@ -119,8 +139,6 @@ def evidence_argument(command: Any) -> Any:
             name,
             type=Size(),
             default=default,
-            expose_value=False,
-            callback=_remember,
             show_default=True,
             help=f"Refuse more than this many bytes of {what}.",
         )(command)
@@ -128,8 +146,6 @@ def evidence_argument(command: Any) -> Any:
         "--max-list-items",
         type=click.IntRange(min=1),
         default=defaults.max_list_items,
-        expose_value=False,
-        callback=_remember,
         show_default=True,
         help="Reject a record holding a list (providers, retry decisions, status codes, ...) longer than this.",
     )(command)
@@ -138,8 +154,6 @@ def evidence_argument(command: Any) -> Any:
         "-j",
         type=click.IntRange(min=1),
         default=None,
-        expose_value=False,
-        callback=_remember,
         help="Worker processes reading the inputs (files, byte ranges of large NDJSON files and rowid ranges "
         "of large SQLite stores). "
         "[default: the number of cores]",
@@ -148,8 +162,6 @@ def evidence_argument(command: Any) -> Any:
         "--quiet",
         "-q",
         is_flag=True,
-        expose_value=False,
-        callback=_remember,
         help="No progress line on stderr (it only shows on a terminal anyway).",
     )(command)
     return click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")(command)
@@ -173,22 +185,35 @@ waivers_option = click.option(
     "--waivers",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    expose_value=False,
-    callback=_remember,
     help="Accept the open items these waivers cover until they expire (YAML or JSON; `reportgen schema waivers`).",
 )
 history_option = click.option(
     "--history",
     type=click.Path(exists=True, file_okay=False),
     default=None,
-    expose_value=False,
-    callback=_remember,
     help="A folder of earlier packs (or a published wiki): the dashboard gains a trend section.",
 )
 
 
-def ci_options(command: Any) -> Any:
-    """--junit-xml, --summary-md and --annotations: the verdict where CI shows it (see write_ci_outputs)."""
+@dataclass(frozen=True)
+class CiOptions:
+    """Where CI shows the verdict: JUnit XML and Markdown summary files, and workflow annotations."""
+
+    junit_xml: str | None = None
+    summary_md: str | None = None
+    annotations: str | None = None
+
+
+def ci_options(function: Any) -> Any:
+    """--junit-xml, --summary-md and --annotations, given to the command as `ci` (see write_ci_outputs)."""
+
+    @functools.wraps(function)
+    def with_ci(
+        *args: Any, junit_xml: str | None, summary_md: str | None, annotations: str | None, **kwargs: Any
+    ) -> Any:
+        return function(*args, ci=CiOptions(junit_xml, summary_md, annotations), **kwargs)
+
+    command = with_ci
     options = (
         ("--junit-xml", {"type": click.Path(dir_okay=False), "help": "Also write the verdict as JUnit XML to FILE."}),
         (
@@ -209,21 +234,23 @@ def ci_options(command: Any) -> Any:
         ),
     )
     for name, kwargs in reversed(options):
-        command = click.option(name, default=None, expose_value=False, callback=_remember, **kwargs)(command)
+        command = click.option(name, default=None, **kwargs)(command)
     return command
 
 
-def write_ci_outputs(summary: Summary, pack: list[Path] | None = None) -> None:
+def write_ci_outputs(summary: Summary, ci: CiOptions, pack: list[Path] | None = None) -> None:
     """Write the CI outputs asked for (each atomically) and print the annotations; a file not written is exit 2."""
     from urllib.parse import quote
 
     from reportgen.output.ci import annotations, junit_xml, summary_markdown
 
-    meta = click.get_current_context().meta
-    for option, key in (("--junit-xml", "junit_xml"), ("--summary-md", "summary_md")):
-        if not meta.get(f"reportgen.{key}"):
+    for option, key, asked in (
+        ("--junit-xml", "junit_xml", ci.junit_xml),
+        ("--summary-md", "summary_md", ci.summary_md),
+    ):
+        if not asked:
             continue
-        path = Path(meta[f"reportgen.{key}"])
+        path = Path(asked)
         # Links relative to the summary's own folder, so they work wherever the two travel together.
         links = [(p.name, quote(os.path.relpath(p, path.parent), errors="surrogateescape")) for p in sorted(pack or [])]
         data = junit_xml(summary) if key == "junit_xml" else summary_markdown(summary, links).encode()
@@ -231,7 +258,7 @@ def write_ci_outputs(summary: Summary, pack: list[Path] | None = None) -> None:
             write_atomically(path, data)
         except OSError as exc:
             raise click.UsageError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
-    mode = meta.get("reportgen.annotations") or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "none")
+    mode = ci.annotations or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "none")
     if mode == "github":
         # stderr: the runner reads workflow commands there too, and stdout stays the verdict (or --json).
         click.echo("\n".join(annotations(summary)), err=True)
@@ -262,9 +289,8 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def waived(summary: Summary) -> Summary:
+def waived(summary: Summary, path: str | None) -> Summary:
     """The summary with the --waivers file applied, when one was given."""
-    path = click.get_current_context().meta.get("reportgen.waivers")
     if path is None:
         return summary
     from reportgen.judge.waivers import WaiverError, apply_waivers, load_waivers
@@ -275,9 +301,8 @@ def waived(summary: Summary) -> Summary:
         raise click.UsageError(str(exc)) from None
 
 
-def history_trend(summary: Summary) -> Trend | None:
+def history_trend(summary: Summary, folder: str | None) -> Trend | None:
     """The trend over the --history folder's packs judged before this summary, when one was given."""
-    folder = click.get_current_context().meta.get("reportgen.history")
     if folder is None:
         return None
     from reportgen.judge.history import load_history, trend
@@ -305,23 +330,25 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) -> tuple[LoadResult, Summary]:
-    """Load and judge evidence, turning unopenable inputs into a usage error."""
+def read_evidence(
+    paths: tuple[str, ...],
+    rules: str,
+    as_of: datetime | None,
+    reading: ReadOptions,
+    exclude: str | None = None,
+) -> tuple[LoadResult, Summary]:
+    """Load and judge evidence (never the folder `exclude`, where a pack is to be written), turning
+    unopenable inputs into a usage error."""
     if paths.count("-") > 1:
         raise click.UsageError("stdin ('-') can be given only once")
     bar = None
     try:
-        meta = click.get_current_context().meta
-        limits = Limits(
-            meta["reportgen.max_record_bytes"], meta["reportgen.max_input_bytes"], meta["reportgen.max_list_items"]
-        )
         stdin = getattr(sys.stdin, "buffer", None) if "-" in paths else None
         if "-" in paths and stdin is None:
             raise InputError("-: standard input is closed")
-        bar = progress_line(click.get_text_stream("stderr"), meta.get("reportgen.quiet", False))
-        jobs = meta.get("reportgen.jobs") or cores()
-        exclude = meta.get("reportgen.target")
-        return summarise_paths(paths, rules, as_of, stdin, limits, bar, jobs, exclude)  # type: ignore[arg-type]
+        bar = progress_line(click.get_text_stream("stderr"), reading.quiet)
+        jobs = reading.jobs or cores()
+        return summarise_paths(paths, rules, as_of, stdin, reading.limits, bar, jobs, exclude)  # type: ignore[arg-type]
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
@@ -343,11 +370,20 @@ def cli() -> None:
 @waivers_option
 @ci_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON instead of the text verdict.")
-def check(evidence: tuple[str, ...], rules: str, as_of: datetime | None, strict: bool, as_json: bool) -> None:
+def check(
+    evidence: tuple[str, ...],
+    rules: str,
+    as_of: datetime | None,
+    strict: bool,
+    waivers: str | None,
+    as_json: bool,
+    reading: ReadOptions,
+    ci: CiOptions,
+) -> None:
     """Judge EVIDENCE (files, folders, or - for stdin) and exit with the verdict."""
-    loaded, summary = read_evidence(evidence, rules, as_of)
-    summary = waived(summary)
-    write_ci_outputs(summary)
+    loaded, summary = read_evidence(evidence, rules, as_of, reading)
+    summary = waived(summary, waivers)
+    write_ci_outputs(summary, ci)
     if as_json:
         click.echo(summary.to_json().decode(), nl=False)
     else:
@@ -437,9 +473,9 @@ def table(rows: list[tuple[str, ...]]) -> list[str]:
 
 @cli.command()
 @evidence_argument
-def validate(evidence: tuple[str, ...]) -> None:
+def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
     """List every problem in EVIDENCE as file:line: reason; exit 2 if any entry was rejected."""
-    loaded, summary = read_evidence(evidence, "chain", None)
+    loaded, summary = read_evidence(evidence, "chain", None, reading)
     for r in loaded.rejected:
         click.echo(f"{location(r.source, r.line)}: {terminal_safe(r.reason)}")
     for c in loaded.conflicts:
@@ -538,12 +574,16 @@ def build(
     rules: str,
     as_of: datetime | None,
     strict: bool,
+    waivers: str | None,
+    history: str | None,
     formats: tuple[str, ...],
     author: str | None,
     attach_evidence: bool,
     pdf_variant: str,
     pdf_max_rows: int,
     sign: str | None,
+    reading: ReadOptions,
+    ci: CiOptions,
 ) -> None:
     """Build the readiness pack of EVIDENCE, print the files written, and exit with the verdict.
 
@@ -563,9 +603,9 @@ def build(
     except (PackError, ValueError, SigningError) as exc:
         raise click.UsageError(str(exc)) from None
     target = Path(out) if out else default_out(options.name)
-    click.get_current_context().meta["reportgen.target"] = str(target)  # never read back as evidence
-    loaded, summary = read_evidence(evidence, rules, as_of)
-    summary = waived(summary)
+    # The pack's own folder is never read back as evidence.
+    loaded, summary = read_evidence(evidence, rules, as_of, reading, exclude=str(target))
+    summary = waived(summary, waivers)
     code = exit_code(summary, loaded, strict)
     if code == EXIT_USAGE:
         rejected = plural(len(loaded.rejected), "input entry", "input entries")
@@ -577,16 +617,16 @@ def build(
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        trend = history_trend(summary)
+        trend = history_trend(summary, history)
         written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
     except PdfNotWritten as exc:
-        write_ci_outputs(summary, exc.written)
+        write_ci_outputs(summary, ci, exc.written)
         echo_paths(exc.written)
         click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
         sys.exit(EXIT_USAGE)
     except (PackError, OSError, InputError) as exc:
         raise click.UsageError(str(exc)) from None
-    write_ci_outputs(summary, written)
+    write_ci_outputs(summary, ci, written)
     echo_paths(written)
     sys.exit(code)
 
@@ -637,13 +677,13 @@ def recovered(path: str, command: str) -> Path:
 @click.argument("new", type=click.Path())
 @waivers_option
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
-def diff(old: str, new: str, as_json: bool) -> None:
+def diff(old: str, new: str, waivers: str | None, as_json: bool) -> None:
     """Print what changed from pack OLD to pack NEW (folders or summary.json files); exit 1 when an item opened."""
     from reportgen.judge.diff import diff_json, diff_text
     from reportgen.judge.history import HistoryError, compare, read_summary
 
     try:
-        before, after = (waived(read_summary(recovered(p, "reportgen diff"))) for p in (old, new))
+        before, after = (waived(read_summary(recovered(p, "reportgen diff")), waivers) for p in (old, new))
     except HistoryError as exc:
         raise click.UsageError(str(exc)) from None
     changes = compare(before, after)

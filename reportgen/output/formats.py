@@ -127,7 +127,12 @@ def pdf_attaches(options: Options) -> bool:
 def pdf_parameters(options: Options) -> dict[str, Any]:
     """How the PDFs were made, as the manifest records it."""
     pdf = options.pdf
-    return {"author": pdf.author, "variant": pdf.variant, "max_rows": pdf.max_rows, "attach_evidence": pdf.attach_evidence}
+    return {
+        "author": pdf.author,
+        "variant": pdf.variant,
+        "max_rows": pdf.max_rows,
+        "attach_evidence": pdf.attach_evidence,
+    }
 
 
 REGISTRY: dict[str, Format] = {

@@ -203,11 +203,15 @@ def file_titles(info: PackInfo) -> dict[str, str]:
     """What each file of the pack is, by file name."""
     titles = {f.name: f.title for d in info.documents for f in d.files}
     own = {name: title for f in REGISTRY.values() if not f.per_document for name, title in f.own_files().items()}
-    return titles | own | {
-        INDEX: "Index (HTML)",
-        MANIFEST: "Manifest (in-toto Statement, JSON)",
-        SIGNATURE: "Signature of the manifest (DSSE envelope, Ed25519)",
-    }
+    return (
+        titles
+        | own
+        | {
+            INDEX: "Index (HTML)",
+            MANIFEST: "Manifest (in-toto Statement, JSON)",
+            SIGNATURE: "Signature of the manifest (DSSE envelope, Ed25519)",
+        }
+    )
 
 
 def stages(formats: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
@@ -758,7 +762,9 @@ def build_pack(
         files, failure = render_pack(summary, options, trend=trend, records=records, evidence=evidence), None
     except WorkerError as exc:
         failed = [f for f in selected(options.formats) if f.worker]
-        without = replace(options, formats=tuple(name for name in options.formats if name not in {f.name for f in failed}))
+        without = replace(
+            options, formats=tuple(name for name in options.formats if name not in {f.name for f in failed})
+        )
         files, failure = render_pack(summary, without, trend=trend, records=records), str(exc)
     validate(files)
     written = write_pack(files, target, say)
