@@ -306,7 +306,7 @@ def history_trend(summary: Summary, folder: str | None) -> Trend | None:
     if folder is None:
         return None
     from reportgen.judge.history import load_history, trend
-    from reportgen.output.pack import recover_packs
+    from reportgen.output.writer import recover_packs
 
     recover_packs(Path(folder), say("reportgen build"))
 
@@ -659,7 +659,7 @@ def echo_paths(paths: list[Any]) -> None:
 
 def recovered(path: str, command: str) -> Path:
     """A pack (or summary) named on the command line, once a build of it that was cut short is recovered."""
-    from reportgen.output.pack import recover
+    from reportgen.output.writer import recover
 
     found = Path(path)
     try:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class Options(Protocol):
-    """The pack's options as a format reads them (`reportgen.output.pack.Options`)."""
+    """The pack's options as a format reads them (`reportgen.output.pack.PackOptions`)."""
 
     @property
     def formats(self) -> tuple[str, ...]: ...

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import utc_iso
-from reportgen.output.pack import DOCUMENTS, MANIFEST, PREDICATE_TYPE, SUMMARY, pack_file_names
+from reportgen.output.layout import DOCUMENTS, MANIFEST, PREDICATE_TYPE, SUMMARY, pack_file_names
 from reportgen.output.pdf import EVIDENCE_NAME, INPUTS_NAME, SUMMARY_NAME, WAIVERS_NAME, inputs_json, waivers_json
 from reportgen.output.signing import SIGNATURE, fingerprint, read_envelope, signature_valid
 

@@ -23,6 +23,7 @@ from reportgen.cli import pack_evidence
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
 from reportgen.output import pack as packmod
+from reportgen.output import writer as writermod
 from reportgen.output.pack import PackOptions
 from reportgen.output.pdf import PdfOptions, evidence_ndjson
 
@@ -34,7 +35,7 @@ HIDDEN_LEFTOVER = re.compile(r"\.(.+\.(tmp|old)|reportgen-(staging|new))-[0-9a-f
 CRASHER = """
 import os, sys, time
 from reportgen import cli
-from reportgen.output import pack
+from reportgen.output import writer as pack
 where, name, after = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pause = float(os.environ.get("PAUSE_INSTEAD", 0))
 owner = {"os": os, "pack": pack}[where]
@@ -96,12 +97,12 @@ def leftovers(target: Path) -> list[str]:
 
 def can_exchange() -> bool:
     """Whether this system swaps folders atomically (Linux renameat2 on a filesystem that has it)."""
-    if packmod.__dict__.get("_renameat2") is None or packmod._renameat2() is None:
+    if writermod.__dict__.get("_renameat2") is None or writermod._renameat2() is None:
         return False
     with tempfile.TemporaryDirectory() as folder:
         first, second = Path(folder, "a"), Path(folder, "b")
         first.mkdir(), second.mkdir()
-        return packmod.exchange(first, second)
+        return writermod.exchange(first, second)
 
 
 @pytest.fixture
@@ -392,8 +393,8 @@ def test_a_target_that_cannot_be_renamed_is_rebuilt_in_place_keeping_the_users_f
             refuse(source, destination)
         real_rename(source, destination)
 
-    monkeypatch.setattr(packmod, "exchange", refuse)
-    monkeypatch.setattr(packmod.os, "rename", rename)
+    monkeypatch.setattr(writermod, "exchange", refuse)
+    monkeypatch.setattr(writermod.os, "rename", rename)
     summary = summarise(load([str(EXAMPLE_STORE)]))
     said: list[str] = []
     packmod.build_pack(summary, PackOptions(title="in place", formats=("md",)), target, say=said.append)
