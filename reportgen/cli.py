@@ -7,14 +7,11 @@ that could not be read. Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import sys
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +19,24 @@ import click
 import orjson
 
 from reportgen import __version__
-from reportgen.evidence import sqlite_store
-from reportgen.evidence.load import InputError, Limits, LoadResult
+from reportgen.evidence.load import InputError, LoadResult
 from reportgen.evidence.progress import progress_line
 from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary, schema_of, summarise_paths
-from reportgen.judge.verdict import OpenItem, utc_iso
+from reportgen.output.cliopts import (
+    CiOptions,
+    ReadOptions,
+    as_of_option,
+    ci_options,
+    evidence_argument,
+    history_option,
+    rules_option,
+    strict_option,
+    waivers_option,
+)
 from reportgen.output.formats import format_names
+from reportgen.output.terminal import location, terminal_safe, verdict_text
+from reportgen.output.writer import write_atomically
 
 if TYPE_CHECKING:
     from reportgen.evidence.schema import Envelope
@@ -36,206 +44,6 @@ if TYPE_CHECKING:
     from reportgen.output.pack import PackOptions
 
 EXIT_OK, EXIT_OPEN, EXIT_USAGE = 0, 1, 2
-
-
-def terminal_safe(text: object) -> str:
-    """Evidence text made safe for a terminal: control characters shown as escapes, never obeyed."""
-    out = []
-    for char in str(text):
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") and char not in "\t":
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def location(source: str, line: int | None) -> str:
-    """`file:line`, or the file alone for a whole-file problem.
-
-    A location starts many a printed line, and CI runners read a line starting `::` as a workflow
-    command: a file named like one is shown as `./::…`, the same file.
-    """
-    text = terminal_safe(sqlite_store.location(source, line))
-    return f"./{text}" if text.startswith("::") else text
-
-
-# The times --as-of may name: a year of room on either side of what datetime holds, so that
-# windows reaching back or forward from it (retry waits, trends) stay representable.
-AS_OF_RANGE = (datetime(2, 1, 1, tzinfo=UTC), datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC))
-
-
-class AsOf(click.ParamType):
-    """An ISO-8601 time; without an offset it is read as UTC."""
-
-    name = "TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        """Parse the option's value."""
-        if isinstance(value, datetime):
-            return value
-        try:
-            parsed = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO-8601 time such as 2025-06-02T11:30:00Z", param, ctx)
-        try:
-            utc = parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
-        except OverflowError:
-            utc = None
-        if utc is None or not AS_OF_RANGE[0] <= utc <= AS_OF_RANGE[1]:
-            first, last = (utc_iso(t) for t in AS_OF_RANGE)
-            self.fail(f"{value!r} is out of range: give a time from {first} to {last}", param, ctx)
-        return utc
-
-
-class Size(click.ParamType):
-    """A size in bytes, with an optional K, M or G suffix (powers of 1024)."""
-
-    name = "SIZE"
-    UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        """Parse the option's value."""
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
-        number, unit = (text[:-1], text[-1]) if text[-1:] in "KMG" and text[-1:] else (text, "")
-        if not number.isdigit() or int(number) <= 0:
-            self.fail(f"{value!r} is not a size such as 16M or 4G", param, ctx)
-        return int(number) * self.UNITS[unit]
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How EVIDENCE is read: the input limits, the worker processes, and whether progress is shown."""
-
-    limits: Limits = Limits()
-    jobs: int | None = None
-    quiet: bool = False
-
-
-def evidence_argument(function: Any) -> Any:
-    """The EVIDENCE argument, with the options that guard reading it, given to the command as `reading`."""
-
-    @functools.wraps(function)
-    def with_reading(
-        *args: Any,
-        max_input_bytes: int,
-        max_record_bytes: int,
-        max_list_items: int,
-        jobs: int | None,
-        quiet: bool,
-        **kwargs: Any,
-    ) -> Any:
-        limits = Limits(max_record_bytes, max_input_bytes, max_list_items)
-        return function(*args, reading=ReadOptions(limits, jobs, quiet), **kwargs)
-
-    command = with_reading
-    defaults = Limits()
-    for name, default, what in (
-        ("--max-input-bytes", defaults.max_input_bytes, "all inputs together, decompressed"),
-        ("--max-record-bytes", defaults.max_record_bytes, "one NDJSON entry or SQLite payload"),
-    ):
-        command = click.option(
-            name,
-            type=Size(),
-            default=default,
-            show_default=True,
-            help=f"Refuse more than this many bytes of {what}.",
-        )(command)
-    command = click.option(
-        "--max-list-items",
-        type=click.IntRange(min=1),
-        default=defaults.max_list_items,
-        show_default=True,
-        help="Reject a record holding a list (providers, retry decisions, status codes, ...) longer than this.",
-    )(command)
-    command = click.option(
-        "--jobs",
-        "-j",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Worker processes reading the inputs (files, byte ranges of large NDJSON files and rowid ranges "
-        "of large SQLite stores). "
-        "[default: the number of cores]",
-    )(command)
-    command = click.option(
-        "--quiet",
-        "-q",
-        is_flag=True,
-        help="No progress line on stderr (it only shows on a terminal anyway).",
-    )(command)
-    return click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")(command)
-
-
-rules_option = click.option(
-    "--rules",
-    type=click.Choice(["chain", "cavra"]),
-    default="chain",
-    show_default=True,
-    help="chain: follow each delivery chain to its latest outcome; cavra: CAVRA's count-based gate.",
-)
-as_of_option = click.option(
-    "--as-of", type=AsOf(), default=None, help="Judge as of this UTC time (default: the newest record)."
-)
-strict_option = click.option(
-    "--strict", is_flag=True, help="Exit 2 when any input entry was rejected or any input was not read cleanly."
-)
-
-waivers_option = click.option(
-    "--waivers",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Accept the open items these waivers cover until they expire (YAML or JSON; `reportgen schema waivers`).",
-)
-history_option = click.option(
-    "--history",
-    type=click.Path(exists=True, file_okay=False),
-    default=None,
-    help="A folder of earlier packs (or a published wiki): the dashboard gains a trend section.",
-)
-
-
-@dataclass(frozen=True)
-class CiOptions:
-    """Where CI shows the verdict: JUnit XML and Markdown summary files, and workflow annotations."""
-
-    junit_xml: str | None = None
-    summary_md: str | None = None
-    annotations: str | None = None
-
-
-def ci_options(function: Any) -> Any:
-    """--junit-xml, --summary-md and --annotations, given to the command as `ci` (see write_ci_outputs)."""
-
-    @functools.wraps(function)
-    def with_ci(
-        *args: Any, junit_xml: str | None, summary_md: str | None, annotations: str | None, **kwargs: Any
-    ) -> Any:
-        return function(*args, ci=CiOptions(junit_xml, summary_md, annotations), **kwargs)
-
-    command = with_ci
-    options = (
-        ("--junit-xml", {"type": click.Path(dir_okay=False), "help": "Also write the verdict as JUnit XML to FILE."}),
-        (
-            "--summary-md",
-            {
-                "type": click.Path(dir_okay=False),
-                "help": "Also write a short Markdown job summary (at most 64 KiB) to FILE, "
-                "e.g. to append to $GITHUB_STEP_SUMMARY.",
-            },
-        ),
-        (
-            "--annotations",
-            {
-                "type": click.Choice(["github", "none"]),
-                "help": "github: print GitHub workflow commands (::error, ::warning) on stderr. "
-                "[default: github when GITHUB_ACTIONS=true, else none]",
-            },
-        ),
-    )
-    for name, kwargs in reversed(options):
-        command = click.option(name, default=None, **kwargs)(command)
-    return command
 
 
 def write_ci_outputs(summary: Summary, ci: CiOptions, pack: list[Path] | None = None) -> None:
@@ -262,31 +70,6 @@ def write_ci_outputs(summary: Summary, ci: CiOptions, pack: list[Path] | None = 
     if mode == "github":
         # stderr: the runner reads workflow commands there too, and stdout stays the verdict (or --json).
         click.echo("\n".join(annotations(summary)), err=True)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a whole file or nothing: a temporary file beside it, synced, then renamed over it."""
-    import stat
-    import tempfile
-
-    # Replace a file, never a device, a pipe or a folder someone named (or linked) as the output.
-    if path.is_symlink() or (path.exists() and not stat.S_ISREG(path.stat().st_mode)):
-        raise OSError(f"{path} exists and is not a regular file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    umask = os.umask(0)
-    os.umask(umask)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private; a report is as readable as any file the user writes.
-        os.fchmod(handle, 0o666 & ~umask)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def waived(summary: Summary, path: str | None) -> Summary:
@@ -391,84 +174,10 @@ def check(
     sys.exit(exit_code(summary, loaded, strict))
 
 
-def verdict_text(summary: Summary) -> str:
-    """The short text verdict: state, open items as a table, warnings, rejected lines, checks."""
-    inputs = summary.inputs
-    lines = [
-        (
-            f"closure: {summary.closure.state}   readiness: {summary.readiness.state}   "
-            f"decision: {summary.readiness.release_decision.recommended_state}"
-        ),
-        (
-            f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records} records "
-            f"from {plural(len(inputs.files), 'file')} · {len(inputs.rejected)} rejected · "
-            f"{inputs.unjudged} not judged · {inputs.outside_closure} outside the closure · "
-            f"{inputs.unrecognised} unrecognised"
-        ),
-    ]
-    items = summary.closure.open_items
-    lines += ["", f"Open items ({len(items)})"]
-    rows = [("SEVERITY", "LOOP", "CODE", "HEALTH_ID", "PROVIDER", "STATE", "KIND")] + [
-        (i.severity, i.loop or "-", i.code, i.health_id or "-", i.provider or "-", i.retry_state or "-", kind_cell(i))
-        for i in items
-    ]
-    lines += table(with_kinds(rows)) if items else ["  none"]
-    lines += accepted_text(summary)
-    if summary.closure.warnings:
-        lines += ["", f"Warnings ({len(summary.closure.warnings)})"]
-        lines += [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings]
-    if inputs.rejected:
-        lines += ["", f"Rejected ({len(inputs.rejected)})"]
-        lines += [f"  {location(r.source, r.line)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
-    lines += ["", "Readiness checks"]
-    lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
-    return "\n".join(lines)
-
-
-def accepted_text(summary: Summary) -> list[str]:
-    """The accepted items as a table: shown, never hidden, with who accepted them and until when."""
-    items = summary.closure.accepted_items
-    if not items:
-        return []
-    rows = [("SEVERITY", "CODE", "HEALTH_ID", "PROVIDER", "WAIVER", "APPROVED_BY", "EXPIRES_AT (UTC)", "KIND")] + [
-        (
-            i.severity,
-            i.code,
-            i.health_id or "-",
-            i.provider or "-",
-            i.waiver.id if i.waiver else "-",
-            i.waiver.approved_by if i.waiver else "-",
-            utc_iso(i.waiver.expires_at) if i.waiver else "-",
-            kind_cell(i),
-        )
-        for i in items
-    ]
-    return ["", f"Accepted items, deviation approved ({len(items)})", *table(with_kinds(rows))]
-
-
 def utf8_text(option: str, text: str | None) -> None:
     """Refuse an option's text that is not UTF-8 (a byte the shell passed through undecoded)."""
     if text is not None and any("\ud800" <= c <= "\udfff" for c in text):
         raise ValueError(f"{option} is not UTF-8 text")
-
-
-def kind_cell(item: OpenItem) -> str:
-    """The record kind or delivery source an integrity item is about, with its record count."""
-    if item.kind is None:
-        return ""
-    return item.kind if item.count is None else f"{item.kind} ({plural(item.count, 'record')})"
-
-
-def with_kinds(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """The rows, their last column (the kind) only when some item has one."""
-    return rows if any(row[-1] for row in rows[1:]) else [row[:-1] for row in rows]
-
-
-def table(rows: list[tuple[str, ...]]) -> list[str]:
-    """Left-aligned columns, two spaces apart, indented."""
-    safe = [tuple(terminal_safe(cell) for cell in row) for row in rows]
-    widths = [max(len(row[i]) for row in safe) for i in range(len(safe[0]))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in safe]
 
 
 @cli.command()

@@ -4,7 +4,8 @@ The folder then replaces the target in one atomic exchange (or two renames where
 none): a failure leaves the previous pack as it was, and never a half-written one; a crash between
 the renames is recovered by the next run. Where the target cannot be renamed, the pack is staged
 inside it and its files replaced one by one, the manifest last. Whatever the user put beside the
-pack's own files is kept.
+pack's own files is kept. A single file (a CI report) is written whole or not at all by
+`write_atomically`.
 """
 
 from __future__ import annotations
@@ -407,3 +408,28 @@ def put_in(files: list[PackFile], staging: Path, target: Path) -> None:
         install_inside(complete, target)
     except OSError as exc:
         raise PackError(f"{target}: the new pack is only partly in place ({exc}); build again to finish it") from None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a temporary file beside it, synced, then renamed over it."""
+    import stat
+    import tempfile
+
+    # Replace a file, never a device, a pipe or a folder someone named (or linked) as the output.
+    if path.is_symlink() or (path.exists() and not stat.S_ISREG(path.stat().st_mode)):
+        raise OSError(f"{path} exists and is not a regular file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private; a report is as readable as any file the user writes.
+        os.fchmod(handle, 0o666 & ~umask)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
