@@ -1,6 +1,6 @@
 """The pack's PDFs: bounded, navigable, self-describing, archivable, and printed out of harm's way.
 
-Each document's PDF is its HTML, printed by WeasyPrint in a child process (`reportgen.pdfworker`):
+Each document's PDF is its HTML, printed by WeasyPrint in a child process (`reportgen.output.pdfworker`):
 
 - **Bounded**: above `max_rows` rows, a table of the PDF keeps the most severe and the oldest rows
   and says how many more there are and where they are; the HTML and Markdown keep every row.

@@ -5,7 +5,7 @@ page are rendered again from the summaries kept beside the pages, so publishing 
 twice writes nothing, and a pack published out of order still lands in its place. Everything is
 rendered and checked first (every destination path, a different pack under the same page name,
 edits publish did not make, and the git state for --commit); only then are the files whose bytes
-differ written, through `reportgen.target`, which never follows a link below DIR.
+differ written, through `reportgen.output.target`, which never follows a link below DIR.
 """
 
 from __future__ import annotations
