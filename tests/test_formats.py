@@ -84,3 +84,22 @@ def test_the_registry_declares_every_format_once_with_its_files():
     assert formats.REGISTRY["md"].file_names(("closure-dashboard",)) == ("closure-dashboard.md",)
     inputs = RenderInputs(summarise(load([str(EXAMPLE_STORE)])), pack_options("p", None, ["html"]))
     assert set(formats.renderers(inputs)) == {"html"}
+
+
+def test_the_command_line_builds_a_registered_format(tmp_path, with_txt):
+    from click.testing import CliRunner
+
+    from reportgen.cli import cli
+
+    out = tmp_path / "pack"
+    args = ["build", str(EXAMPLE_STORE), "--out", str(out), "--name", "p", "--format", "md,txt", "-q"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert (out / "operator-runbook.txt").read_bytes() == b"operator-runbook\np\n"
+    subjects = {s["name"] for s in json.loads((out / "manifest.json").read_text())["subject"]}
+    assert subjects == {
+        "closure-dashboard.md",
+        "closure-dashboard.txt",
+        "operator-runbook.md",
+        "operator-runbook.txt",
+    } | {"index.html"}
