@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,207 +19,46 @@ import click
 import orjson
 
 from reportgen import __version__
-from reportgen.evidence import sqlite_store
-from reportgen.evidence.load import InputError, Limits, LoadResult
+from reportgen.evidence.load import InputError, LoadResult
 from reportgen.evidence.progress import progress_line
 from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary, schema_of, summarise_paths
-from reportgen.judge.verdict import OpenItem, utc_iso
+from reportgen.output.cliopts import (
+    CiOptions,
+    ReadOptions,
+    as_of_option,
+    ci_options,
+    evidence_argument,
+    history_option,
+    rules_option,
+    strict_option,
+    waivers_option,
+)
+from reportgen.output.formats import format_names
+from reportgen.output.terminal import location, terminal_safe, verdict_text
+from reportgen.output.writer import write_atomically
 
 if TYPE_CHECKING:
+    from reportgen.evidence.schema import Envelope
     from reportgen.judge.history import Trend
+    from reportgen.output.pack import PackOptions
 
 EXIT_OK, EXIT_OPEN, EXIT_USAGE = 0, 1, 2
 
 
-def terminal_safe(text: object) -> str:
-    """Evidence text made safe for a terminal: control characters shown as escapes, never obeyed."""
-    out = []
-    for char in str(text):
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") and char not in "\t":
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def location(source: str, line: int | None) -> str:
-    """`file:line`, or the file alone for a whole-file problem.
-
-    A location starts many a printed line, and CI runners read a line starting `::` as a workflow
-    command: a file named like one is shown as `./::…`, the same file.
-    """
-    text = terminal_safe(sqlite_store.location(source, line))
-    return f"./{text}" if text.startswith("::") else text
-
-
-# The times --as-of may name: a year of room on either side of what datetime holds, so that
-# windows reaching back or forward from it (retry waits, trends) stay representable.
-AS_OF_RANGE = (datetime(2, 1, 1, tzinfo=UTC), datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC))
-
-
-class AsOf(click.ParamType):
-    """An ISO-8601 time; without an offset it is read as UTC."""
-
-    name = "TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        """Parse the option's value."""
-        if isinstance(value, datetime):
-            return value
-        try:
-            parsed = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO-8601 time such as 2025-06-02T11:30:00Z", param, ctx)
-        try:
-            utc = parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
-        except OverflowError:
-            utc = None
-        if utc is None or not AS_OF_RANGE[0] <= utc <= AS_OF_RANGE[1]:
-            first, last = (utc_iso(t) for t in AS_OF_RANGE)
-            self.fail(f"{value!r} is out of range: give a time from {first} to {last}", param, ctx)
-        return utc
-
-
-class Size(click.ParamType):
-    """A size in bytes, with an optional K, M or G suffix (powers of 1024)."""
-
-    name = "SIZE"
-    UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        """Parse the option's value."""
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
-        number, unit = (text[:-1], text[-1]) if text[-1:] in "KMG" and text[-1:] else (text, "")
-        if not number.isdigit() or int(number) <= 0:
-            self.fail(f"{value!r} is not a size such as 16M or 4G", param, ctx)
-        return int(number) * self.UNITS[unit]
-
-
-def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """Keep an option's value for read_evidence, out of the command's own arguments."""
-    ctx.meta[f"reportgen.{param.name}"] = value
-    return value
-
-
-def evidence_argument(command: Any) -> Any:
-    """The EVIDENCE argument, with the input limits that guard reading it."""
-    defaults = Limits()
-    for name, default, what in (
-        ("--max-input-bytes", defaults.max_input_bytes, "all inputs together, decompressed"),
-        ("--max-record-bytes", defaults.max_record_bytes, "one NDJSON entry or SQLite payload"),
-    ):
-        command = click.option(
-            name,
-            type=Size(),
-            default=default,
-            expose_value=False,
-            callback=_remember,
-            show_default=True,
-            help=f"Refuse more than this many bytes of {what}.",
-        )(command)
-    command = click.option(
-        "--max-list-items",
-        type=click.IntRange(min=1),
-        default=defaults.max_list_items,
-        expose_value=False,
-        callback=_remember,
-        show_default=True,
-        help="Reject a record holding a list (providers, retry decisions, status codes, ...) longer than this.",
-    )(command)
-    command = click.option(
-        "--jobs",
-        "-j",
-        type=click.IntRange(min=1),
-        default=None,
-        expose_value=False,
-        callback=_remember,
-        help="Worker processes reading the inputs (files, byte ranges of large NDJSON files and rowid ranges "
-        "of large SQLite stores). "
-        "[default: the number of cores]",
-    )(command)
-    command = click.option(
-        "--quiet",
-        "-q",
-        is_flag=True,
-        expose_value=False,
-        callback=_remember,
-        help="No progress line on stderr (it only shows on a terminal anyway).",
-    )(command)
-    return click.argument("evidence", nargs=-1, required=True, metavar="EVIDENCE...")(command)
-
-
-rules_option = click.option(
-    "--rules",
-    type=click.Choice(["chain", "cavra"]),
-    default="chain",
-    show_default=True,
-    help="chain: follow each delivery chain to its latest outcome; cavra: CAVRA's count-based gate.",
-)
-as_of_option = click.option(
-    "--as-of", type=AsOf(), default=None, help="Judge as of this UTC time (default: the newest record)."
-)
-strict_option = click.option(
-    "--strict", is_flag=True, help="Exit 2 when any input entry was rejected or any input was not read cleanly."
-)
-
-waivers_option = click.option(
-    "--waivers",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    expose_value=False,
-    callback=_remember,
-    help="Accept the open items these waivers cover until they expire (YAML or JSON; `reportgen schema waivers`).",
-)
-history_option = click.option(
-    "--history",
-    type=click.Path(exists=True, file_okay=False),
-    default=None,
-    expose_value=False,
-    callback=_remember,
-    help="A folder of earlier packs (or a published wiki): the dashboard gains a trend section.",
-)
-
-
-def ci_options(command: Any) -> Any:
-    """--junit-xml, --summary-md and --annotations: the verdict where CI shows it (see write_ci_outputs)."""
-    options = (
-        ("--junit-xml", {"type": click.Path(dir_okay=False), "help": "Also write the verdict as JUnit XML to FILE."}),
-        (
-            "--summary-md",
-            {
-                "type": click.Path(dir_okay=False),
-                "help": "Also write a short Markdown job summary (at most 64 KiB) to FILE, "
-                "e.g. to append to $GITHUB_STEP_SUMMARY.",
-            },
-        ),
-        (
-            "--annotations",
-            {
-                "type": click.Choice(["github", "none"]),
-                "help": "github: print GitHub workflow commands (::error, ::warning) on stderr. "
-                "[default: github when GITHUB_ACTIONS=true, else none]",
-            },
-        ),
-    )
-    for name, kwargs in reversed(options):
-        command = click.option(name, default=None, expose_value=False, callback=_remember, **kwargs)(command)
-    return command
-
-
-def write_ci_outputs(summary: Summary, pack: list[Path] | None = None) -> None:
+def write_ci_outputs(summary: Summary, ci: CiOptions, pack: list[Path] | None = None) -> None:
     """Write the CI outputs asked for (each atomically) and print the annotations; a file not written is exit 2."""
     from urllib.parse import quote
 
     from reportgen.output.ci import annotations, junit_xml, summary_markdown
 
-    meta = click.get_current_context().meta
-    for option, key in (("--junit-xml", "junit_xml"), ("--summary-md", "summary_md")):
-        if not meta.get(f"reportgen.{key}"):
+    for option, key, asked in (
+        ("--junit-xml", "junit_xml", ci.junit_xml),
+        ("--summary-md", "summary_md", ci.summary_md),
+    ):
+        if not asked:
             continue
-        path = Path(meta[f"reportgen.{key}"])
+        path = Path(asked)
         # Links relative to the summary's own folder, so they work wherever the two travel together.
         links = [(p.name, quote(os.path.relpath(p, path.parent), errors="surrogateescape")) for p in sorted(pack or [])]
         data = junit_xml(summary) if key == "junit_xml" else summary_markdown(summary, links).encode()
@@ -228,40 +66,14 @@ def write_ci_outputs(summary: Summary, pack: list[Path] | None = None) -> None:
             write_atomically(path, data)
         except OSError as exc:
             raise click.UsageError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
-    mode = meta.get("reportgen.annotations") or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "none")
+    mode = ci.annotations or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "none")
     if mode == "github":
         # stderr: the runner reads workflow commands there too, and stdout stays the verdict (or --json).
         click.echo("\n".join(annotations(summary)), err=True)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a whole file or nothing: a temporary file beside it, synced, then renamed over it."""
-    import stat
-    import tempfile
-
-    # Replace a file, never a device, a pipe or a folder someone named (or linked) as the output.
-    if path.is_symlink() or (path.exists() and not stat.S_ISREG(path.stat().st_mode)):
-        raise OSError(f"{path} exists and is not a regular file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    umask = os.umask(0)
-    os.umask(umask)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private; a report is as readable as any file the user writes.
-        os.fchmod(handle, 0o666 & ~umask)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def waived(summary: Summary) -> Summary:
+def waived(summary: Summary, path: str | None) -> Summary:
     """The summary with the --waivers file applied, when one was given."""
-    path = click.get_current_context().meta.get("reportgen.waivers")
     if path is None:
         return summary
     from reportgen.judge.waivers import WaiverError, apply_waivers, load_waivers
@@ -272,13 +84,12 @@ def waived(summary: Summary) -> Summary:
         raise click.UsageError(str(exc)) from None
 
 
-def history_trend(summary: Summary) -> Trend | None:
+def history_trend(summary: Summary, folder: str | None) -> Trend | None:
     """The trend over the --history folder's packs judged before this summary, when one was given."""
-    folder = click.get_current_context().meta.get("reportgen.history")
     if folder is None:
         return None
     from reportgen.judge.history import load_history, trend
-    from reportgen.output.pack import recover_packs
+    from reportgen.output.writer import recover_packs
 
     recover_packs(Path(folder), say("reportgen build"))
 
@@ -302,23 +113,25 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def read_evidence(paths: tuple[str, ...], rules: str, as_of: datetime | None) -> tuple[LoadResult, Summary]:
-    """Load and judge evidence, turning unopenable inputs into a usage error."""
+def read_evidence(
+    paths: tuple[str, ...],
+    rules: str,
+    as_of: datetime | None,
+    reading: ReadOptions,
+    exclude: str | None = None,
+) -> tuple[LoadResult, Summary]:
+    """Load and judge evidence (never the folder `exclude`, where a pack is to be written), turning
+    unopenable inputs into a usage error."""
     if paths.count("-") > 1:
         raise click.UsageError("stdin ('-') can be given only once")
     bar = None
     try:
-        meta = click.get_current_context().meta
-        limits = Limits(
-            meta["reportgen.max_record_bytes"], meta["reportgen.max_input_bytes"], meta["reportgen.max_list_items"]
-        )
         stdin = getattr(sys.stdin, "buffer", None) if "-" in paths else None
         if "-" in paths and stdin is None:
             raise InputError("-: standard input is closed")
-        bar = progress_line(click.get_text_stream("stderr"), meta.get("reportgen.quiet", False))
-        jobs = meta.get("reportgen.jobs") or cores()
-        exclude = meta.get("reportgen.target")
-        return summarise_paths(paths, rules, as_of, stdin, limits, bar, jobs, exclude)  # type: ignore[arg-type]
+        bar = progress_line(click.get_text_stream("stderr"), reading.quiet)
+        jobs = reading.jobs or cores()
+        return summarise_paths(paths, rules, as_of, stdin, reading.limits, bar, jobs, exclude)  # type: ignore[arg-type]
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
@@ -340,71 +153,25 @@ def cli() -> None:
 @waivers_option
 @ci_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON instead of the text verdict.")
-def check(evidence: tuple[str, ...], rules: str, as_of: datetime | None, strict: bool, as_json: bool) -> None:
+def check(
+    evidence: tuple[str, ...],
+    rules: str,
+    as_of: datetime | None,
+    strict: bool,
+    waivers: str | None,
+    as_json: bool,
+    reading: ReadOptions,
+    ci: CiOptions,
+) -> None:
     """Judge EVIDENCE (files, folders, or - for stdin) and exit with the verdict."""
-    loaded, summary = read_evidence(evidence, rules, as_of)
-    summary = waived(summary)
-    write_ci_outputs(summary)
+    loaded, summary = read_evidence(evidence, rules, as_of, reading)
+    summary = waived(summary, waivers)
+    write_ci_outputs(summary, ci)
     if as_json:
         click.echo(summary.to_json().decode(), nl=False)
     else:
         click.echo(verdict_text(summary))
     sys.exit(exit_code(summary, loaded, strict))
-
-
-def verdict_text(summary: Summary) -> str:
-    """The short text verdict: state, open items as a table, warnings, rejected lines, checks."""
-    inputs = summary.inputs
-    lines = [
-        (
-            f"closure: {summary.closure.state}   readiness: {summary.readiness.state}   "
-            f"decision: {summary.readiness.release_decision.recommended_state}"
-        ),
-        (
-            f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records} records "
-            f"from {plural(len(inputs.files), 'file')} · {len(inputs.rejected)} rejected · "
-            f"{inputs.unjudged} not judged · {inputs.outside_closure} outside the closure · "
-            f"{inputs.unrecognised} unrecognised"
-        ),
-    ]
-    items = summary.closure.open_items
-    lines += ["", f"Open items ({len(items)})"]
-    rows = [("SEVERITY", "LOOP", "CODE", "HEALTH_ID", "PROVIDER", "STATE", "KIND")] + [
-        (i.severity, i.loop or "-", i.code, i.health_id or "-", i.provider or "-", i.retry_state or "-", kind_cell(i))
-        for i in items
-    ]
-    lines += table(with_kinds(rows)) if items else ["  none"]
-    lines += accepted_text(summary)
-    if summary.closure.warnings:
-        lines += ["", f"Warnings ({len(summary.closure.warnings)})"]
-        lines += [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings]
-    if inputs.rejected:
-        lines += ["", f"Rejected ({len(inputs.rejected)})"]
-        lines += [f"  {location(r.source, r.line)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
-    lines += ["", "Readiness checks"]
-    lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
-    return "\n".join(lines)
-
-
-def accepted_text(summary: Summary) -> list[str]:
-    """The accepted items as a table: shown, never hidden, with who accepted them and until when."""
-    items = summary.closure.accepted_items
-    if not items:
-        return []
-    rows = [("SEVERITY", "CODE", "HEALTH_ID", "PROVIDER", "WAIVER", "APPROVED_BY", "EXPIRES_AT (UTC)", "KIND")] + [
-        (
-            i.severity,
-            i.code,
-            i.health_id or "-",
-            i.provider or "-",
-            i.waiver.id if i.waiver else "-",
-            i.waiver.approved_by if i.waiver else "-",
-            utc_iso(i.waiver.expires_at) if i.waiver else "-",
-            kind_cell(i),
-        )
-        for i in items
-    ]
-    return ["", f"Accepted items, deviation approved ({len(items)})", *table(with_kinds(rows))]
 
 
 def utf8_text(option: str, text: str | None) -> None:
@@ -413,30 +180,11 @@ def utf8_text(option: str, text: str | None) -> None:
         raise ValueError(f"{option} is not UTF-8 text")
 
 
-def kind_cell(item: OpenItem) -> str:
-    """The record kind or delivery source an integrity item is about, with its record count."""
-    if item.kind is None:
-        return ""
-    return item.kind if item.count is None else f"{item.kind} ({plural(item.count, 'record')})"
-
-
-def with_kinds(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """The rows, their last column (the kind) only when some item has one."""
-    return rows if any(row[-1] for row in rows[1:]) else [row[:-1] for row in rows]
-
-
-def table(rows: list[tuple[str, ...]]) -> list[str]:
-    """Left-aligned columns, two spaces apart, indented."""
-    safe = [tuple(terminal_safe(cell) for cell in row) for row in rows]
-    widths = [max(len(row[i]) for row in safe) for i in range(len(safe[0]))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in safe]
-
-
 @cli.command()
 @evidence_argument
-def validate(evidence: tuple[str, ...]) -> None:
+def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
     """List every problem in EVIDENCE as file:line: reason; exit 2 if any entry was rejected."""
-    loaded, summary = read_evidence(evidence, "chain", None)
+    loaded, summary = read_evidence(evidence, "chain", None, reading)
     for r in loaded.rejected:
         click.echo(f"{location(r.source, r.line)}: {terminal_safe(r.reason)}")
     for c in loaded.conflicts:
@@ -493,9 +241,10 @@ def schema(name: str) -> None:
     "--format",
     "formats",
     multiple=True,
-    default=("html,md,pdf,json",),
+    default=(",".join(format_names()),),
     show_default=True,
-    help="Formats to build, comma-separated or repeated: html, md, pdf, json (index.html and manifest.json always).",
+    help=f"Formats to build, comma-separated or repeated: {', '.join(format_names())} "
+    "(index.html and manifest.json always).",
 )
 @click.option("--author", default=None, help="The PDFs' author (default: reportgen).")
 @click.option(
@@ -534,27 +283,23 @@ def build(
     rules: str,
     as_of: datetime | None,
     strict: bool,
+    waivers: str | None,
+    history: str | None,
     formats: tuple[str, ...],
     author: str | None,
     attach_evidence: bool,
     pdf_variant: str,
     pdf_max_rows: int,
     sign: str | None,
+    reading: ReadOptions,
+    ci: CiOptions,
 ) -> None:
     """Build the readiness pack of EVIDENCE, print the files written, and exit with the verdict.
 
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from reportgen.output.pack import (
-        PackError,
-        PdfNotWritten,
-        build_pack,
-        default_out,
-        evidence_for,
-        pack_options,
-        records_for,
-    )
+    from reportgen.output.pack import PackError, PdfNotWritten, build_pack, default_out, pack_options
     from reportgen.output.pdf import pdf_options
     from reportgen.output.signing import SigningError, load_signer
 
@@ -567,9 +312,9 @@ def build(
     except (PackError, ValueError, SigningError) as exc:
         raise click.UsageError(str(exc)) from None
     target = Path(out) if out else default_out(options.name)
-    click.get_current_context().meta["reportgen.target"] = str(target)  # never read back as evidence
-    loaded, summary = read_evidence(evidence, rules, as_of)
-    summary = waived(summary)
+    # The pack's own folder is never read back as evidence.
+    loaded, summary = read_evidence(evidence, rules, as_of, reading, exclude=str(target))
+    summary = waived(summary, waivers)
     code = exit_code(summary, loaded, strict)
     if code == EXIT_USAGE:
         rejected = plural(len(loaded.rejected), "input entry", "input entries")
@@ -577,19 +322,37 @@ def build(
             f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
         )
     try:
-        trend = history_trend(summary)
-        records, attached = records_for(summary, options, loaded), evidence_for(options, loaded)
+        records, attached = pack_evidence(summary, options, loaded)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        trend = history_trend(summary, history)
         written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
     except PdfNotWritten as exc:
-        write_ci_outputs(summary, exc.written)
+        write_ci_outputs(summary, ci, exc.written)
         echo_paths(exc.written)
         click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
         sys.exit(EXIT_USAGE)
     except (PackError, OSError, InputError) as exc:
         raise click.UsageError(str(exc)) from None
-    write_ci_outputs(summary, written)
+    write_ci_outputs(summary, ci, written)
     echo_paths(written)
     sys.exit(code)
+
+
+def pack_evidence(
+    summary: Summary, options: PackOptions, loaded: LoadResult
+) -> tuple[list[Envelope], list[dict[str, Any]] | None]:
+    """The records a pack carries, read again from the inputs before any file is written: those the
+    dashboard embeds, or all of them when a format attaches the evidence; then what it attaches: every
+    entry as read, the duplicate and conflicting copies too, so a re-check counts them and warns again."""
+    from reportgen.evidence.load import read_entries
+    from reportgen.output.formats import attaches_evidence
+    from reportgen.view.dashboard import embedded_refs
+
+    if attaches_evidence(options):
+        return loaded.records, read_entries(loaded)
+    return loaded.records_at({(ref.source, ref.line) for ref in embedded_refs(summary)}), None
 
 
 def say(command: str) -> Callable[[str], None]:
@@ -605,7 +368,7 @@ def echo_paths(paths: list[Any]) -> None:
 
 def recovered(path: str, command: str) -> Path:
     """A pack (or summary) named on the command line, once a build of it that was cut short is recovered."""
-    from reportgen.output.pack import recover
+    from reportgen.output.writer import recover
 
     found = Path(path)
     try:
@@ -623,13 +386,13 @@ def recovered(path: str, command: str) -> Path:
 @click.argument("new", type=click.Path())
 @waivers_option
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
-def diff(old: str, new: str, as_json: bool) -> None:
+def diff(old: str, new: str, waivers: str | None, as_json: bool) -> None:
     """Print what changed from pack OLD to pack NEW (folders or summary.json files); exit 1 when an item opened."""
     from reportgen.judge.diff import diff_json, diff_text
     from reportgen.judge.history import HistoryError, compare, read_summary
 
     try:
-        before, after = (waived(read_summary(recovered(p, "reportgen diff"))) for p in (old, new))
+        before, after = (waived(read_summary(recovered(p, "reportgen diff")), waivers) for p in (old, new))
     except HistoryError as exc:
         raise click.UsageError(str(exc)) from None
     changes = compare(before, after)

@@ -13,10 +13,11 @@ import pypdf
 import pytest
 from evidence import ROOT
 
+from reportgen.cli import pack_evidence
 from reportgen.evidence.load import load
 from reportgen.evidence.schema import NESTED_KEY
 from reportgen.judge.summary import summarise
-from reportgen.output.pack import PackOptions, records_for, render_pack
+from reportgen.output.pack import PackOptions, render_pack
 from reportgen.output.render import environment
 from reportgen.view import dashboard as view_dashboard
 from reportgen.view.charts import MAX_MARKERS, RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
@@ -64,7 +65,7 @@ def test_the_page_embeds_the_first_cited_records_up_to_its_limit_and_reads_only_
     loaded = load([str(ROOT / "fixtures" / "retry-states")])
     summary = summarise(loaded)
     options = PackOptions(formats=("html",))
-    records = records_for(summary, options, loaded)
+    records, _ = pack_evidence(summary, options, loaded)
     first = [ref.session_id for item in summary.closure.open_items for ref in item.evidence]
     assert len(set(first)) > 3
     assert {r.session_id for r in records} == set(list(dict.fromkeys(first))[:3])

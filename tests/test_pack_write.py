@@ -11,8 +11,8 @@ from evidence import A2, EXAMPLE_STORE, EXEC_ACK, example, record, write_ndjson,
 
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
-from reportgen.output import pack as packmod
 from reportgen.output import render
+from reportgen.output import writer as writermod
 from reportgen.output.pack import PackError, PackOptions, build_pack, pack_options, sanitise_name
 
 FAST = PackOptions(formats=("html", "md", "json"))
@@ -79,7 +79,7 @@ def test_a_failing_write_removes_the_staging_folder_and_keeps_the_previous_pack(
         written.append(path)
         path.write_bytes(data)
 
-    monkeypatch.setattr(packmod, "write_file", failing_write)
+    monkeypatch.setattr(writermod, "write_file", failing_write)
     with pytest.raises(OSError, match="No space left"):
         build_pack(summary, PackOptions(title="new", formats=("html", "md")), target)
     assert snapshot(target) == before
@@ -91,7 +91,7 @@ def test_a_failing_swap_puts_the_previous_pack_back(tmp_path, summary, monkeypat
     target = tmp_path / "pack"
     build_pack(summary, FAST, target)
     before = snapshot(target)
-    real_rename = packmod.os.rename
+    real_rename = writermod.os.rename
 
     def rename(src, dst):
         if Path(src).name.startswith(".pack.tmp-"):
@@ -103,8 +103,8 @@ def test_a_failing_swap_puts_the_previous_pack_back(tmp_path, summary, monkeypat
             raise OSError(5, "Input/output error")
         return False
 
-    monkeypatch.setattr(packmod.os, "rename", rename)
-    monkeypatch.setattr(packmod, "exchange", exchange)
+    monkeypatch.setattr(writermod.os, "rename", rename)
+    monkeypatch.setattr(writermod, "exchange", exchange)
     with pytest.raises(OSError, match="Input/output"):
         build_pack(summary, PackOptions(title="new", formats=("md",)), target)
     assert snapshot(target) == before

@@ -1,6 +1,6 @@
 """The pack's PDFs: bounded, navigable, self-describing, archivable, and printed out of harm's way.
 
-Each document's PDF is its HTML, printed by WeasyPrint in a child process (`reportgen.pdfworker`):
+Each document's PDF is its HTML, printed by WeasyPrint in a child process (`reportgen.output.pdfworker`):
 
 - **Bounded**: above `max_rows` rows, a table of the PDF keeps the most severe and the oldest rows
   and says how many more there are and where they are; the HTML and Markdown keep every row.
@@ -40,7 +40,7 @@ from reportgen.judge.summary import Inputs, Summary
 from reportgen.judge.verdict import utc_iso
 from reportgen.output import pdfworker
 from reportgen.output.pdfworker import AttachedFile, PdfJob, PdfResult
-from reportgen.output.render import encode_text, environment
+from reportgen.output.render import WorkerError, encode_text, environment
 from reportgen.view.dashboard import Paged
 from reportgen.view.model import ChainView, InventoryView, ItemView, LoopGroup, ReportView
 
@@ -66,7 +66,7 @@ LONG_TOKEN = re.compile(rf"\S{{{MAX_TOKEN + 1},}}")
 LONG_VALUES_KEY = "long-values"
 
 
-class PdfError(Exception):
+class PdfError(WorkerError):
     """A PDF that could not be printed: the worker failed, crashed, or ran out of memory or time."""
 
 

@@ -1,7 +1,7 @@
 """The PDF worker: prints one document's HTML to PDF with WeasyPrint, in a child process.
 
 WeasyPrint lays out untrusted evidence text; a crash, a memory blow-up or a hang there must not
-take the build down, so `reportgen.pdf` runs `work` in a fresh (spawned) process with a memory
+take the build down, so `reportgen.output.pdf` runs `work` in a fresh (spawned) process with a memory
 limit and a timeout, and gets back the PDF and what was fetched, or one line saying why not.
 This module imports nothing of reportgen but the package's resources, so the child starts fast.
 

@@ -5,7 +5,7 @@ page are rendered again from the summaries kept beside the pages, so publishing 
 twice writes nothing, and a pack published out of order still lands in its place. Everything is
 rendered and checked first (every destination path, a different pack under the same page name,
 edits publish did not make, and the git state for --commit); only then are the files whose bytes
-differ written, through `reportgen.target`, which never follows a link below DIR.
+differ written, through `reportgen.output.target`, which never follows a link below DIR.
 """
 
 from __future__ import annotations
@@ -15,34 +15,34 @@ import os
 import posixpath
 import re
 import subprocess
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import orjson
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 from pydantic import ValidationError
 
 from reportgen.evidence.stream import MIB, read_capped
-from reportgen.judge.history import Changes, HistoryError, compare, read_summary
+from reportgen.judge.history import HistoryError, read_summary
 from reportgen.judge.summary import Summary
-from reportgen.judge.verdict import OpenItem, utc_iso
+from reportgen.judge.verdict import utc_iso
 from reportgen.output import target
-from reportgen.output.render import encode_text, environment, md_escape
+from reportgen.output.pubpages import (
+    DOCUMENTS,
+    LAYOUTS,
+    Layout,
+    Pack,
+    breadcrumb,
+    pack_page,
+    pack_row,
+    render_md,
+    to_xhtml,
+)
 from reportgen.output.target import PublishError
-from reportgen.view.items import reason_text
 
 FORMATS = ("wiki", "mkdocs", "confluence")
-DOCUMENTS = {"closure-dashboard": "Final reporting closure dashboard", "operator-runbook": "Operator runbook"}
 # The manifest's signature travels with it, so the published manifest can be checked where it is read.
 ATTACHMENTS = ("closure-dashboard.pdf", "operator-runbook.pdf", "summary.json", "manifest.json", "manifest.intoto.jsonl")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-# C0 and C1 controls but the newline (which Markdown escaping turns into a line break), DEL, bidi controls.
-CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 NAV_ENTRY = "Readiness packs: readiness-packs/index.md"
 MKDOCS = "mkdocs.yml"
 # The digests of the files publish wrote, so that an edit made since is told from publish's own bytes.
@@ -51,51 +51,6 @@ MAX_SUMMARY_BYTES = 256 << 20
 MAX_SMALL_BYTES = 4 << 20
 # The most read of one file of a pack to publish (a PDF with the evidence attached included).
 PACK_FILE_BYTES = 1024 * MIB
-# Confluence storage format is XHTML: markup-it's raw <br> must be closed to be well-formed XML.
-RAW_BREAK = "<br>"
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where one format puts the index page, each pack's page, its documents and attachments."""
-
-    format: str
-    index: str
-    pack: str
-    document: str
-    attachment: str
-    suffix: str
-
-    @property
-    def pack_folders(self) -> str:
-        """The folder holding one folder per published pack ("" for DIR itself)."""
-        return self.attachment.split("{page}")[0].rstrip("/")
-
-
-LAYOUTS = {
-    "wiki": Layout("wiki", "Readiness-packs.md", "{page}.md", "{page}-{doc}.md", "attachments/{page}/{file}", "md"),
-    "mkdocs": Layout(
-        "mkdocs",
-        "docs/readiness-packs/index.md",
-        "docs/readiness-packs/{page}/index.md",
-        "docs/readiness-packs/{page}/{doc}.md",
-        "docs/readiness-packs/{page}/{file}",
-        "md",
-    ),
-    "confluence": Layout(
-        "confluence", "readiness-packs.xhtml", "{page}/index.xhtml", "{page}/{doc}.xhtml", "{page}/{file}", "xhtml"
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Pack:
-    """One published pack: its page name, summary and manifest parameters."""
-
-    page: str
-    name: str
-    title: str
-    summary: Summary
 
 
 @dataclass(frozen=True)
@@ -182,173 +137,6 @@ def published_packs(root: Path, layout: Layout) -> dict[str, Pack]:
         pack = pack_of(page, manifest_parameters(raw), summary)
         found[page] = Pack(page, pack.name, pack.title, summary)
     return found
-
-
-# --- the pages --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Link:
-    """A relative link from one published page to another file."""
-
-    text: str
-    href: Markup
-
-
-@dataclass(frozen=True)
-class PackRow:
-    """One pack as the index and its own page show it."""
-
-    page: Link
-    title: str
-    as_of: str
-    closure: str
-    readiness: str
-    decision: str
-    open_items: int
-    critical: int
-    accepted: int
-
-
-@dataclass(frozen=True)
-class AcceptedRow:
-    """One accepted item: what it is, and who accepted it until when."""
-
-    title: str
-    code: str
-    provider: str
-    health_id: str
-    waiver: str
-    approved_by: str
-    approved_at: str
-    expires_at: str
-    justification: str
-
-
-@dataclass(frozen=True)
-class PackPage:
-    """Everything a pack's page shows."""
-
-    row: PackRow
-    reason: str
-    index: Link
-    documents: tuple[Link, ...]
-    attachments: tuple[Link, ...]
-    accepted: tuple[AcceptedRow, ...]
-    previous: Link | None
-    opened: tuple[str, ...]
-    closed: tuple[str, ...]
-    changed: tuple[str, ...]
-
-
-def rel(destination: str, source: str) -> Markup:
-    """The relative link from the page at `source` to `destination` (both relative to DIR), percent-encoded.
-
-    Folder names in DIR are anyone's: encoding every byte but letters, digits, `-._~` and `/` keeps a
-    name from ending the link (`)`, `>`, a space or a newline), making a fragment or a scheme
-    (`#`, `:`), or reaching the page as markup in any format.
-    """
-    return Markup(quote(posixpath.relpath(destination, posixpath.dirname(source) or "."), safe="/"))
-
-
-def label(page: str) -> str:
-    """A page name or title as text: control characters (a folder name is anyone's) shown as visible escapes."""
-    return CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", page)
-
-
-def when(value: datetime | None) -> str:
-    """A time as the pages show it, UTC stated."""
-    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def pack_row(pack: Pack, layout: Layout, source: str) -> PackRow:
-    """A pack's verdict in one row, linked from the page at `source`."""
-    closure, readiness = pack.summary.closure, pack.summary.readiness
-    return PackRow(
-        page=Link(label(pack.page), rel(layout.pack.format(page=pack.page), source)),
-        title=label(pack.title),
-        as_of=when(pack.summary.as_of),
-        closure=closure.state,
-        readiness=readiness.state,
-        decision=readiness.release_decision.recommended_state,
-        open_items=len(closure.open_items),
-        critical=sum(i.severity == "critical" for i in closure.open_items),
-        accepted=len(closure.accepted_items),
-    )
-
-
-def accepted_row(item: OpenItem) -> AcceptedRow:
-    """One accepted item for the pack page."""
-    waiver = item.waiver
-    return AcceptedRow(
-        title=item.title,
-        code=item.code,
-        provider=item.provider or "—",
-        health_id=item.health_id or "—",
-        waiver=waiver.id if waiver else "—",
-        approved_by=waiver.approved_by if waiver else "—",
-        approved_at=when(waiver.approved_at if waiver else None),
-        expires_at=when(waiver.expires_at if waiver else None),
-        justification=waiver.justification if waiver else "—",
-    )
-
-
-def item_text(item: OpenItem) -> str:
-    """An item in a change list."""
-    return f"{item.title} ({item.code}; provider {item.provider or '—'}; health id {item.health_id or '—'})"
-
-
-def change_lists(changes: Changes | None) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Items opened, closed and changed since the previous pack, as text."""
-    if changes is None:
-        return (), (), ()
-    changed = tuple(f"{item_text(c.item)}: {c.before} → {c.after}" for c in changes.changed)
-    return tuple(map(item_text, changes.opened)), tuple(map(item_text, changes.closed)), changed
-
-
-def pack_page(pack: Pack, previous: Pack | None, layout: Layout, files: Iterable[str]) -> PackPage:
-    """A pack's page: its verdict, documents, attachments, accepted items and changes since the previous pack."""
-    source = layout.pack.format(page=pack.page)
-    documents = tuple(
-        Link(title, rel(layout.document.format(page=pack.page, doc=doc), source)) for doc, title in DOCUMENTS.items()
-    )
-    attachments = tuple(Link(f, rel(layout.attachment.format(page=pack.page, file=f), source)) for f in files)
-    changes = compare(previous.summary, pack.summary) if previous else None
-    opened, closed, changed = change_lists(changes)
-    return PackPage(
-        row=pack_row(pack, layout, source),
-        reason=reason_text(pack.summary.readiness.release_decision),
-        index=Link("Readiness packs", rel(layout.index, source)),
-        documents=documents,
-        attachments=attachments,
-        accepted=tuple(accepted_row(i) for i in pack.summary.closure.accepted_items),
-        previous=Link(label(previous.page), rel(layout.pack.format(page=previous.page), source)) if previous else None,
-        opened=opened,
-        closed=closed,
-        changed=changed,
-    )
-
-
-def render_md(template: str, **context: object) -> bytes:
-    """A publishing page rendered from its Markdown template."""
-    return encode_text(environment().get_template(template).render(**context))
-
-
-def to_xhtml(markdown: bytes) -> bytes:
-    """Markdown as Confluence storage-format XHTML, checked to be well-formed XML."""
-    source = markdown.decode("utf-8").replace(RAW_BREAK, "<br />")
-    html = MarkdownIt("commonmark", {"xhtmlOut": True, "html": True}).enable("table").render(source)
-    try:
-        ET.fromstring(f"<page>{html}</page>")
-    except ET.ParseError as exc:
-        raise PublishError(f"internal error: the Confluence page is not well-formed XML: {exc}") from None
-    return encode_text(html)
-
-
-def breadcrumb(pack: Pack, layout: Layout, source: str) -> bytes:
-    """A line leading from a document back to its pack's page and the index."""
-    index, page = rel(layout.index, source), rel(layout.pack.format(page=pack.page), source)
-    return f"[Readiness packs]({index}) › [{md_escape(label(pack.page))}]({page})\n\n".encode()
 
 
 # --- assembling and writing -------------------------------------------------------------------

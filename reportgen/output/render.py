@@ -1,9 +1,9 @@
-"""Rendering: the one Jinja environment, Markdown escaping, one renderer per format, and the writer.
+"""Rendering: the one Jinja environment, Markdown escaping, the renderers, and the writer.
 
 Every document of the pack is rendered from the same view model. HTML is autoescaped by Jinja;
 Markdown templates get the same protection from `md_escape`, applied to every expression they
-output (a `Markup` value is trusted as-is, as in HTML). The PDF renderer (`reportgen.pdf`) prints
-the HTML with WeasyPrint.
+output (a `Markup` value is trusted as-is, as in HTML). The PDF renderer (`reportgen.output.pdf`)
+prints the HTML with WeasyPrint; `reportgen.output.formats` says which renderer makes which format.
 """
 
 from __future__ import annotations
@@ -118,6 +118,10 @@ def write_file(path: Path, data: bytes) -> None:
         os.fsync(out.fileno())
 
 
+class WorkerError(Exception):
+    """A file a worker process could not make (it failed, crashed, or ran out of memory or time)."""
+
+
 class Renderer(Protocol):
     """One output format: renders a named document of the pack to bytes."""
 
@@ -154,13 +158,3 @@ class JsonRenderer:
     def render(self, document: str, view: ReportView) -> bytes:
         """The summary's deterministic JSON (the view is not needed)."""
         return self.summary.to_json()
-
-
-def renderers(summary: Summary) -> dict[str, Renderer]:
-    """One renderer per format, by format name."""
-    html = TemplateRenderer("html", "html")
-    return {
-        "html": html,
-        "md": TemplateRenderer("md", "md"),
-        "json": JsonRenderer(summary),
-    }

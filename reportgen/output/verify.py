@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import utc_iso
-from reportgen.output.pack import DOCUMENTS, MANIFEST, PACK_NAMES, PREDICATE_TYPE, SUMMARY
+from reportgen.output.layout import DOCUMENTS, MANIFEST, PREDICATE_TYPE, SUMMARY, pack_file_names
 from reportgen.output.pdf import EVIDENCE_NAME, INPUTS_NAME, SUMMARY_NAME, WAIVERS_NAME, inputs_json, waivers_json
 from reportgen.output.signing import SIGNATURE, fingerprint, read_envelope, signature_valid
 
@@ -151,7 +151,7 @@ def subjects(statement: dict[str, Any], report: Report) -> dict[str, str]:
         digest = digests.get("sha256") if isinstance(digests, dict) else None
         if not isinstance(name, str) or not isinstance(digest, str):
             report.problem(MANIFEST, "a subject without a name and a sha256 digest")
-        elif name not in PACK_NAMES or name == MANIFEST:
+        elif name not in pack_file_names() or name == MANIFEST:
             report.problem(MANIFEST, f"lists {name[:120]!r}, which is not a file a pack has")
         elif name in listed:
             report.problem(MANIFEST, f"lists {name} twice")

@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from evidence import A1, A2, EXAMPLE_STORE, example, record, write_ndjson
 
+from reportgen.cli import pack_evidence
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
 from reportgen.output import pack as packmod
+from reportgen.output import writer as writermod
 from reportgen.output.pack import PackOptions
 from reportgen.output.pdf import PdfOptions, evidence_ndjson
 
@@ -33,7 +35,7 @@ HIDDEN_LEFTOVER = re.compile(r"\.(.+\.(tmp|old)|reportgen-(staging|new))-[0-9a-f
 CRASHER = """
 import os, sys, time
 from reportgen import cli
-from reportgen.output import pack
+from reportgen.output import writer as pack
 where, name, after = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pause = float(os.environ.get("PAUSE_INSTEAD", 0))
 owner = {"os": os, "pack": pack}[where]
@@ -95,12 +97,12 @@ def leftovers(target: Path) -> list[str]:
 
 def can_exchange() -> bool:
     """Whether this system swaps folders atomically (Linux renameat2 on a filesystem that has it)."""
-    if packmod.__dict__.get("_renameat2") is None or packmod._renameat2() is None:
+    if writermod.__dict__.get("_renameat2") is None or writermod._renameat2() is None:
         return False
     with tempfile.TemporaryDirectory() as folder:
         first, second = Path(folder, "a"), Path(folder, "b")
         first.mkdir(), second.mkdir()
-        return packmod.exchange(first, second)
+        return writermod.exchange(first, second)
 
 
 @pytest.fixture
@@ -391,8 +393,8 @@ def test_a_target_that_cannot_be_renamed_is_rebuilt_in_place_keeping_the_users_f
             refuse(source, destination)
         real_rename(source, destination)
 
-    monkeypatch.setattr(packmod, "exchange", refuse)
-    monkeypatch.setattr(packmod.os, "rename", rename)
+    monkeypatch.setattr(writermod, "exchange", refuse)
+    monkeypatch.setattr(writermod.os, "rename", rename)
     summary = summarise(load([str(EXAMPLE_STORE)]))
     said: list[str] = []
     packmod.build_pack(summary, PackOptions(title="in place", formats=("md",)), target, say=said.append)
@@ -473,9 +475,10 @@ def test_the_attached_evidence_re_checks_to_the_same_duplicates_conflicts_and_wa
     summary = summarise(loaded)
     assert summary.inputs.duplicates or summary.inputs.conflicts
     options = PackOptions(formats=("pdf",), pdf=PdfOptions(attach_evidence=True))
-    attached = packmod.evidence_for(options, loaded)
+    _, attached = pack_evidence(summary, options, loaded)
     data = evidence_ndjson(attached, summary.inputs)
-    assert data == evidence_ndjson(packmod.evidence_for(options, load(two_files(tmp_path, variant))), summary.inputs)
+    _, again_read = pack_evidence(summary, options, load(two_files(tmp_path, variant)))
+    assert data == evidence_ndjson(again_read, summary.inputs)
     again_file = tmp_path / "evidence.ndjson"
     again_file.write_bytes(data)
     again = summarise(load([str(again_file)]), summary.rules, summary.as_of)
