@@ -22,7 +22,7 @@ from reportgen.output.render import environment
 from reportgen.view import dashboard as view_dashboard
 from reportgen.view.charts import MAX_MARKERS, RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
 from reportgen.view.cited import Event, events, record_json, records_island
-from reportgen.view.dashboard import PAGE_SIZE, page
+from reportgen.view.paging import PAGE_SIZE, page
 
 SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 ISLAND = re.compile(r'<script type="application/json" id="evidence-records">(.*?)</script>', re.S)

@@ -15,7 +15,6 @@ Each document's PDF is its HTML, printed by WeasyPrint in a child process (`repo
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import multiprocessing
@@ -23,14 +22,13 @@ import os
 import re
 import signal
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
-import jinja2
 import orjson
 from markupsafe import Markup
 
@@ -41,7 +39,6 @@ from reportgen.judge.verdict import utc_iso
 from reportgen.output import pdfworker
 from reportgen.output.pdfworker import AttachedFile, PdfJob, PdfResult
 from reportgen.output.render import WorkerError, encode_text, environment
-from reportgen.view.dashboard import Paged
 from reportgen.view.model import ChainView, InventoryView, ItemView, LoopGroup, ReportView
 
 VARIANTS: dict[str, str | None] = {"pdf": None, "pdf/a-3b": "pdf/a-3b", "pdf/ua-1": "pdf/ua-1"}
@@ -222,19 +219,6 @@ def keywords(view: ReportView) -> tuple[str, ...]:
 # --- the HTML a PDF prints ------------------------------------------------------------------
 
 
-def unpaged(items: Iterable[Row], noun: str = "", where: str = "") -> Paged[Row]:
-    """Every row of a list at once: a PDF has no script to page it, and the bounded view cut it already."""
-    return Paged(tuple(items), (), "")
-
-
-@functools.cache
-def print_environment() -> jinja2.Environment:
-    """The pack's Jinja environment with whole lists, for the HTML a PDF prints."""
-    env = environment().overlay()
-    env.filters = {**env.filters, "page": unpaged}
-    return env
-
-
 def without_script_data(view: ReportView) -> ReportView:
     """The view without the records the dashboard embeds for its script.
 
@@ -246,7 +230,7 @@ def without_script_data(view: ReportView) -> ReportView:
 
 def print_html(document: str, view: ReportView) -> bytes:
     """The document's HTML as a PDF prints it."""
-    return encode_text(print_environment().get_template(f"{document}.html.j2").render(view=view))
+    return encode_text(environment().get_template(f"{document}.html.j2").render(view=view))
 
 
 # --- the bounded view ------------------------------------------------------------------------
@@ -355,7 +339,8 @@ def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, 
     shortened = print_values(bounded)
     if shortened != bounded:
         cut.notes.insert(0, (LONG_VALUES_KEY, long_values_note(cut.where)))
-    return replace(shortened, omitted=tuple(cut.notes))
+    # Every row at once: a PDF has no script to show more, and the lists are cut already.
+    return replace(shortened, omitted=tuple(cut.notes), page_size=None)
 
 
 # --- long values -----------------------------------------------------------------------------

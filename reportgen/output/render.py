@@ -23,7 +23,6 @@ from markupsafe import Markup
 
 from reportgen.evidence.visible import inert_links, show_controls
 from reportgen.judge.summary import Summary
-from reportgen.view.dashboard import page
 from reportgen.view.model import ReportView
 
 TEMPLATES = "reportgen.templates"
@@ -75,7 +74,6 @@ def environment() -> jinja2.Environment:
         finalize=finalize,
     )
     env.filters["md"] = md_escape
-    env.filters["page"] = page
     env.globals["stylesheet"] = Markup("\n".join(stylesheet_text(name) for name in (STYLESHEET, PRINT_STYLESHEET)))
     env.globals["script"] = inline_script(SCRIPT)
     return env

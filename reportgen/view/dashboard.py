@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from markupsafe import Markup
 
@@ -25,21 +24,9 @@ from reportgen.view.model import Choice, DashboardView, Filters
 from reportgen.view.words import LOOP_TITLES, SEVERITY_LABELS, loop_order
 
 T = TypeVar("T")
-# Rows of one list shown at once; the rest wait in a <template> until asked for.
-PAGE_SIZE = 100
 # Cited records the page embeds, the first cited first (open items, then warnings, then resolved
 # chains); the others are named by file and line. More would make a page no browser opens quickly.
 MAX_EMBEDDED = 2000
-
-
-@dataclass(frozen=True)
-class Paged(Generic[T]):
-    """A list split into the rows shown at once and the rest; `note` says what is not shown."""
-
-    head: tuple[T, ...]
-    tail: tuple[T, ...]
-    note: str
-    size: int = PAGE_SIZE
 
 
 def dashboard_view(summary: Summary, records: Sequence[Envelope] = ()) -> DashboardView:
@@ -123,12 +110,3 @@ def retry_row(provider: str, items: list[OpenItem]) -> RetryRow:
         without_plan=sum(i.retry_state == "no_retry_plan" for i in items),
     )
 
-
-def page(items: Sequence[T], noun: str, where: str = "") -> Paged[T]:
-    """Split a list for the page: the first rows at once, the rest on demand (a Jinja filter)."""
-    rows = tuple(items)
-    if len(rows) <= PAGE_SIZE:
-        return Paged(rows, (), "")
-    elsewhere = f"; {where} lists all of them" if where else ""
-    note = f"Showing the first {PAGE_SIZE:,} of {len(rows):,} {noun}{elsewhere}."
-    return Paged(rows[:PAGE_SIZE], rows[PAGE_SIZE:], note)

@@ -7,7 +7,7 @@ text: each format escapes them itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from reportgen.view.charts import Chart
+from reportgen.view.paging import PAGE_SIZE, Paged, T, page
 
 
 @dataclass(frozen=True)
@@ -423,3 +424,9 @@ class ReportView:
     dashboard: DashboardView
     # (table key, note) for each table a PDF cut to its row limit; empty everywhere else.
     omitted: tuple[tuple[str, str], ...] = ()
+    # Rows of a long list shown at once; None shows every row (a PDF runs no script to show more).
+    page_size: int | None = PAGE_SIZE
+
+    def paged(self, rows: Sequence[T], noun: str, where: str = "") -> Paged[T]:
+        """ROWS as this view pages them; `where` names the file that lists them all."""
+        return page(rows, noun, where, self.page_size)
