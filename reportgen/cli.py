@@ -21,7 +21,8 @@ import orjson
 
 from reportgen import __version__
 from reportgen.evidence import sqlite_store
-from reportgen.evidence.load import InputError, Limits, LoadResult
+from reportgen.evidence.inputs import InputError, Limits
+from reportgen.evidence.load import LoadResult
 from reportgen.evidence.progress import progress_line
 from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary, schema_of, summarise_paths

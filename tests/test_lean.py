@@ -20,7 +20,7 @@ from evidence import FIXTURES, example
 from pydantic import ValidationError
 
 from reportgen.evidence.lean import KINDS
-from reportgen.evidence.load import decode
+from reportgen.evidence.reader import decode
 from reportgen.evidence.schema import KNOWN_KINDS, NESTED_KEY, RECORD_ADAPTER
 
 VALUES: list[Any] = [

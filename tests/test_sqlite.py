@@ -15,7 +15,10 @@ from evidence import FIXTURES, ROOT, comparable, write_store
 from sqlitedb import items_of, run, state, write_db
 
 from reportgen.evidence import sqlite_store
-from reportgen.evidence.load import Limits, load, plan_units, read_entries
+from reportgen.evidence.inputs import Limits
+from reportgen.evidence.load import load
+from reportgen.evidence.reread import read_entries
+from reportgen.evidence.workers import plan_units
 from reportgen.judge.summary import summarise
 
 AS_OF = "2026-01-01T00:00:00Z"

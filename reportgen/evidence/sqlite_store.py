@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from reportgen.evidence.stream import RawEntry, over_limit
+from reportgen.evidence.parse import RawEntry, over_limit
 
 HEADER = b"SQLite format 3\x00"
 # Names a folder walk reads as databases (any other walked file is read when it has the header).

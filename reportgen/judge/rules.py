@@ -15,14 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from reportgen.evidence import sqlite_store
-from reportgen.evidence.lean import RetryDecision
-from reportgen.evidence.ledger import (
+from reportgen.evidence.chains import (
     MAX_CITED,
     Chain,
     Cite,
     ExecutionSeen,
     Key,
-    Ledger,
     Link,
     Oldest,
     Pair,
@@ -32,7 +30,10 @@ from reportgen.evidence.ledger import (
     moment,
     norm_provider,
 )
-from reportgen.evidence.load import LoadResult, SecretExposed
+from reportgen.evidence.inputs import SecretExposed
+from reportgen.evidence.lean import RetryDecision
+from reportgen.evidence.ledger import Ledger
+from reportgen.evidence.load import LoadResult
 from reportgen.evidence.loops import BY_NAME, CAVRA_ORDER, LOOP_NAMES, LOOP_OF_CODE, LOOPS, LoopSpec, PlanScope
 from reportgen.evidence.schema import parse_timestamp
 from reportgen.judge import actions

@@ -37,7 +37,8 @@ try:
 except ImportError:  # not on Windows: builds into one folder are then not serialised
     fcntl = None  # type: ignore[assignment]
 
-from reportgen.evidence.load import LoadResult, read_entries
+from reportgen.evidence.load import LoadResult
+from reportgen.evidence.reread import read_entries
 from reportgen.evidence.schema import Envelope
 from reportgen.judge.history import Trend
 from reportgen.judge.summary import GENERATOR, Summary, source_date_epoch
