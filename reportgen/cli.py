@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,13 +45,13 @@ def terminal_safe(text: object) -> str:
     return "".join(out)
 
 
-def location(source: str, line: int | None) -> str:
-    """`file:line`, or the file alone for a whole-file problem.
+def location(source: str, line: int | None, stores: Collection[str]) -> str:
+    """`file:line` (`store.db#rowid=42` for a row of one of the `stores`), or the file alone for a whole-file problem.
 
     A location starts many a printed line, and CI runners read a line starting `::` as a workflow
     command: a file named like one is shown as `./::…`, the same file.
     """
-    text = terminal_safe(sqlite_store.location(source, line))
+    text = terminal_safe(sqlite_store.location(source, line, stores))
     return f"./{text}" if text.startswith("::") else text
 
 
@@ -381,7 +381,8 @@ def verdict_text(summary: Summary) -> str:
         lines += [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings]
     if inputs.rejected:
         lines += ["", f"Rejected ({len(inputs.rejected)})"]
-        lines += [f"  {location(r.source, r.line)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
+        stores = sqlite_store.stores_of(inputs.files)
+        lines += [f"  {location(r.source, r.line, stores)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
     lines += ["", "Readiness checks"]
     lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
     return "\n".join(lines)
@@ -439,23 +440,23 @@ def validate(evidence: tuple[str, ...]) -> None:
     """List every problem in EVIDENCE as file:line: reason; exit 2 if any entry was rejected."""
     loaded, summary = read_evidence(evidence, "chain", None)
     for r in loaded.rejected:
-        click.echo(f"{location(r.source, r.line)}: {terminal_safe(r.reason)}")
+        click.echo(f"{location(r.source, r.line, loaded.stores)}: {terminal_safe(r.reason)}")
     for c in loaded.conflicts:
         click.echo(
-            f"{location(c.replaced.source, c.replaced.line)}: warning: conflicts with "
-            f"{location(c.kept.source, c.kept.line)} (session_id {terminal_safe(c.session_id)}); the later-created is used"
+            f"{location(c.replaced.source, c.replaced.line, loaded.stores)}: warning: conflicts with "
+            f"{location(c.kept.source, c.kept.line, loaded.stores)} (session_id {terminal_safe(c.session_id)}); the later-created is used"
         )
     for n in loaded.notices:
-        click.echo(f"{location(n.source, n.line)}: warning: {terminal_safe(n.detail)}")
+        click.echo(f"{location(n.source, n.line, loaded.stores)}: warning: {terminal_safe(n.detail)}")
     for name, found in sorted(loaded.ledger.unjudged.items()):
         for cite in found.oldest():
             click.echo(
-                f"{location(cite[3], cite[4])}: not judged: {terminal_safe(name)} is of a loop this version does not know"
+                f"{location(cite[3], cite[4], loaded.stores)}: not judged: {terminal_safe(name)} is of a loop this version does not know"
             )
         if found.total > len(found.oldest()):
             click.echo(f"  ... and {found.total - len(found.oldest())} more records of {terminal_safe(name)}")
     for u in loaded.unrecognised:
-        click.echo(f"{location(u.source, u.line)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
+        click.echo(f"{location(u.source, u.line, loaded.stores)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
     inputs = summary.inputs
     click.echo(
         f"{plural(inputs.entries, 'entry', 'entries')} in {plural(len(inputs.files), 'file')}: {inputs.records} records, "

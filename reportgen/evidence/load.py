@@ -53,6 +53,8 @@ class LoadResult:
     digests: dict[int, str] = field(default_factory=dict)
     dropped: set[tuple[int, int | None]] = field(default_factory=set)
     limits: Limits = field(default_factory=Limits)
+    # The names of the inputs read as SQLite databases: their entries are cited by rowid, not line.
+    stores: frozenset[str] = frozenset()
     _spools: list[Any] = field(default_factory=list)
     _records: list[Envelope] | None = None
 
@@ -101,6 +103,7 @@ def load(
     result.sources, result._spools = sources_of(found, stdin, result.limits)
     mask_names(result)
     units = plan_units(result.sources, result.limits, jobs)
+    result.stores = frozenset(unit.name for unit in units if unit.store is not None)
     with quiet_gc():
         parts = read_units(units, Reading(result.limits, as_of), jobs, progress)
         suspects = repeated_ids(parts)

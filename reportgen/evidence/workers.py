@@ -58,7 +58,6 @@ _PROGRESS: Any = None
 def database_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
     """A database's units: its rowid ranges, one for a small table or one that cannot be read
     (read_unit says why)."""
-    sqlite_store.ROWID_SOURCES.add(name)
     try:
         state = sqlite_store.stamp(path)
         spans = sqlite_store.spans(path, jobs)

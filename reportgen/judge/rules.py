@@ -547,7 +547,7 @@ def secret_items(loaded: LoadResult) -> list[OpenItem]:
     records: dict[tuple[str, ...], list[SecretExposed]] = {}
     for (source, line), found in entries.items():
         fields = tuple(sorted({f"{s.path} ({s.kind})" for s in found}))
-        who = found[0].session_id or sqlite_store.location(source, line)
+        who = found[0].session_id or sqlite_store.location(source, line, loaded.stores)
         records.setdefault((who, *fields), []).extend(found)
     items = [_secret_item(key, found) for key, found in records.items()]
     return sorted(items, key=lambda i: (*_place_order(i.evidence[0].source, i.evidence[0].line), i.id))
@@ -616,8 +616,8 @@ def load_warnings(loaded: LoadResult, ledger: Ledger, as_of: datetime) -> list[F
         Finding(
             code="evidence_conflict",
             title="Two records share a session id with different content",
-            detail=f"{c.session_id}: kept {sqlite_store.location(c.kept.source, c.kept.line)}, "
-            f"replaced {sqlite_store.location(c.replaced.source, c.replaced.line)}",
+            detail=f"{c.session_id}: kept {sqlite_store.location(c.kept.source, c.kept.line, loaded.stores)}, "
+            f"replaced {sqlite_store.location(c.replaced.source, c.replaced.line, loaded.stores)}",
             evidence=[
                 EvidenceRef(session_id=c.session_id, source=c.kept.source, line=c.kept.line),
                 EvidenceRef(session_id=c.session_id, source=c.replaced.source, line=c.replaced.line),

@@ -6,6 +6,7 @@ is decided here, once, for every format. Values stay raw text: each format escap
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -357,9 +358,9 @@ def age(since: datetime | None, as_of: datetime) -> str:
     return "—" if since is None else duration(as_of - since)
 
 
-def location(source: str, line: int | None) -> str:
-    """`file:line` (`store.db#rowid=42` for a database row), or the file alone for a whole-file entry."""
-    return sqlite_store.location(source, line)
+def location(source: str, line: int | None, stores: Collection[str]) -> str:
+    """`file:line` (`store.db#rowid=42` for a row of one of the `stores`), or the file alone for a whole-file entry."""
+    return sqlite_store.location(source, line, stores)
 
 
 def kind_label(kind: str | None) -> str:
@@ -388,11 +389,11 @@ def bytes_text(size: int) -> str:
 # --- building the view -----------------------------------------------------------------------
 
 
-def evidence_view(ref: EvidenceRef) -> EvidenceView:
-    """One evidence reference, located."""
+def evidence_view(ref: EvidenceRef, stores: Collection[str] = frozenset()) -> EvidenceView:
+    """One evidence reference, located (`stores`: the inputs read as databases, cited by rowid)."""
     return EvidenceView(
         session_id=ref.session_id or "—",
-        location=location(ref.source, ref.line),
+        location=location(ref.source, ref.line, stores),
         kind=ref.kind or "—",
         kind_label=kind_label(ref.kind),
         record_id=ref.session_id or "",
@@ -423,7 +424,7 @@ def item_facts(item: OpenItem, as_of: datetime) -> tuple[Fact, ...]:
     return tuple(Fact(label, str(value)) for label, value in candidates if value is not None)
 
 
-def item_view(number: int, item: OpenItem, as_of: datetime) -> ItemView:
+def item_view(number: int, item: OpenItem, as_of: datetime, stores: Collection[str] = frozenset()) -> ItemView:
     """One open item, ready to show."""
     label, icon = SEVERITY_LABELS[item.severity]
     return ItemView(
@@ -443,7 +444,7 @@ def item_view(number: int, item: OpenItem, as_of: datetime) -> ItemView:
         retry_state_label=RETRY_STATE_LABELS.get(item.retry_state or "", "—"),
         age=age(item.opened_at, as_of),
         facts=item_facts(item, as_of),
-        evidence=tuple(evidence_view(ref) for ref in item.evidence),
+        evidence=tuple(evidence_view(ref, stores) for ref in item.evidence),
         evidence_hidden=max(item.evidence_total - len(item.evidence), 0),
         loop=item.loop or "other",
         provider_key=item.provider or "",
@@ -457,14 +458,14 @@ def loop_order(loop: str) -> tuple[int, str]:
     return (known.index(loop), "") if loop in known else (len(known), loop)
 
 
-def group_items(items: list[OpenItem], as_of: datetime) -> tuple[LoopGroup, ...]:
+def group_items(items: list[OpenItem], as_of: datetime, stores: Collection[str] = frozenset()) -> tuple[LoopGroup, ...]:
     """The open items grouped by loop, numbered in the order shown; the summary's order within a loop."""
     by_loop: dict[str, list[OpenItem]] = {}
     for item in items:
         by_loop.setdefault(item.loop or "other", []).append(item)
     groups, number = [], 0
     for loop in sorted(by_loop, key=loop_order):
-        views = [item_view((number := number + 1), item, as_of) for item in by_loop[loop]]
+        views = [item_view((number := number + 1), item, as_of, stores) for item in by_loop[loop]]
         title = LOOP_TITLES.get(loop, loop)
         groups.append(LoopGroup(loop=loop, title=title, anchor=anchor(title), items=tuple(views)))
     return tuple(groups)
@@ -518,12 +519,13 @@ def check_view(check: Check) -> CheckView:
     return CheckView(check.id, check.title, check.status, label, icon, check.evidence, check.operator_action)
 
 
-def warning_view(finding: Finding) -> WarningView:
+def warning_view(finding: Finding, stores: Collection[str] = frozenset()) -> WarningView:
     """One warning."""
-    return WarningView(finding.code, finding.title, finding.detail, tuple(evidence_view(r) for r in finding.evidence))
+    evidence = tuple(evidence_view(r, stores) for r in finding.evidence)
+    return WarningView(finding.code, finding.title, finding.detail, evidence)
 
 
-def chain_view(chain: ResolvedChain) -> ChainView:
+def chain_view(chain: ResolvedChain, stores: Collection[str] = frozenset()) -> ChainView:
     """One resolved chain: what failed, and which record closed it."""
     return ChainView(
         loop_title=LOOP_TITLES.get(chain.loop, chain.loop),
@@ -533,8 +535,8 @@ def chain_view(chain: ResolvedChain) -> ChainView:
         first_failed_at=stamp(chain.first_failed_at),
         resolved_at=stamp(chain.resolved_at),
         resolved_after=age(chain.first_failed_at, chain.resolved_at),
-        resolved_by=evidence_view(chain.resolved_by),
-        failed=tuple(evidence_view(r) for r in chain.failed),
+        resolved_by=evidence_view(chain.resolved_by, stores),
+        failed=tuple(evidence_view(r, stores) for r in chain.failed),
         loop=chain.loop,
         resolution_label=RESOLUTION_LABELS[chain.resolution],
     )
@@ -575,6 +577,7 @@ def other_counts(counts: dict[str, Any]) -> tuple[Fact, ...]:
 
 def inventory_view(inputs: Inputs) -> InventoryView:
     """The input inventory: nothing read is hidden."""
+    stores = sqlite_store.stores_of(inputs.files)
     totals = (
         Fact("Files", str(len(inputs.files))),
         Fact("Entries read", str(inputs.entries)),
@@ -590,21 +593,21 @@ def inventory_view(inputs: Inputs) -> InventoryView:
     return InventoryView(
         files=tuple(InputView(f.path, f.format, bytes_text(f.bytes), f.records, f.sha256) for f in inputs.files),
         totals=totals,
-        rejected=tuple(Problem(location(r.source, r.line), "rejected", r.reason) for r in inputs.rejected),
+        rejected=tuple(Problem(location(r.source, r.line, stores), "rejected", r.reason) for r in inputs.rejected),
         unrecognised=tuple(
-            Problem(location(u.source, u.line), u.session_id, f"unrecognised metadata_kind {u.metadata_kind}")
+            Problem(location(u.source, u.line, stores), u.session_id, f"unrecognised metadata_kind {u.metadata_kind}")
             for u in inputs.unrecognised_records
         ),
         conflicts=tuple(
             Problem(
-                location(c.replaced.source, c.replaced.line),
+                location(c.replaced.source, c.replaced.line, stores),
                 c.session_id,
-                f"conflicts with {location(c.kept.source, c.kept.line)}; the later-created record is used",
+                f"conflicts with {location(c.kept.source, c.kept.line, stores)}; the later-created record is used",
             )
             for c in inputs.conflicts
         ),
         duplicates=tuple(
-            Problem(location(d.source, d.line), "duplicate", "identical to an earlier record; counted once")
+            Problem(location(d.source, d.line, stores), "duplicate", "identical to an earlier record; counted once")
             for d in inputs.duplicate_records
         ),
         skipped=tuple(inputs.skipped_files),
@@ -633,15 +636,16 @@ RUNBOOK_SECTIONS = sections(
 
 def build_view(summary: Summary, pack: PackInfo) -> ReportView:
     """The view of one summary for one pack."""
-    groups = group_items(summary.closure.open_items, summary.as_of)
+    stores = sqlite_store.stores_of(summary.inputs.files)
+    groups = group_items(summary.closure.open_items, summary.as_of, stores)
     return ReportView(
         pack=pack,
         verdict=verdict_view(summary),
         groups=groups,
         items=tuple(item for group in groups for item in group.items),
-        warnings=tuple(warning_view(w) for w in summary.closure.warnings),
+        warnings=tuple(warning_view(w, stores) for w in summary.closure.warnings),
         checks=tuple(check_view(c) for c in summary.readiness.checks),
-        chains=tuple(chain_view(c) for c in summary.closure.resolved_chains),
+        chains=tuple(chain_view(c, stores) for c in summary.closure.resolved_chains),
         loop_counts=loop_counts(summary.counts),
         other_counts=other_counts(summary.counts),
         inventory=inventory_view(summary.inputs),
