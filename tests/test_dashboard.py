@@ -13,8 +13,8 @@ import pypdf
 import pytest
 from evidence import ROOT
 
+from reportgen.evidence.kinds import NESTED_KEY
 from reportgen.evidence.load import load
-from reportgen.evidence.schema import NESTED_KEY
 from reportgen.judge.summary import summarise
 from reportgen.output.pack import PackOptions, records_for, render_pack
 from reportgen.output.render import environment

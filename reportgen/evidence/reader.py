@@ -16,11 +16,12 @@ from pydantic import ValidationError
 from reportgen.evidence import ndjson, parse, sqlite_store, stream
 from reportgen.evidence.chains import EPOCH, Foreign
 from reportgen.evidence.inputs import InputError, InputFile, Limits, Notice, Rejection, SecretExposed, why
+from reportgen.evidence.kinds import KNOWN_KINDS
 from reportgen.evidence.lean import DECODER, Lean, RetryDecision, RetryPlan, WorkerRun, whole_numbers
 from reportgen.evidence.ledger import Ledger
 from reportgen.evidence.loops import standing_of_kind
 from reportgen.evidence.masking import SecretFound, mask_record, may_hold_secrets
-from reportgen.evidence.schema import KNOWN_KINDS, RECORD_ADAPTER, parse_timestamp
+from reportgen.evidence.schema import RECORD_ADAPTER, parse_timestamp
 
 Progress = Callable[[int, int], None]
 # How many entries pass between two progress reports; the report itself decides whether to show.

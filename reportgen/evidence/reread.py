@@ -12,9 +12,10 @@ from reportgen.evidence import parse, sqlite_store, stream
 from reportgen.evidence.chains import EPOCH
 from reportgen.evidence.discover import is_database
 from reportgen.evidence.inputs import InputError, Limits
+from reportgen.evidence.kinds import KNOWN_KINDS
 from reportgen.evidence.ledger import Ledger
 from reportgen.evidence.reader import EntryReader, Part, Reading, Rejected, Unit, created
-from reportgen.evidence.schema import KNOWN_KINDS, RECORD_ADAPTER, Envelope, Provenance
+from reportgen.evidence.schema import RECORD_ADAPTER, Envelope, Provenance
 
 
 class Judged(Protocol):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from reportgen.evidence import sqlite_store
+from reportgen.evidence import kinds, sqlite_store
 from reportgen.evidence.loops import LOOPS
 from reportgen.evidence.text import plural, utc_text
 from reportgen.judge.summary import Inputs, Summary
@@ -37,22 +37,8 @@ RETRY_STATE_LABELS = {
     "retry_pending": "Retry planned, not run",
     "no_retry_plan": "No retry planned",
 }
-# Record kinds are long; the suffix says what the record is. Longest suffixes first.
-KIND_LABELS = (
-    ("-delivery-retry-execution-record", "retry execution"),
-    ("-delivery-retry-worker-run", "retry worker run"),
-    ("-delivery-retry-plan", "retry plan"),
-    ("-alert-plan", "alert plan"),
-    ("-alert-ack", "alert acknowledgement"),
-    ("-retry-health", "retry health"),
-    ("-archive-reference-health", "archive reference health"),
-    ("-immutable-archive-reference", "archive reference"),
-    ("release-connector-delivery", "delivery"),
-    ("-notification-plan", "notification plan"),
-    ("-notification-ack", "notification acknowledgement"),
-    ("-release-readiness-summary", "readiness summary"),
-    ("-operator-runbook-export", "runbook export"),
-)
+# Record kinds are long; the end of the name says what the record is (no suffix ends another).
+KIND_LABELS = kinds.KIND_LABELS
 # (label, path into counts["loops"][loop]) for the per-loop count table, in display order.
 LOOP_COUNT_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Deliveries", ("deliveries",)),
