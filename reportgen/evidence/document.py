@@ -405,7 +405,7 @@ class Document:
         self.problems.append(parse.FileProblem("broken", detail, rejects=True))
 
     def notices(self) -> None:
-        """The notices a whole container gives today: part of an API history, or no records."""
+        """The notices the container gives, as a whole parse gives them: part of an API history, or no records."""
         if self.record:
             detail = (
                 "the JSON document is one record (it has a top-level metadata_kind) over the record size limit "

@@ -2,13 +2,14 @@
 
 `InputStream` reads one input (a file or stdin) the way parse.py reads a whole one: gzip told by its
 magic bytes, a UTF-8 BOM dropped, and an input no bigger than the record size limit parsed whole by
-`parse.entries`, so its entries, formats and problems are exactly today's. A bigger input is
-streamed: NDJSON line by line, a JSON document (a list, a CAVRA store file or an API history page)
-item by item, never holding more than a few chunks and one record. Its facts (digest, sizes, format,
-whole-input problems, gzip damage) are there once its entries have been read.
+`parse.entries`, so its entries, formats and problems are exactly a whole parse's. A bigger input is
+streamed: NDJSON line by line (`ndjson`), a JSON document (a list, a CAVRA store file or an API
+history page) item by item (`document`), never holding more than a few chunks and one record. Its
+facts (digest, sizes, format, whole-input problems, gzip damage) are there once its entries have
+been read.
 
-`ndjson_ranges`, `count_newlines` and `range_entries` split one big plain NDJSON file into byte
-ranges that several processes can read; `sniff` and `splittable` say which inputs that is for.
+`ndjson.ndjson_ranges` splits one big plain NDJSON file into byte ranges that several processes can
+read; `sniff` and `splittable` say which inputs that is for.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ class _Source:
             pass
 
     def _limit(self) -> int:
-        """The most bytes the gzip stream may decompress to: today's budget less the raw size."""
+        """The most bytes the gzip stream may decompress to: the input's budget less its raw size."""
         return self.budget - (self.known if self.known is not None else self.size)
 
     def _gunzip(self, raws: Iterator[bytes]) -> Iterator[bytes]:
@@ -258,7 +259,7 @@ def _first_line(head: bytes, max_record: int, eof: bool) -> _FirstLine:
 def sniff(head: bytes, max_record_bytes: int) -> str:
     """How InputStream reads an input starting with `head` (its first max_record_bytes + 4 bytes, or all of it).
 
-    "gzip": compressed; "whole": small enough to be parsed whole as today; "binary": rejected;
+    "gzip": compressed; "whole": small enough to be parsed whole (parse.entries); "binary": rejected;
     "document": a big JSON document (or a first line too long to tell), read item by item;
     "ndjson": big plain NDJSON, read line by line, so it can be split with `ndjson_ranges`.
     """
@@ -313,7 +314,7 @@ class InputStream:
         self.path, self.max_record = path, limits.max_record_bytes
         self._source = _Source(handle, limits.budget)
         self._chunks = self._source.chunks()
-        self._decompressed: int | None = None  # today's count where it differs from what was decompressed
+        self._decompressed: int | None = None  # a whole parse's count, where it differs from what was decompressed
         self._format: str | None = None  # the document's final format, where its entries could not know it
         self._read = False
         self.sha256, self.size, self.decompressed, self.format = "", 0, 0, "empty"
@@ -323,7 +324,7 @@ class InputStream:
 
     @property
     def charged(self) -> int:
-        """What this input costs of the input budget, as today: its raw bytes, plus the decompressed ones for gzip."""
+        """What this input costs of the input budget: its raw bytes, plus the decompressed ones for gzip."""
         return self.size + (self.decompressed if self._source.gzip else 0)
 
     def entries(self) -> Iterator[RawEntry]:
@@ -349,7 +350,7 @@ class InputStream:
         self.format = f"gzip+{fmt}" if source.gzip else fmt
 
     def _entries(self) -> Iterator[RawEntry]:
-        """Small inputs parsed whole as today; bigger ones streamed."""
+        """Small inputs parsed whole (parse.entries); bigger ones streamed in bounded memory."""
         parts: list[bytes] = []
         total = 0
         limit = self.max_record + len(parse.UTF8_BOM)
@@ -360,13 +361,13 @@ class InputStream:
                 break
         joined = b"".join(parts)
         head = joined.removeprefix(parse.UTF8_BOM)
-        if len(head) <= self.max_record:  # every byte is read: today's whole parse, exactly
+        if len(head) <= self.max_record:  # every byte is read: the whole parse, exactly
             yield from self._whole(joined)
         else:
             yield from self._streamed(head)
 
     def _whole(self, data: bytes) -> Iterator[RawEntry]:
-        """A small input parsed whole by parse.entries; a damaged gzip member is dropped whole, as today."""
+        """A small input parsed whole by parse.entries; a damaged gzip member is dropped whole, as parse.gunzip drops it."""
         if self._source.damaged:
             data = data[: self._source.member_start]
         self._decompressed, self.blank = len(data), not data.removeprefix(parse.UTF8_BOM).strip()
@@ -459,7 +460,7 @@ class InputStream:
             lines = itertools.chain([cursor.buf[cursor.pos :]], cursor.rest)
             rest = ndjson.ndjson_lines(lines, self.max_record, first.number + 1)
         after = next(rest, None)
-        # Alone in the input and closed as an object, it is what today reads as a lone record.
+        # Alone in the input and closed as an object, it is what a whole parse reads as a lone record.
         fmt = "json-record" if record and after is None else "ndjson"
         yield RawEntry(first.number, None, over_limit(end - first.start, self.max_record) + hint, fmt)
         if after is not None:
