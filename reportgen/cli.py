@@ -19,7 +19,8 @@ import click
 import orjson
 
 from reportgen import __version__
-from reportgen.evidence.load import InputError, LoadResult
+from reportgen.evidence.inputs import InputError
+from reportgen.evidence.load import LoadResult
 from reportgen.evidence.progress import progress_line
 from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary, schema_of, summarise_paths
@@ -186,23 +187,23 @@ def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
     """List every problem in EVIDENCE as file:line: reason; exit 2 if any entry was rejected."""
     loaded, summary = read_evidence(evidence, "chain", None, reading)
     for r in loaded.rejected:
-        click.echo(f"{location(r.source, r.line)}: {terminal_safe(r.reason)}")
+        click.echo(f"{location(r.source, r.line, loaded.stores)}: {terminal_safe(r.reason)}")
     for c in loaded.conflicts:
         click.echo(
-            f"{location(c.replaced.source, c.replaced.line)}: warning: conflicts with "
-            f"{location(c.kept.source, c.kept.line)} (session_id {terminal_safe(c.session_id)}); the later-created is used"
+            f"{location(c.replaced.source, c.replaced.line, loaded.stores)}: warning: conflicts with "
+            f"{location(c.kept.source, c.kept.line, loaded.stores)} (session_id {terminal_safe(c.session_id)}); the later-created is used"
         )
     for n in loaded.notices:
-        click.echo(f"{location(n.source, n.line)}: warning: {terminal_safe(n.detail)}")
+        click.echo(f"{location(n.source, n.line, loaded.stores)}: warning: {terminal_safe(n.detail)}")
     for name, found in sorted(loaded.ledger.unjudged.items()):
         for cite in found.oldest():
             click.echo(
-                f"{location(cite[3], cite[4])}: not judged: {terminal_safe(name)} is of a loop this version does not know"
+                f"{location(cite[3], cite[4], loaded.stores)}: not judged: {terminal_safe(name)} is of a loop this version does not know"
             )
         if found.total > len(found.oldest()):
             click.echo(f"  ... and {found.total - len(found.oldest())} more records of {terminal_safe(name)}")
     for u in loaded.unrecognised:
-        click.echo(f"{location(u.source, u.line)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
+        click.echo(f"{location(u.source, u.line, loaded.stores)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
     inputs = summary.inputs
     click.echo(
         f"{plural(inputs.entries, 'entry', 'entries')} in {plural(len(inputs.files), 'file')}: {inputs.records} records, "
@@ -346,7 +347,7 @@ def pack_evidence(
     """The records a pack carries, read again from the inputs before any file is written: those the
     dashboard embeds, or all of them when a format attaches the evidence; then what it attaches: every
     entry as read, the duplicate and conflicting copies too, so a re-check counts them and warns again."""
-    from reportgen.evidence.load import read_entries
+    from reportgen.evidence.reread import read_entries
     from reportgen.output.formats import attaches_evidence
     from reportgen.view.dashboard import embedded_refs
 

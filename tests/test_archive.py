@@ -22,8 +22,10 @@ from evidence import (
     write_store,
 )
 
-from reportgen.evidence.load import load, read_entries
-from reportgen.evidence.loops import HISTORY_KINDS, HISTORY_SOURCES, LOOP_OF_KIND
+from reportgen.evidence.kinds import LOOP_OF_KIND
+from reportgen.evidence.load import load
+from reportgen.evidence.loops import HISTORY_KINDS, HISTORY_SOURCES
+from reportgen.evidence.reread import read_entries
 from reportgen.judge.history import read_summary
 from reportgen.judge.summary import Summary, summarise
 from reportgen.judge.waivers import WaiverError, apply_waivers, parse_waivers

@@ -14,8 +14,8 @@ import pytest
 from evidence import ROOT
 
 from reportgen.cli import pack_evidence
+from reportgen.evidence.kinds import NESTED_KEY
 from reportgen.evidence.load import load
-from reportgen.evidence.schema import NESTED_KEY
 from reportgen.judge.summary import summarise
 from reportgen.output.pack import PackOptions, render_pack
 from reportgen.output.render import environment

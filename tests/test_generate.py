@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 from evidence import ROOT
 
+from reportgen.evidence import kinds
 from reportgen.evidence import schema as models
 from reportgen.evidence.load import LoadResult, load
 from reportgen.judge.summary import Summary, schema_of, summarise
@@ -165,7 +166,7 @@ def test_every_summary_matches_the_published_schema(outputs):
 
 def test_the_evidence_tells_every_kind_of_story(outputs):
     stats, _, summary = outputs["ndjson"]
-    assert set(stats.truth.kinds) == models.KNOWN_KINDS == set(ID_PREFIXES)
+    assert set(stats.truth.kinds) == kinds.KNOWN_KINDS == set(ID_PREFIXES)
     states = {key.split(":")[1] for key in stats.truth.open_states}
     assert states == {"exhausted", "waiting", "execution_failed", "dry_run_only", "retry_pending", "no_retry_plan"}
     skipped = [i for i in summary.closure.open_items if i.skip_reason]

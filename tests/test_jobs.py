@@ -17,8 +17,10 @@ import orjson
 import pytest
 from evidence import ROOT
 
-from reportgen.evidence import load as load_module
-from reportgen.evidence.load import InputError, Limits, load, plan_units
+from reportgen.evidence import workers
+from reportgen.evidence.inputs import InputError, Limits
+from reportgen.evidence.load import load
+from reportgen.evidence.workers import plan_units
 from reportgen.judge.summary import Summary, summarise
 
 sys.path.insert(0, str(ROOT))
@@ -72,7 +74,7 @@ def judged(paths: list[str], jobs: int) -> bytes:
 @pytest.fixture
 def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     """Split any NDJSON file over 64 KiB by byte range, so small test files are split too."""
-    monkeypatch.setattr(load_module, "SPLIT_BYTES", 64 * 1024)
+    monkeypatch.setattr(workers, "SPLIT_BYTES", 64 * 1024)
 
 
 def test_one_large_ndjson_file_is_split_by_byte_range_and_judged_the_same(generated, small_ranges):
@@ -123,10 +125,10 @@ def die_in_workers(numbered: tuple[int, object], progress: object = None) -> obj
     return ORIGINAL_WORK(numbered, progress)
 
 
-ORIGINAL_WORK = load_module._work
+ORIGINAL_WORK = workers._work
 
 
 def test_a_worker_that_dies_is_a_one_line_error_not_a_wait_that_never_ends(generated, small_ranges, monkeypatch):
-    monkeypatch.setattr(load_module, "_work", die_in_workers)
+    monkeypatch.setattr(workers, "_work", die_in_workers)
     with pytest.raises(InputError, match="worker process reading the evidence died"):
         load([str(generated["ndjson"])], jobs=2, limits=LIMITS)

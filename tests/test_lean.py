@@ -19,9 +19,10 @@ import pytest
 from evidence import FIXTURES, example
 from pydantic import ValidationError
 
+from reportgen.evidence.kinds import KNOWN_KINDS, NESTED_KEY
 from reportgen.evidence.lean import KINDS
-from reportgen.evidence.load import decode
-from reportgen.evidence.schema import KNOWN_KINDS, NESTED_KEY, RECORD_ADAPTER
+from reportgen.evidence.reader import decode
+from reportgen.evidence.schema import RECORD_ADAPTER
 
 VALUES: list[Any] = [
     None,

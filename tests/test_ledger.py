@@ -11,8 +11,8 @@ import random
 
 import pytest
 
+from reportgen.evidence.chains import MAX_CITED, AckPair, Chain, Cite, Oldest, Plan
 from reportgen.evidence.lean import RetryDecision
-from reportgen.evidence.ledger import MAX_CITED, AckPair, Chain, Cite, Oldest, Plan
 
 SEEDS = range(40)
 

@@ -13,7 +13,8 @@ from datetime import UTC
 import pytest
 from evidence import A1, EXAMPLE_STORE, comparable, example, record, write_ndjson, write_store
 
-from reportgen.evidence.load import InputError, load
+from reportgen.evidence.inputs import InputError
+from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
 
 

@@ -6,7 +6,7 @@ import io
 
 from evidence import example, write_ndjson
 
-from reportgen.evidence import load as load_module
+from reportgen.evidence import reader
 from reportgen.evidence.load import load
 from reportgen.evidence.progress import ProgressLine, progress_line
 
@@ -40,7 +40,7 @@ def test_the_line_shows_bytes_records_and_rates_and_is_cleared_at_the_end():
 
 
 def test_the_loader_reports_progress_as_it_reads(tmp_path, monkeypatch):
-    monkeypatch.setattr(load_module, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(reader, "PROGRESS_EVERY", 5)
     seen: list[tuple[int, int]] = []
     path = write_ndjson(tmp_path / "e.ndjson", example())
     load([str(path)], progress=lambda done, records: seen.append((done, records)))

@@ -139,7 +139,7 @@ def test_open_items_are_grouped_by_loop_in_a_fixed_order_and_numbered_as_shown(t
     records = example()
     summary = summarise(load([str(write_store(tmp_path / "s.json", records)), str(_bad(tmp_path))]))
     items = list(reversed(summary.closure.open_items))  # evidence first, executive last
-    groups = group_items(items, summary.as_of)
+    groups = group_items(items, summary.as_of, frozenset())
     assert [g.loop for g in groups] == ["executive", "evidence"]
     assert [i.number for g in groups for i in g.items] == list(range(1, len(items) + 1))
 

@@ -15,7 +15,10 @@ from evidence import FIXTURES, ROOT, comparable, write_store
 from sqlitedb import items_of, run, state, write_db
 
 from reportgen.evidence import sqlite_store
-from reportgen.evidence.load import Limits, load, plan_units, read_entries
+from reportgen.evidence.inputs import Limits
+from reportgen.evidence.load import load
+from reportgen.evidence.reread import read_entries
+from reportgen.evidence.workers import plan_units
 from reportgen.judge.summary import summarise
 
 AS_OF = "2026-01-01T00:00:00Z"
@@ -170,6 +173,17 @@ def test_the_inventory_records_a_database_with_its_digest_size_and_rows(tmp_path
     assert summary["inputs"]["files"] == [expected]
     manifest = (tmp_path / "out" / "manifest.json").read_text()
     assert sha256 in manifest
+
+
+def test_which_inputs_are_cited_by_rowid_is_data_of_the_load_not_of_the_process(tmp_path):
+    json_path, db = example_pair(tmp_path, "example")
+    loaded = load([str(db), str(json_path)])
+    assert loaded.stores == {str(db)} and sqlite_store.stores_of(loaded.files) == {str(db)}
+    assert sqlite_store.location(str(db), 4, loaded.stores) == f"{db}#rowid=4"
+    assert sqlite_store.location(str(json_path), 4, loaded.stores) == f"{json_path}:4"
+    # Another load in the same process knows nothing of the first one's databases.
+    assert load([str(json_path)]).stores == frozenset()
+    assert sqlite_store.location(str(db), 4, frozenset()) == f"{db}:4"
 
 
 def test_the_entries_read_again_from_a_database_are_its_rows_payloads(tmp_path):

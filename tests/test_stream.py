@@ -22,14 +22,12 @@ import pytest
 from evidence import EXAMPLE_STORE, example
 
 from reportgen.evidence import parse, stream
+from reportgen.evidence.ndjson import count_newlines, ndjson_ranges, range_entries
+from reportgen.evidence.parse import RawEntry
 from reportgen.evidence.stream import (
     InputStream,
     OverBudget,
-    RawEntry,
     StreamLimits,
-    count_newlines,
-    ndjson_ranges,
-    range_entries,
     sniff,
     splittable,
     value_of,
@@ -251,7 +249,7 @@ def test_an_over_long_line_gives_todays_size_problem_at_its_line(where):
     raw = lines(*parts[where]) + (huge if where == "last without newline" else b"")
     reader = assert_as_today(raw, ITEM_LIMIT)
     entries = list(InputStream("x", io.BytesIO(raw), StreamLimits(ITEM_LIMIT, BIG_BUDGET)).entries())
-    assert [e.problem for e in entries if e.problem] == [stream.over_limit(len(huge), ITEM_LIMIT)]
+    assert [e.problem for e in entries if e.problem] == [parse.over_limit(len(huge), ITEM_LIMIT)]
     assert reader.format == "ndjson"
 
 
@@ -384,7 +382,7 @@ def test_a_pretty_item_just_over_the_record_limit_is_over_it(where, over):
     size = len(json.dumps(big, indent=2).replace("\n", "\n    "))
     got, _ = streamed(raw, size - over)
     problems = [(line, value.reason) for line, value, _ in got if isinstance(value, parse.Problem)]
-    expected = [(items.index(big), stream.over_limit(size, size - over))] if over else []
+    expected = [(items.index(big), parse.over_limit(size, size - over))] if over else []
     assert problems == expected and len(got) == 3
 
 
@@ -402,7 +400,7 @@ def test_a_big_object_with_metadata_kind_after_its_items_is_rejected_as_one_reco
 def test_a_big_object_with_metadata_kind_before_its_items_is_one_record_over_the_limit():
     raw = json.dumps({"metadata_kind": "k", "items": RECORDS[:8]}, indent=2).encode()
     got, reader = streamed(raw, ITEM_LIMIT)
-    assert got == [(1, parse.Problem(stream.over_limit(len(raw), ITEM_LIMIT)), "json-record")]
+    assert got == [(1, parse.Problem(parse.over_limit(len(raw), ITEM_LIMIT)), "json-record")]
     assert not reader.problems
 
 
@@ -422,7 +420,7 @@ def test_an_item_over_the_record_limit_is_its_size_problem_and_the_rest_is_read(
     got, reader = streamed(raw, ITEM_LIMIT)
     assert got == [
         (0, RECORDS[0], "cavra-store"),
-        (1, parse.Problem(stream.over_limit(size, ITEM_LIMIT)), "cavra-store"),
+        (1, parse.Problem(parse.over_limit(size, ITEM_LIMIT)), "cavra-store"),
         (2, RECORDS[1], "cavra-store"),
     ]
     assert not reader.problems
@@ -442,7 +440,7 @@ def test_a_big_lone_record_is_one_entry_over_the_size_limit(case, raw):
     size = len(raw.rstrip(b"\n"))
     if case == "pretty":
         size = len(raw)  # the whole document is the record
-    assert got == [(1, parse.Problem(stream.over_limit(size, ITEM_LIMIT)), "json-record")]
+    assert got == [(1, parse.Problem(parse.over_limit(size, ITEM_LIMIT)), "json-record")]
     assert reader.format == "json-record" and not reader.problems
 
 
@@ -595,7 +593,7 @@ def test_a_one_line_document_is_streamed_in_bounded_memory_too(monkeypatch):
     finally:
         tracemalloc.stop()
     big = len(b'{"pad":"') + (10 << 20) + 2
-    assert entries == [(0, None), (count // 2 + 1, stream.over_limit(big, 1 << 20)), (count, None)]
+    assert entries == [(0, None), (count // 2 + 1, parse.over_limit(big, 1 << 20)), (count, None)]
     assert reader.size > 35_000_000 and reader.format == "cavra-api-history"
     assert peak < 16 << 20, peak  # a few chunks and one record, whatever the input size
 

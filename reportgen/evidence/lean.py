@@ -1,13 +1,14 @@
 """Lean evidence records: only the fields the rules read, decoded straight from a record's JSON.
 
-The pydantic models in `models` are the published schema and the authority on what a valid record
+The pydantic models in `schema` are the published schema and the authority on what a valid record
 is; these msgspec structs mirror them field for field (same names, same strict types, same
 defaults) so that a record accepted here is a record the schema accepts, at a fraction of the
 cost. Keys the rules do not read are skipped by the decoder, never built. Anything the decoder
-refuses goes back to the pydantic models for the one-line reason (see `load`), and
+refuses goes back to the pydantic models for the one-line reason (see `reader`), and
 tests/test_lean.py holds the two to the same verdict on mutated records.
 
-Timestamps stay strings here: `models.parse_timestamp` reads them, so both paths share one rule.
+What a record means beyond its fields (`behaviour`) is one mixin shared with its model. Timestamps
+stay strings here: `schema.parse_timestamp` reads them, so both paths share one rule.
 """
 
 from __future__ import annotations
@@ -19,13 +20,18 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
-from reportgen.evidence.loops import LOOP_OF_SOURCE
-from reportgen.evidence.schema import (
+from reportgen.evidence.behaviour import (
+    AlertPlanBehaviour,
+    DeliveryBehaviour,
+    ExecutionBehaviour,
+    NotificationPlanBehaviour,
+    RetryPlanBehaviour,
+    WorkerRunBehaviour,
+)
+from reportgen.evidence.kinds import (
     ARCHIVE_ACK,
     ARCHIVE_HEALTH,
     ARCHIVE_PLAN,
-    ARCHIVE_REFERENCE,
-    DELIVERY,
     EXEC_ACK,
     EXEC_EXECUTION,
     EXEC_HEALTH,
@@ -45,9 +51,8 @@ from reportgen.evidence.schema import (
     RUNBOOK_EXPORT,
     Loop,
     loop_of_kind,
-    provider_outcomes,
-    required_of,
 )
+from reportgen.evidence.loops import ARCHIVE_REFERENCE, DELIVERY
 
 AckState = Literal["acknowledged", "dismissed", "escalated", "resolved"]
 NonEmpty = Annotated[str, Meta(min_length=1)]
@@ -101,7 +106,7 @@ class Lean(msgspec.Struct, tag_field="metadata_kind", kw_only=True, gc=False):
             self.rec_body = msgspec.json.decode(raw, type=self.BODY | None)  # type: ignore[attr-defined]
 
 
-class Delivery(Lean, tag=DELIVERY):
+class Delivery(Lean, DeliveryBehaviour, tag=DELIVERY):
     """Kind A: one connector delivery attempt."""
 
     delivery_success: bool
@@ -114,20 +119,6 @@ class Delivery(Lean, tag=DELIVERY):
     plan_id: str | None = None
     retry_plan_id: str | None = None
     worker_run_id: str | None = None
-
-    @property
-    def delivery_loop(self) -> Loop | None:
-        """The alert loop this delivery belongs to, judged by its source."""
-        return LOOP_OF_SOURCE.get(self.connector_delivery_source)  # type: ignore[return-value]
-
-    @property
-    def chain_id(self) -> str:
-        """The health id of the chain, falling back to the event id exactly as upstream does."""
-        return self.health_id or self.event_id
-
-    def outcomes(self) -> list[tuple[str, bool]]:
-        """Per provider, whether this delivery succeeded for it (upstream grouping rule)."""
-        return provider_outcomes(self.providers, self.failed_providers, self.delivery_success)
 
 
 class Health(Lean):
@@ -143,7 +134,7 @@ class AlertPlanBody(Part):
     acknowledgement_required_providers: list[str] = []
 
 
-class AlertPlan(Lean):
+class AlertPlan(Lean, AlertPlanBehaviour):
     """Kinds C1 and E: a retry health alert plan; its nested body may sit under either loop's key."""
 
     plan_id: str | None = None
@@ -157,14 +148,13 @@ class AlertPlan(Lean):
     rec_body: msgspec.Raw | UnsetType = field(default=UNSET, name=NESTED_KEY[REC_PLAN])
     BODY: ClassVar[type | None] = AlertPlanBody
 
-    def required_providers(self) -> list[str]:
-        """Providers that must acknowledge: the envelope copy, else the nested list, else the selected ones."""
-        body = either(self.exec_body, self.rec_body, AlertPlanBody)
-        nested = body.acknowledgement_required_providers if body else []
-        return required_of(self.acknowledgement_required_providers, nested, self.selected_providers)
+    @property
+    def body(self) -> AlertPlanBody | None:
+        """The nested plan, read from the first of the two keys present (as the schema reads it)."""
+        return either(self.exec_body, self.rec_body, AlertPlanBody)
 
 
-class ArchiveAlertPlan(Lean, tag=ARCHIVE_PLAN):
+class ArchiveAlertPlan(Lean, AlertPlanBehaviour, tag=ARCHIVE_PLAN):
     """Kind H3: an archive reference health alert plan; its nested record has the loop's own key."""
 
     plan_id: str | None = None
@@ -174,11 +164,6 @@ class ArchiveAlertPlan(Lean, tag=ARCHIVE_PLAN):
     suppressed_providers: list[str | dict[str, Any]] = []
     acknowledgement_required_providers: list[str] | None = None
     body: AlertPlanBody | None = field(default=None, name=NESTED_KEY[ARCHIVE_PLAN])
-
-    def required_providers(self) -> list[str]:
-        """Providers that must acknowledge: the envelope copy, else the nested list, else the selected ones."""
-        nested = self.body.acknowledgement_required_providers if self.body else []
-        return required_of(self.acknowledgement_required_providers, nested, self.selected_providers)
 
 
 class ArchiveReference(Lean, tag=ARCHIVE_REFERENCE):
@@ -218,7 +203,7 @@ class RetryPlanBody(Part):
     retry_decisions: list[RetryDecision] = []
 
 
-class RetryPlan(Lean):
+class RetryPlan(Lean, RetryPlanBehaviour):
     """Kinds D1 and E4: a delivery retry plan; its body may sit under either loop's key."""
 
     retry_plan_id: str | None = None
@@ -232,12 +217,6 @@ class RetryPlan(Lean):
         """The nested plan, read from the first of the two keys present (as the schema reads it)."""
         return either(self.exec_body, self.rec_body, RetryPlanBody)
 
-    @property
-    def plan_key(self) -> str:
-        """The plan's id: the envelope copy, else the nested id, else the session id."""
-        body = self.body
-        return self.retry_plan_id or (body.retry_plan_id if body else None) or self.session_id
-
 
 class WorkerRunBody(Part):
     """A nested worker run: the retry plan it used and the retries it selected."""
@@ -247,7 +226,7 @@ class WorkerRunBody(Part):
     selected_retries: list[RetryDecision] = []
 
 
-class WorkerRun(Lean):
+class WorkerRun(Lean, WorkerRunBehaviour):
     """Kinds D2 and E5: a retry worker run, dry-run unless explicitly executed."""
 
     dry_run: bool
@@ -262,11 +241,6 @@ class WorkerRun(Lean):
         """The nested run, read from the first of the two keys present."""
         return either(self.exec_body, self.rec_body, WorkerRunBody)
 
-    @property
-    def run_key(self) -> str:
-        """The run's id: the envelope copy, else the session id."""
-        return self.run_id or self.session_id
-
 
 class ExecutionBody(Part):
     """The nested execution record fields the envelope does not copy."""
@@ -276,7 +250,7 @@ class ExecutionBody(Part):
     skipped: str = ""
 
 
-class Execution(Lean):
+class Execution(Lean, ExecutionBehaviour):
     """Kinds D3/D4 and E6: one live retry execution of a selected decision."""
 
     execution_status: Literal["delivered", "failed", "skipped"]
@@ -297,11 +271,6 @@ class Execution(Lean):
         """The nested record, read from the first of the two keys present."""
         return either(self.exec_body, self.rec_body, ExecutionBody)
 
-    @property
-    def succeeded(self) -> bool:
-        """Whether the redelivery went through."""
-        return self.execution_status == "delivered"
-
 
 class NotificationPlanBody(Part):
     """The nested notification plan fields the outstanding-ack count reads."""
@@ -310,24 +279,13 @@ class NotificationPlanBody(Part):
     acknowledgement_required_providers: list[str] = []
 
 
-class NotificationPlan(Lean, tag=NOTIFICATION_PLAN):
+class NotificationPlan(Lean, NotificationPlanBehaviour, tag=NOTIFICATION_PLAN):
     """Kind F1: a rollback-drill notification plan for one schedule."""
 
     plan_id: str | None = None
     schedule_id: str | None = None
     acknowledgement_required_providers: list[str] | None = None
-    body: NotificationPlanBody | None = field(default=None, name="plan")
-
-    @property
-    def schedule_key(self) -> str:
-        """The schedule id: the envelope copy first, then the nested one (upstream order)."""
-        return self.schedule_id or (self.body.schedule_id if self.body else None) or ""
-
-    def required_providers(self) -> list[str]:
-        """Providers that must acknowledge: the nested list, as upstream reads it."""
-        if self.body is not None:
-            return self.body.acknowledgement_required_providers
-        return self.acknowledgement_required_providers or []
+    body: NotificationPlanBody | None = field(default=None, name=NESTED_KEY[NOTIFICATION_PLAN])
 
 
 class NotificationAck(Lean, tag=NOTIFICATION_ACK):

@@ -4,7 +4,8 @@ A loop is a health record, an alert plan that names the providers who must ackno
 of the alert (`release-connector-delivery` records with the loop's source) and acknowledgements,
 keyed by (health_id, provider); some loops add a retry plan, worker runs and execution records.
 The loader, the ledger, the rules, the wording and the views read these descriptions, so a new loop
-is mostly one more entry in `LOOPS` (and its record models in `models` and `lean`).
+is mostly one more entry in `LOOPS` (and its record models in `schema` and `lean`); `kinds` makes
+its kinds rows of the table of every record kind.
 
 `cavra-history-kinds.json` of the reference lists every record kind and delivery source upstream's
 rollback-drill history keeps; `HISTORY_KINDS` and `HISTORY_SOURCES` are that list. A kind in it
@@ -166,7 +167,6 @@ ARCHIVE = LoopSpec(
 LOOPS: tuple[LoopSpec, ...] = (EXECUTIVE, RECOVERY, ARCHIVE)
 LOOP_NAMES: tuple[str, ...] = tuple(spec.name for spec in LOOPS)
 BY_NAME: dict[str, LoopSpec] = {spec.name: spec for spec in LOOPS}
-LOOP_OF_KIND: dict[str, str] = {kind: spec.name for spec in LOOPS for kind in spec.kinds}
 LOOP_OF_SOURCE: dict[str, str] = {spec.source: spec.name for spec in LOOPS}
 # The kinds of a loop's alert machinery: a record of one of them is alert-loop evidence (an archive
 # reference alone says nothing about whether an alert was delivered or acknowledged).

@@ -60,6 +60,28 @@ class FileProblem:
     rejects: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One entry of an input: where it is, its JSON text or why it has none, and its format.
+
+    `parsed` says whether `value` holds the entry's parsed (and duplicate-key checked) value; when
+    it is False the caller parses `raw` (see `value_of`). A JSON null item has parsed=True, value=None.
+    """
+
+    line: int | None
+    raw: bytes | None
+    problem: str | None
+    format: str
+    value: Any = None
+    parsed: bool = False
+
+
+
+def over_limit(length: int, max_record: int) -> str:
+    """The reason given for an entry over the record size limit."""
+    return f"entry of {length} bytes is over the record size limit of {max_record} bytes"
+
+
 def gunzip(raw: bytes, budget: int) -> tuple[bytes, str | None]:
     """Decompress every gzip member, keeping what a damaged stream gave; TooLarge past the budget."""
     out: list[bytes] = []

@@ -21,65 +21,39 @@ from pydantic import (
     ValidationInfo,
 )
 
-from reportgen.evidence.loops import (
-    ARCHIVE,
-    ARCHIVE_REFERENCE,
-    DELIVERY,
-    EXECUTIVE,
-    LOOP_OF_KIND,
-    LOOP_OF_SOURCE,
-    LOOPS,
-    PREFIX,
-    RECOVERY,
+from reportgen.evidence.behaviour import (
+    AlertPlanBehaviour,
+    DeliveryBehaviour,
+    ExecutionBehaviour,
+    NotificationPlanBehaviour,
+    RetryPlanBehaviour,
+    WorkerRunBehaviour,
 )
-
-EXEC_HEALTH, REC_HEALTH, ARCHIVE_HEALTH = EXECUTIVE.health, RECOVERY.health, ARCHIVE.health
-EXEC_PLAN, REC_PLAN, ARCHIVE_PLAN = EXECUTIVE.plan, RECOVERY.plan, ARCHIVE.plan
-EXEC_ACK, REC_ACK, ARCHIVE_ACK = EXECUTIVE.ack, RECOVERY.ack, ARCHIVE.ack
-EXEC_RETRY_PLAN, REC_RETRY_PLAN = EXECUTIVE.retry_plan, RECOVERY.retry_plan
-EXEC_WORKER, REC_WORKER = EXECUTIVE.worker, RECOVERY.worker
-EXEC_EXECUTION, REC_EXECUTION = EXECUTIVE.execution, RECOVERY.execution
-NOTIFICATION_PLAN = "go-backend-rollback-drill-notification-plan"
-NOTIFICATION_ACK = "go-backend-rollback-drill-notification-ack"
-READINESS_SUMMARY = f"{PREFIX}-final-reporting-release-readiness-summary"
-RUNBOOK_EXPORT = f"{PREFIX}-final-reporting-operator-runbook-export"
-
-Loop = Literal["executive", "recovery", "archive"]
-
-# The kind-specific key under which each kind nests its full record (reference §3-§9, H).
-NESTED_KEY: dict[str, str] = {
-    DELIVERY: "delivery",
-    **{kind: key for spec in LOOPS for kind, key in spec.kinds.items()},
-    NOTIFICATION_PLAN: "plan",
-    NOTIFICATION_ACK: "acknowledgement",
-    READINESS_SUMMARY: "final_reporting_release_readiness_summary",
-    RUNBOOK_EXPORT: "final_reporting_operator_runbook_export",
-}
-KNOWN_KINDS: frozenset[str] = frozenset(NESTED_KEY)
-
-
-def loop_of_kind(kind: str) -> Loop | None:
-    """Return the alert loop a kind belongs to, or None for kinds outside every loop."""
-    return LOOP_OF_KIND.get(kind)  # type: ignore[return-value]
-
-
-def provider_outcomes(providers: list[str], failed_providers: list[str], success: bool) -> list[tuple[str, bool]]:
-    """Per provider of a delivery, whether it succeeded for that provider (upstream grouping rule).
-
-    A failed delivery that names no failed provider failed for all of them.
-    """
-    failed = set(failed_providers)
-    if not failed and not success:
-        failed = set(providers)
-    return [(p, p not in failed) for p in sorted(set(providers) | failed)]
-
-
-def required_of(envelope: list[str] | None, nested: list[str], selected: list[str]) -> list[str]:
-    """Who an alert plan requires to acknowledge: the envelope copy, else the nested list, else the
-    selected providers (upstream makes the lists one; a plan missing both never requires nobody)."""
-    if envelope is not None:
-        return envelope
-    return nested or selected
+from reportgen.evidence.kinds import (
+    ARCHIVE_ACK,
+    ARCHIVE_HEALTH,
+    ARCHIVE_PLAN,
+    EXEC_ACK,
+    EXEC_EXECUTION,
+    EXEC_HEALTH,
+    EXEC_PLAN,
+    EXEC_RETRY_PLAN,
+    EXEC_WORKER,
+    NESTED_KEY,
+    NOTIFICATION_ACK,
+    NOTIFICATION_PLAN,
+    READINESS_SUMMARY,
+    REC_ACK,
+    REC_EXECUTION,
+    REC_HEALTH,
+    REC_PLAN,
+    REC_RETRY_PLAN,
+    REC_WORKER,
+    RUNBOOK_EXPORT,
+    Loop,
+    loop_of_kind,
+)
+from reportgen.evidence.loops import ARCHIVE_REFERENCE, DELIVERY
 
 
 def parse_timestamp(value: Any, naive: list[str] | None = None, field: str = "timestamp") -> datetime:
@@ -148,10 +122,10 @@ class Envelope(Lenient):
         return loop_of_kind(self.metadata_kind)
 
 
-class Delivery(Envelope):
+class Delivery(DeliveryBehaviour, Envelope):
     """Kind A, `release-connector-delivery`: one connector delivery attempt over some providers."""
 
-    metadata_kind: Literal["release-connector-delivery"]
+    metadata_kind: Literal[DELIVERY]  # type: ignore[valid-type]
     connector_delivery_source: str = ""
     event_id: str = ""
     delivery_success: bool
@@ -162,20 +136,6 @@ class Delivery(Envelope):
     plan_id: str | None = None
     retry_plan_id: str | None = None
     worker_run_id: str | None = None
-
-    @property
-    def delivery_loop(self) -> Loop | None:
-        """The alert loop this delivery belongs to, judged by its source."""
-        return LOOP_OF_SOURCE.get(self.connector_delivery_source)
-
-    @property
-    def chain_id(self) -> str:
-        """The health id of the chain, falling back to the event id exactly as upstream does."""
-        return self.health_id or self.event_id
-
-    def outcomes(self) -> list[tuple[str, bool]]:
-        """Per provider, whether this delivery succeeded for it (upstream grouping rule)."""
-        return provider_outcomes(self.providers, self.failed_providers, self.delivery_success)
 
 
 class Health(Envelope):
@@ -192,7 +152,7 @@ class AlertPlanBody(Lenient):
     acknowledgement_required_providers: list[str] = []
 
 
-class AlertPlan(Envelope):
+class AlertPlan(AlertPlanBehaviour, Envelope):
     """Kinds C1 and E: a retry health alert plan, its nested record under either retry loop's key."""
 
     metadata_kind: Literal[EXEC_PLAN, REC_PLAN]  # type: ignore[valid-type]
@@ -205,13 +165,6 @@ class AlertPlan(Envelope):
     body: AlertPlanBody | None = Field(
         default=None, validation_alias=AliasChoices(NESTED_KEY[EXEC_PLAN], NESTED_KEY[REC_PLAN])
     )
-
-    def required_providers(self) -> list[str]:
-        """Providers that must acknowledge: the envelope copy, else the nested list, else the
-        selected providers (upstream makes the two lists one; a plan missing both never reads as
-        requiring nobody)."""
-        nested = self.body.acknowledgement_required_providers if self.body else []
-        return required_of(self.acknowledgement_required_providers, nested, self.selected_providers)
 
 
 class ArchiveAlertPlan(AlertPlan):
@@ -264,7 +217,7 @@ class RetryPlanBody(Lenient):
     retry_decisions: list[RetryDecision] = []
 
 
-class RetryPlan(Envelope):
+class RetryPlan(RetryPlanBehaviour, Envelope):
     """Kinds D1 and E4: a delivery retry plan."""
 
     metadata_kind: Literal[EXEC_RETRY_PLAN, REC_RETRY_PLAN]  # type: ignore[valid-type]
@@ -272,11 +225,6 @@ class RetryPlan(Envelope):
     body: RetryPlanBody | None = Field(
         default=None, validation_alias=AliasChoices(NESTED_KEY[EXEC_RETRY_PLAN], NESTED_KEY[REC_RETRY_PLAN])
     )
-
-    @property
-    def plan_key(self) -> str:
-        """The plan's id: the envelope copy, else the nested id, else the session id."""
-        return self.retry_plan_id or (self.body.retry_plan_id if self.body else None) or self.session_id
 
 
 class WorkerRunBody(Lenient):
@@ -287,7 +235,7 @@ class WorkerRunBody(Lenient):
     selected_retries: list[RetryDecision] = []
 
 
-class WorkerRun(Envelope):
+class WorkerRun(WorkerRunBehaviour, Envelope):
     """Kinds D2 and E5: a delivery retry worker run, dry-run unless explicitly executed."""
 
     metadata_kind: Literal[EXEC_WORKER, REC_WORKER]  # type: ignore[valid-type]
@@ -296,17 +244,6 @@ class WorkerRun(Envelope):
     body: WorkerRunBody | None = Field(
         default=None, validation_alias=AliasChoices(NESTED_KEY[EXEC_WORKER], NESTED_KEY[REC_WORKER])
     )
-
-    @property
-    def run_key(self) -> str:
-        """The run's id: the envelope copy, else the session id."""
-        return self.run_id or self.session_id
-
-    @property
-    def retry_plan_id(self) -> str | None:
-        """The id of the retry plan this run embedded, if any."""
-        plan = self.body.retry_plan if self.body else None
-        return plan.retry_plan_id if plan else None
 
 
 class ExecutionBody(Lenient):
@@ -317,7 +254,7 @@ class ExecutionBody(Lenient):
     skipped: str = ""
 
 
-class Execution(Envelope):
+class Execution(ExecutionBehaviour, Envelope):
     """Kinds D3/D4 and E6: one live retry execution of a selected decision."""
 
     metadata_kind: Literal[EXEC_EXECUTION, REC_EXECUTION]  # type: ignore[valid-type]
@@ -333,11 +270,6 @@ class Execution(Envelope):
         default=None, validation_alias=AliasChoices(NESTED_KEY[EXEC_EXECUTION], NESTED_KEY[REC_EXECUTION])
     )
 
-    @property
-    def succeeded(self) -> bool:
-        """Whether the redelivery went through."""
-        return self.execution_status == "delivered"
-
 
 class NotificationPlanBody(Lenient):
     """The nested notification plan fields the outstanding-ack count reads."""
@@ -346,31 +278,20 @@ class NotificationPlanBody(Lenient):
     acknowledgement_required_providers: list[str] = []
 
 
-class NotificationPlan(Envelope):
+class NotificationPlan(NotificationPlanBehaviour, Envelope):
     """Kind F1: a rollback-drill notification plan for one schedule."""
 
-    metadata_kind: Literal["go-backend-rollback-drill-notification-plan"]
+    metadata_kind: Literal[NOTIFICATION_PLAN]  # type: ignore[valid-type]
     plan_id: str | None = None
     schedule_id: str | None = None
     acknowledgement_required_providers: list[str] | None = None
-    body: NotificationPlanBody | None = Field(default=None, validation_alias="plan")
-
-    @property
-    def schedule_key(self) -> str:
-        """The schedule id: the envelope copy first, then the nested one (upstream order)."""
-        return self.schedule_id or (self.body.schedule_id if self.body else None) or ""
-
-    def required_providers(self) -> list[str]:
-        """Providers that must acknowledge: the nested list, as upstream reads it."""
-        if self.body is not None:
-            return self.body.acknowledgement_required_providers
-        return self.acknowledgement_required_providers or []
+    body: NotificationPlanBody | None = Field(default=None, validation_alias=NESTED_KEY[NOTIFICATION_PLAN])
 
 
 class NotificationAck(Envelope):
     """Kind F2: an acknowledgement of a notification route."""
 
-    metadata_kind: Literal["go-backend-rollback-drill-notification-ack"]
+    metadata_kind: Literal[NOTIFICATION_ACK]  # type: ignore[valid-type]
     schedule_id: str
     provider: str
     acknowledgement_state: AckState

@@ -19,13 +19,13 @@ import os
 import shlex
 import sqlite3
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from reportgen.evidence.stream import RawEntry, over_limit
+from reportgen.evidence.parse import RawEntry, over_limit
 
 HEADER = b"SQLite format 3\x00"
 # Names a folder walk reads as databases (any other walked file is read when it has the header).
@@ -59,17 +59,17 @@ class Stamp:
 
 # A database whose state could not be taken when it was planned: read_unit says why.
 UNREAD = Stamp(0, 0, 0, 0)
-# The names of the inputs read as databases, added as the loader plans its reading: their entries
-# are cited by rowid, not line. Process-wide because a citation carries only a name and a number,
-# and the renderers that print it are far from the loader that told the format by content.
-ROWID_SOURCES: set[str] = set()
-
-
-def location(source: str, line: int | None) -> str:
-    """Where an entry was read: `file:line`, `store.db#rowid=42` for a database row, or the file alone."""
+def location(source: str, line: int | None, stores: Collection[str]) -> str:
+    """Where an entry was read: `file:line`, `store.db#rowid=42` for a row of one of the inputs read
+    as databases (`stores`, by name: a citation carries only a name and a number), or the file alone."""
     if line is None:
         return source
-    return f"{source}#rowid={line}" if source in ROWID_SOURCES else f"{source}:{line}"
+    return f"{source}#rowid={line}" if source in stores else f"{source}:{line}"
+
+
+def stores_of(files: Iterable[Any]) -> frozenset[str]:
+    """The names of the inputs of an inventory (anything with a path and a format) read as databases."""
+    return frozenset(f.path for f in files if f.format == FORMAT)
 
 
 def snapshot_hint(path: str) -> str:

@@ -2,13 +2,14 @@
 
 `InputStream` reads one input (a file or stdin) the way parse.py reads a whole one: gzip told by its
 magic bytes, a UTF-8 BOM dropped, and an input no bigger than the record size limit parsed whole by
-`parse.entries`, so its entries, formats and problems are exactly today's. A bigger input is
-streamed: NDJSON line by line, a JSON document (a list, a CAVRA store file or an API history page)
-item by item, never holding more than a few chunks and one record. Its facts (digest, sizes, format,
-whole-input problems, gzip damage) are there once its entries have been read.
+`parse.entries`, so its entries, formats and problems are exactly a whole parse's. A bigger input is
+streamed: NDJSON line by line (`ndjson`), a JSON document (a list, a CAVRA store file or an API
+history page) item by item (`document`), never holding more than a few chunks and one record. Its
+facts (digest, sizes, format, whole-input problems, gzip damage) are there once its entries have
+been read.
 
-`ndjson_ranges`, `count_newlines` and `range_entries` split one big plain NDJSON file into byte
-ranges that several processes can read; `sniff` and `splittable` say which inputs that is for.
+`ndjson.ndjson_ranges` splits one big plain NDJSON file into byte ranges that several processes can
+read; `sniff` and `splittable` say which inputs that is for.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ import hashlib
 import io
 import itertools
 import os
-import re
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import orjson
 
-from reportgen.evidence import parse
+from reportgen.evidence import document, ndjson, parse
+from reportgen.evidence.parse import RawEntry, over_limit
 
 MIB = 1 << 20
 # Bytes read (and, for gzip, decompressed) at a time: large enough that per-chunk Python work is
@@ -36,26 +37,8 @@ CHUNK = 4 * MIB
 # Compressed bytes fed to zlib at a time: a damaged member loses the output of the call that fails,
 # so keeping calls small keeps (nearly) all that was decompressed before the damage.
 GZIP_READ = 64 * 1024
-# A part of a split NDJSON file is at least this big; smaller parts cost more than they save.
-MIN_PART = MIB
 # What `sniff` needs: the record size limit plus room for a BOM.
 SNIFF_EXTRA = 4
-
-
-@dataclass(frozen=True, slots=True)
-class RawEntry:
-    """One entry of an input: where it is, its JSON text or why it has none, and its format.
-
-    `parsed` says whether `value` holds the entry's parsed (and duplicate-key checked) value; when
-    it is False the caller parses `raw` (see `value_of`). A JSON null item has parsed=True, value=None.
-    """
-
-    line: int | None
-    raw: bytes | None
-    problem: str | None
-    format: str
-    value: Any = None
-    parsed: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,12 +50,7 @@ class StreamLimits:
 
 
 class OverBudget(parse.TooLarge):
-    """Raw input bytes past the budget left (stdin, or a file that grew); the loader says it as today."""
-
-
-def over_limit(length: int, max_record: int) -> str:
-    """Today's reason for an entry over the record size limit."""
-    return f"entry of {length} bytes is over the record size limit of {max_record} bytes"
+    """Raw input bytes past the budget left (stdin, or a file that grew): over the input size limit."""
 
 
 def value_of(entry: RawEntry) -> Any:
@@ -195,7 +173,7 @@ class _Source:
             pass
 
     def _limit(self) -> int:
-        """The most bytes the gzip stream may decompress to: today's budget less the raw size."""
+        """The most bytes the gzip stream may decompress to: the input's budget less its raw size."""
         return self.budget - (self.known if self.known is not None else self.size)
 
     def _gunzip(self, raws: Iterator[bytes]) -> Iterator[bytes]:
@@ -241,465 +219,6 @@ class _Source:
             raise parse.TooLarge(f"decompresses to more than the input limit of {limit} bytes")
 
 
-# --- NDJSON: lines split chunk by chunk -----------------------------------------------------------
-
-
-def _ndjson_lines(chunks: Iterable[bytes], max_record: int, first_line: int = 1) -> Iterator[RawEntry]:
-    """Each non-blank line as a RawEntry (unparsed), an over-long one as its size problem, never held whole."""
-    number, carry, over, over_text = first_line, b"", 0, False
-    crs = (0, False)  # of an over-long line: its carriage returns, and whether it ends with one
-    for chunk in chunks:
-        parts = chunk.split(b"\n")
-        tail = parts.pop()
-        if parts:
-            if over:  # the over-long line ends here
-                crs = _carriage_returns(parts[0], crs)
-                if over_text or parts[0].strip():
-                    yield RawEntry(number, None, _over_line(over + len(parts[0]), max_record, crs), "ndjson")
-                number, over, parts, crs = number + 1, 0, parts[1:], (0, False)
-            elif carry:
-                parts[0], carry = carry + parts[0], b""
-            for line in parts:
-                if line.strip():
-                    if len(line) > max_record:
-                        reason = over_limit(len(line), max_record) + parse.line_end_hint(line)
-                        yield RawEntry(number, None, reason, "ndjson")
-                    else:
-                        yield RawEntry(number, line, None, "ndjson")
-                number += 1
-        if over:
-            over, over_text = over + len(tail), over_text or bool(tail.strip())
-            crs = _carriage_returns(tail, crs)
-        elif tail:
-            carry += tail
-            if len(carry) > max_record:  # from here only its length and whether it is blank are kept
-                over, over_text, crs, carry = len(carry), bool(carry.strip()), _carriage_returns(carry, crs), b""
-    if over and over_text:  # the last line, without a newline
-        yield RawEntry(number, None, _over_line(over, max_record, crs), "ndjson")
-    elif carry.strip():
-        yield RawEntry(number, carry, None, "ndjson")
-
-
-def _carriage_returns(piece: bytes, seen: tuple[int, bool]) -> tuple[int, bool]:
-    """Carriage returns counted over a line's pieces, and whether the line so far ends with one."""
-    return seen[0] + piece.count(b"\r"), piece.endswith(b"\r") if piece else seen[1]
-
-
-def _over_line(length: int, max_record: int, crs: tuple[int, bool]) -> str:
-    """The reason for an over-long line; it says so when CR-only line ends ran records into one line."""
-    count, at_end = crs
-    return over_limit(length, max_record) + (parse.CR_HINT if count > int(at_end) else "")
-
-
-# --- JSON documents: a window on the byte stream and a tokenizer that finds where a value ends ----
-
-_WS = re.compile(rb"[ \t\r\n]*+")
-# Outside strings: runs of plain bytes and whole strings, so the Python loop only sees brackets.
-_PLAIN_OR_STRINGS = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]++|\\.)*+")*+', re.S)
-_STRING_REST = re.compile(rb'(?:[^"\\]++|\\.)*+', re.S)
-_SCALAR = re.compile(rb'[^,\[\]{}"\s]*+')
-_OPEN_LINE = re.compile(rb"[{\[][ \t\r]*\n")
-# Indentation longer than this is not used by the fast path (it only makes the search pattern longer).
-_MAX_INDENT = 256
-_LOOK = 2 * _MAX_INDENT
-_QUOTE, _BACKSLASH, _OPEN_LIST, _CLOSE_LIST, _OPEN_OBJECT, _CLOSE_OBJECT = b'"\\[]{}'
-_COMMA, _COLON = b",:"
-
-
-class _Damage(Exception):
-    """The document is not valid JSON from here on."""
-
-
-class _ValueEnd:
-    """Finds where one JSON value ends, fed piece by piece: strings, escapes and nesting across pieces."""
-
-    def __init__(self) -> None:
-        self.depth, self.in_string, self.escape, self.scalar, self.started = 0, False, False, False, False
-
-    def _start(self, buf: bytes, i: int) -> int:
-        """Note what kind of value starts at buf[i]; where scanning goes on."""
-        self.started, first = True, buf[i]
-        if first == _QUOTE:
-            self.in_string = True
-            return i + 1
-        self.scalar = first not in (_OPEN_LIST, _OPEN_OBJECT)
-        return i
-
-    def _string_rest(self, buf: bytes, i: int, n: int) -> int:
-        """Read on in a string that a piece's end cut; where scanning goes on (n if it goes on past it)."""
-        if self.escape:
-            self.escape, i = False, i + 1
-            if i >= n:
-                return n
-        end = _STRING_REST.match(buf, i, n).end()  # type: ignore[union-attr]
-        if end >= n:
-            return n
-        if buf[end] == _BACKSLASH:  # the escape itself is cut by the piece's end
-            self.escape = True
-            return end + 1
-        self.in_string = False
-        return end + 1
-
-    def feed(self, buf: bytes, i: int, n: int) -> int | None:
-        """The index just past the value's end if it is in buf[i:n], else None (all of it was taken)."""
-        if not self.started:
-            i = self._start(buf, i)
-        if self.scalar:
-            end = _SCALAR.match(buf, i, n).end()  # type: ignore[union-attr]
-            return end if end < n else None
-        while i < n:
-            if self.escape or self.in_string:
-                i = self._string_rest(buf, i, n)
-                if not self.in_string and self.depth == 0:
-                    return i
-            else:
-                end = _PLAIN_OR_STRINGS.match(buf, i, n).end()  # type: ignore[union-attr]
-                if end >= n:
-                    return None
-                byte, i = buf[end], end + 1
-                if byte == _QUOTE:
-                    self.in_string = True
-                elif byte in (_OPEN_LIST, _OPEN_OBJECT):
-                    self.depth += 1
-                else:
-                    self.depth -= 1
-                    if self.depth <= 0:
-                        return i
-        return None
-
-
-class _Cursor:
-    """A window on a byte stream: buf[pos:] is not consumed yet; more() drops buf[:pos] and reads on.
-
-    A fence (an absolute offset) stops reading at the end of a line: used while it is not yet known
-    whether a long first line is one JSON document or an NDJSON record.
-    """
-
-    def __init__(self, first: bytes, rest: Iterator[bytes]) -> None:
-        self.buf, self.pos, self.base, self.rest = first, 0, 0, rest
-        self.fence: int | None = None
-        self.watch = False
-
-    def offset(self) -> int:
-        """The absolute offset of the next byte to consume."""
-        return self.base + self.pos
-
-    def end(self) -> int:
-        """Where the readable bytes of the buffer stop: its end, or the fence."""
-        return len(self.buf) if self.fence is None else min(len(self.buf), self.fence - self.base)
-
-    def fence_line(self, line_start: int) -> None:
-        """Stop reading at the newline that ends the line starting at this buffer index."""
-        self.watch = True
-        self._look_for_fence(line_start)
-
-    def unfence(self) -> None:
-        """Read on past the line's end."""
-        self.watch, self.fence = False, None
-
-    def _look_for_fence(self, start: int) -> None:
-        """Set the fence at the first newline from buffer index `start`, if there is one."""
-        found = self.buf.find(b"\n", start)
-        if found >= 0:
-            self.fence = self.base + found
-
-    def more(self) -> bool:
-        """Read one more chunk, dropping the consumed bytes; False at the end of the input or at the fence."""
-        if self.fence is not None and self.fence - self.base < len(self.buf):
-            return False
-        for chunk in self.rest:
-            if chunk:
-                old = len(self.buf) - self.pos
-                self.base += self.pos
-                self.buf, self.pos = self.buf[self.pos :] + chunk, 0
-                if self.watch and self.fence is None:
-                    self._look_for_fence(old)
-                return True
-        return False
-
-    def skip_ws(self) -> bytes | None:
-        """Skip JSON whitespace; the indentation after the last newline skipped, or None if none was."""
-        indent: bytes | None = None
-        while True:
-            stop = self.end()
-            end = _WS.match(self.buf, self.pos, stop).end()  # type: ignore[union-attr]
-            newline = self.buf.rfind(b"\n", self.pos, end)
-            if newline >= 0:
-                indent = self.buf[newline + 1 : end]
-            elif indent is not None:
-                indent += self.buf[self.pos : end]
-            if indent is not None and len(indent) > _MAX_INDENT:
-                indent = None
-            self.pos = end
-            if end < stop or not self.more():
-                return indent
-
-    def peek(self) -> int:
-        """The next byte, not consumed; _Damage at the end of the input."""
-        if self.pos >= self.end() and not self.more():
-            raise _Damage("the document ends early")
-        return self.buf[self.pos]
-
-    def expect(self, byte: int) -> None:
-        """Consume the next non-blank byte, which must be `byte`."""
-        self.skip_ws()
-        if self.peek() != byte:
-            raise _Damage(f"expected {chr(byte)!r} but found {chr(self.buf[self.pos])!r}")
-        self.pos += 1
-
-    def find(self, pattern: bytes, limit: int) -> int:
-        """The offset from pos of `pattern`, reading on as needed; -1 if not in the next `limit` bytes."""
-        found = self.buf.find(pattern, self.pos, self.pos + limit + len(pattern))
-        while found < 0:
-            searched = len(self.buf) - self.pos
-            if searched >= limit or not self.more():
-                return -1
-            since = max(self.pos, self.pos + searched - len(pattern) + 1)
-            found = self.buf.find(pattern, since, self.pos + limit + len(pattern))
-        return found - self.pos
-
-    def drain(self) -> int:
-        """Read to the end, keeping nothing; the absolute offset of the end."""
-        self.pos = len(self.buf)
-        while self.more():
-            self.pos = len(self.buf)
-        return self.base + len(self.buf)
-
-
-_UNREAD = object()  # a top-level value too big to keep
-
-
-class _Document:
-    """Reads one big JSON document item by item: a list, or an object holding an `items` list."""
-
-    def __init__(self, cursor: _Cursor, max_record: int, problems: list[parse.FileProblem]) -> None:
-        self.cur, self.max_record, self.problems = cursor, max_record, problems
-        self.fast = True  # the line-based fast path is used until it once gets an item wrong
-        self.top: dict[str, Any] = {}
-        self.count = 0  # items read
-        self.at_item: int | None = None  # the item being read, for a damage report
-        self.container = self.record = False
-
-    # -- values ------------------------------------------------------------------------------------
-
-    def _parse(self, raw: bytes) -> Any:
-        """A value's JSON text parsed; _Damage if it is not JSON or nests too deeply."""
-        deep = parse.depth_problem(raw)
-        if deep:
-            raise _Damage(deep)
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise _Damage(f"not JSON: {exc}") from None
-
-    def exact_value(self) -> tuple[bytes | None, int]:
-        """The next value's bytes found by the tokenizer, or (None, its length) when over the record size limit."""
-        cur, scan, dropped, keep = self.cur, _ValueEnd(), 0, True
-        scanned = 0  # bytes from pos already fed to the tokenizer
-        while True:
-            stop = cur.end()
-            end = scan.feed(cur.buf, cur.pos + scanned, stop) if cur.pos + scanned < stop else None
-            if end is not None:
-                length = dropped + end - cur.pos
-                raw = cur.buf[cur.pos : end] if keep and length <= self.max_record else None
-                cur.pos = end
-                return raw, length
-            scanned = stop - cur.pos
-            keep = keep and scanned <= self.max_record
-            if not keep:  # over the limit: from now on only its length is counted
-                dropped, cur.pos, scanned = dropped + scanned, stop, 0
-            if not cur.more():
-                raise _Damage("the document ends inside a value")
-
-    def fast_value(self, indent: bytes) -> tuple[bytes, Any] | None:
-        """The next item found by its layout (pretty-printed JSON), parsed; None when the layout does not tell."""
-        cur = self.cur
-        while len(cur.buf) - cur.pos < _LOOK and cur.more():
-            pass  # enough bytes to see the item's first line
-        head = cur.buf[cur.pos]
-        if head in (_OPEN_LIST, _OPEN_OBJECT) and _OPEN_LINE.match(cur.buf, cur.pos):
-            # Its closing bracket is the first at the item's own indentation: inner lines are deeper.
-            pattern = b"\n" + indent + (b"}" if head == _OPEN_OBJECT else b"]")
-            found = cur.find(pattern, self.max_record)
-            raw = cur.buf[cur.pos : cur.pos + found + len(pattern)] if found >= 0 else b""
-        else:
-            found = cur.find(b"\n", self.max_record)
-            raw = cur.buf[cur.pos : cur.pos + found].rstrip().removesuffix(b",").rstrip() if found >= 0 else b""
-        if len(raw) > self.max_record:
-            return None  # the tokenizer measures it
-        try:
-            # One whole value from the item's first byte is that item: JSON values end unambiguously.
-            value = orjson.loads(raw) if raw else _UNREAD
-        except orjson.JSONDecodeError:
-            value = _UNREAD
-        if value is _UNREAD:
-            self.fast = False
-            return None
-        cur.pos += len(raw)
-        return raw, value
-
-    def item(self, index: int, indent: bytes | None, fmt: str) -> RawEntry:
-        """The next item of the list as a checked entry."""
-        self.at_item = index
-        self.cur.peek()
-        found = self.fast_value(indent) if self.fast and indent is not None else None
-        if found is None:
-            raw, length = self.exact_value()
-            if raw is None:
-                return RawEntry(index, None, over_limit(length, self.max_record), fmt)
-            deep = parse.depth_problem(raw)  # before the parse, which a deep item would end
-            if deep:
-                return RawEntry(index, None, deep, fmt)
-            found = raw, self._parse(raw)
-        raw, value = found
-        problem = parse.entry_problem(raw, value)
-        if problem:
-            return RawEntry(index, None, problem, fmt)
-        return RawEntry(index, raw, None, fmt, value, True)
-
-    def pretty_run(self, index: int, indent: bytes, fmt: str) -> Iterator[RawEntry]:
-        """Items laid out as json.dumps(indent=...) writes them, found within the buffer by their closing lines.
-
-        Only an item followed by its comma and the next item's indentation is taken, so the run
-        stops at an item start (the last item, a buffer end or another layout go the general way).
-        """
-        cur, buf, limit = self.cur, self.cur.buf, self.max_record
-        close = b"\n" + indent + b"}"
-        # Searching for the whole gap between two items is twice as fast as for the closing line.
-        between = close + b",\n" + indent + b"{\n"
-        pos = cur.pos
-        while buf.startswith(b"{\n", pos):
-            found = buf.find(between, pos, pos + limit + len(between))
-            end = found + len(close)
-            if found < 0 or end - pos > limit:
-                return
-            raw = buf[pos:end]
-            try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError:  # orjson stops at the first byte past a value: a wrong guess is cheap
-                return
-            self.at_item, pos = index, found + len(between) - 2
-            problem = parse.entry_problem(raw, value)
-            cur.pos = pos
-            yield RawEntry(index, None, problem, fmt) if problem else RawEntry(index, raw, None, fmt, value, True)
-            index = self.count = index + 1
-
-    def items(self, fmt: str) -> Iterator[RawEntry]:
-        """The items of a list whose '[' was just consumed, up to and including its ']'."""
-        cur = self.cur
-        indent = cur.skip_ws()
-        if cur.peek() == _CLOSE_LIST:
-            cur.pos += 1
-            return
-        index = 0
-        while True:
-            if self.fast and indent is not None:
-                for entry in self.pretty_run(index, indent, fmt):
-                    yield entry
-                    index += 1
-            yield self.item(index, indent, fmt)
-            index = self.count = self.at_item = index + 1  # damage from here on is the next item's
-            cur.skip_ws()
-            byte = cur.peek()
-            cur.pos += 1
-            if byte == _CLOSE_LIST:
-                self.at_item = None
-                return
-            if byte != _COMMA:
-                raise _Damage(f"expected ',' or ']' before it but found {chr(byte)!r}")
-            indent = cur.skip_ws()
-
-    # -- the document ----------------------------------------------------------------------------
-
-    def list_entries(self) -> Iterator[RawEntry]:
-        """The items of a top-level list, then the check that nothing follows it."""
-        self.cur.expect(_OPEN_LIST)
-        self.container = True
-        yield from self.items("json-list")
-
-    def object_entries(self) -> Iterator[RawEntry]:
-        """The top-level keys of an object, streaming its `items` list; stops early at a record's kind."""
-        cur = self.cur
-        cur.expect(_OPEN_OBJECT)
-        cur.skip_ws()
-        if cur.peek() == _CLOSE_OBJECT:
-            cur.pos += 1
-            return
-        while True:
-            key = self.key()
-            cur.expect(_COLON)
-            cur.skip_ws()
-            if key == "items" and cur.peek() == _OPEN_LIST and not self.record:
-                yield from self.items_key()
-            elif self.top_value(key):
-                return  # one giant record: nothing more of it is needed
-            cur.skip_ws()
-            byte = cur.peek()
-            cur.pos += 1
-            if byte == _CLOSE_OBJECT:
-                return
-            if byte != _COMMA:
-                raise _Damage(f"expected ',' or '}}' after key {key!r} but found {chr(byte)!r}")
-
-    def items_key(self) -> Iterator[RawEntry]:
-        """The `items` list of an object: from here on it is a container, read on past the first line."""
-        if self.container:
-            raise _Damage("duplicate key 'items'")
-        self.cur.unfence()
-        self.cur.pos, self.container = self.cur.pos + 1, True
-        yield from self.items("cavra-api-history" if "total" in self.top else "cavra-store")
-
-    def top_value(self, key: str) -> bool:
-        """Keep a top-level value other than the items; True when it shows the object is one record."""
-        raw, _ = self.exact_value()
-        self.top[key] = _UNREAD if raw is None else self._parse(raw)
-        if key == "metadata_kind":
-            self.record = True
-        return self.record and not self.container
-
-    def key(self) -> str:
-        """The next object key."""
-        self.cur.skip_ws()
-        if self.cur.peek() != _QUOTE:
-            raise _Damage(f"expected a key but found {chr(self.cur.peek())!r}")
-        raw, _ = self.exact_value()
-        if raw is None:
-            raise _Damage("a key over the record size limit")
-        return self._parse(raw)  # type: ignore[no-any-return]
-
-    def end_of_document(self) -> None:
-        """Nothing but whitespace may follow the document."""
-        self.cur.skip_ws()
-        if self.cur.pos < self.cur.end():
-            raise _Damage("more data after the end of the document")
-
-    def damaged(self, reason: str) -> None:
-        """Reject the rest of the document, saying where it broke and that the items before were read."""
-        where = f"item {self.at_item} (byte {self.cur.offset()})" if self.at_item is not None else None
-        where = where or f"byte {self.cur.offset()}"
-        items = f"{self.count} item" + ("" if self.count == 1 else "s")
-        kept = f"; the {items} before it were read, the rest were not" if self.count else ""
-        detail = f"not a valid JSON document: damaged at {where}: {reason}{kept}"
-        self.problems.append(parse.FileProblem("broken", detail, rejects=True))
-
-    def notices(self) -> None:
-        """The notices a whole container gives today: part of an API history, or no records."""
-        if self.record:
-            detail = (
-                "the JSON document is one record (it has a top-level metadata_kind) over the record size limit "
-                f"of {self.max_record} bytes; its {self.count} items were read as records before that was seen"
-            )
-            self.problems.append(parse.FileProblem("broken", detail, rejects=True))
-            return
-        partial = parse.partial_page(self.top, self.count) if "total" in self.top else None
-        if partial:
-            self.problems.append(parse.FileProblem("evidence_export_incomplete", partial, rejects=False))
-        if not self.count:
-            self.problems.append(
-                parse.FileProblem("evidence_file_empty", "the JSON document holds no records", rejects=False)
-            )
-
-
 # --- telling inputs apart ---------------------------------------------------------------------------
 
 
@@ -740,7 +259,7 @@ def _first_line(head: bytes, max_record: int, eof: bool) -> _FirstLine:
 def sniff(head: bytes, max_record_bytes: int) -> str:
     """How InputStream reads an input starting with `head` (its first max_record_bytes + 4 bytes, or all of it).
 
-    "gzip": compressed; "whole": small enough to be parsed whole as today; "binary": rejected;
+    "gzip": compressed; "whole": small enough to be parsed whole (parse.entries); "binary": rejected;
     "document": a big JSON document (or a first line too long to tell), read item by item;
     "ndjson": big plain NDJSON, read line by line, so it can be split with `ndjson_ranges`.
     """
@@ -795,7 +314,7 @@ class InputStream:
         self.path, self.max_record = path, limits.max_record_bytes
         self._source = _Source(handle, limits.budget)
         self._chunks = self._source.chunks()
-        self._decompressed: int | None = None  # today's count where it differs from what was decompressed
+        self._decompressed: int | None = None  # a whole parse's count, where it differs from what was decompressed
         self._format: str | None = None  # the document's final format, where its entries could not know it
         self._read = False
         self.sha256, self.size, self.decompressed, self.format = "", 0, 0, "empty"
@@ -805,7 +324,7 @@ class InputStream:
 
     @property
     def charged(self) -> int:
-        """What this input costs of the input budget, as today: its raw bytes, plus the decompressed ones for gzip."""
+        """What this input costs of the input budget: its raw bytes, plus the decompressed ones for gzip."""
         return self.size + (self.decompressed if self._source.gzip else 0)
 
     def entries(self) -> Iterator[RawEntry]:
@@ -831,7 +350,7 @@ class InputStream:
         self.format = f"gzip+{fmt}" if source.gzip else fmt
 
     def _entries(self) -> Iterator[RawEntry]:
-        """Small inputs parsed whole as today; bigger ones streamed."""
+        """Small inputs parsed whole (parse.entries); bigger ones streamed in bounded memory."""
         parts: list[bytes] = []
         total = 0
         limit = self.max_record + len(parse.UTF8_BOM)
@@ -842,13 +361,13 @@ class InputStream:
                 break
         joined = b"".join(parts)
         head = joined.removeprefix(parse.UTF8_BOM)
-        if len(head) <= self.max_record:  # every byte is read: today's whole parse, exactly
+        if len(head) <= self.max_record:  # every byte is read: the whole parse, exactly
             yield from self._whole(joined)
         else:
             yield from self._streamed(head)
 
     def _whole(self, data: bytes) -> Iterator[RawEntry]:
-        """A small input parsed whole by parse.entries; a damaged gzip member is dropped whole, as today."""
+        """A small input parsed whole by parse.entries; a damaged gzip member is dropped whole, as parse.gunzip drops it."""
         if self._source.damaged:
             data = data[: self._source.member_start]
         self._decompressed, self.blank = len(data), not data.removeprefix(parse.UTF8_BOM).strip()
@@ -862,7 +381,7 @@ class InputStream:
         """A small JSON document nested too deeply to parse whole, read item by item whatever its layout."""
         kind = "list" if data.lstrip().startswith(b"[") else "object"
         lone = parse.depth_problem(data) or "not a valid JSON document"
-        yield from self._document(_Cursor(data, iter(())), kind, lone)
+        yield from self._document(document.Cursor(data, iter(())), kind, lone)
 
     def _streamed(self, head: bytes) -> Iterator[RawEntry]:
         """A big input: NDJSON line by line, or a JSON document item by item."""
@@ -874,20 +393,20 @@ class InputStream:
         if first.kind == "binary":
             self.problems.append(parse.FileProblem("binary", "binary data, not JSON or NDJSON text", rejects=True))
         elif first.kind in ("list", "object"):
-            yield from self._document(_Cursor(head, self._chunks), first.kind)
+            yield from self._document(document.Cursor(head, self._chunks), first.kind)
         elif first.kind == "long-object":
             yield from self._long_line(head, first)
         else:
-            yield from _ndjson_lines(itertools.chain([head], self._chunks), self.max_record)
+            yield from ndjson.ndjson_lines(itertools.chain([head], self._chunks), self.max_record)
 
-    def _document(self, cursor: _Cursor, kind: str, lone: str | None = None) -> Iterator[RawEntry]:
+    def _document(self, cursor: document.Cursor, kind: str, lone: str | None = None) -> Iterator[RawEntry]:
         """A big JSON document spread over lines: its items, or one record over the size limit (or `lone`'s reason)."""
-        doc = _Document(cursor, self.max_record, self.problems)
+        doc = document.Document(cursor, self.max_record, self.problems)
         try:
             yield from doc.list_entries() if kind == "list" else doc.object_entries()
             if doc.container:
                 doc.end_of_document()
-        except _Damage as exc:
+        except document.Damage as exc:
             doc.damaged(str(exc))
             return
         if doc.container:
@@ -905,14 +424,14 @@ class InputStream:
         over the limit (a record: `metadata_kind` comes first, or it closes without items), and the
         lines after it are NDJSON.
         """
-        cursor = _Cursor(head, self._chunks)
+        cursor = document.Cursor(head, self._chunks)
         cursor.fence_line(first.start)
-        doc = _Document(cursor, self.max_record, self.problems)
+        doc = document.Document(cursor, self.max_record, self.problems)
         try:
             yield from doc.object_entries()
             if doc.container:
                 doc.end_of_document()
-        except _Damage as exc:
+        except document.Damage as exc:
             if doc.container:
                 doc.damaged(str(exc))
                 return
@@ -924,7 +443,7 @@ class InputStream:
         known = head[first.start : first.start + self.max_record + 1].split(b"\n", 1)[0]
         yield from self._over_long_line(cursor, first, doc.record, parse.line_end_hint(known))
 
-    def _over_long_line(self, cursor: _Cursor, first: _FirstLine, record: bool, hint: str) -> Iterator[RawEntry]:
+    def _over_long_line(self, cursor: document.Cursor, first: _FirstLine, record: bool, hint: str) -> Iterator[RawEntry]:
         """The long first line as an entry over the size limit, then the NDJSON lines after it."""
         fence = cursor.fence
         cursor.unfence()
@@ -939,72 +458,11 @@ class InputStream:
         if fence is not None:
             cursor.pos = fence - cursor.base + 1
             lines = itertools.chain([cursor.buf[cursor.pos :]], cursor.rest)
-            rest = _ndjson_lines(lines, self.max_record, first.number + 1)
+            rest = ndjson.ndjson_lines(lines, self.max_record, first.number + 1)
         after = next(rest, None)
-        # Alone in the input and closed as an object, it is what today reads as a lone record.
+        # Alone in the input and closed as an object, it is what a whole parse reads as a lone record.
         fmt = "json-record" if record and after is None else "ndjson"
         yield RawEntry(first.number, None, over_limit(end - first.start, self.max_record) + hint, fmt)
         if after is not None:
             yield after
             yield from rest
-
-
-# --- one big plain NDJSON file in byte ranges ---------------------------------------------------------
-
-
-def _chunks_of(path: str, start: int, end: int) -> Iterator[bytes]:
-    """The bytes of [start, end) of a file, in chunks."""
-    with open(path, "rb") as handle:
-        handle.seek(start)
-        left = end - start
-        while left > 0 and (chunk := handle.read(min(CHUNK, left))):
-            left -= len(chunk)
-            yield chunk
-
-
-def _after_newline(path: str, offset: int, size: int) -> int:
-    """The offset just after the first newline at or after `offset`; the file size if there is none."""
-    for chunk in _chunks_of(path, offset, size):
-        found = chunk.find(b"\n")
-        if found >= 0:
-            return offset + found + 1
-        offset += len(chunk)
-    return size
-
-
-def ndjson_ranges(path: str, parts: int, min_part: int = MIN_PART) -> list[tuple[int, int]]:
-    """[start, end) byte ranges covering a plain file, each cut just after a newline, none empty.
-
-    At most `parts` ranges, fewer when a range would be under `min_part` bytes or lines are long.
-    """
-    size = os.path.getsize(path)
-    parts = max(1, min(parts, size // max(min_part, 1)))
-    cuts = [0]
-    for part in range(1, parts):
-        cut = _after_newline(path, max(size * part // parts, cuts[-1]), size)
-        if cuts[-1] < cut < size:
-            cuts.append(cut)
-    cuts.append(size)
-    return [(start, end) for start, end in itertools.pairwise(cuts) if end > start]
-
-
-def count_newlines(path: str, start: int, end: int) -> int:
-    """How many newlines [start, end) of a file holds (the line number of a range is 1 + those before it)."""
-    return sum(chunk.count(b"\n") for chunk in _chunks_of(path, start, end))
-
-
-def range_entries(path: str, start: int, end: int, first_line: int, max_record_bytes: int) -> Iterator[RawEntry]:
-    """The NDJSON entries of [start, end) of a plain file, its lines numbered from `first_line`.
-
-    Together the ranges of `ndjson_ranges` give exactly the entries InputStream gives for a file
-    that `splittable` accepts (a BOM at offset 0 is dropped).
-    """
-    chunks = _chunks_of(path, start, end)
-    if start == 0:
-        head = b""
-        for chunk in chunks:
-            head += chunk
-            if len(head) >= len(parse.UTF8_BOM):
-                break
-        chunks = itertools.chain([head.removeprefix(parse.UTF8_BOM)], chunks)
-    return _ndjson_lines(chunks, max_record_bytes, first_line)

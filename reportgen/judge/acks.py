@@ -6,7 +6,7 @@ plan of each schedule.
 
 from __future__ import annotations
 
-from reportgen.evidence.ledger import Oldest, moment
+from reportgen.evidence.chains import Oldest, moment
 from reportgen.evidence.loops import BY_NAME, LOOPS
 from reportgen.judge.facts import CheckWording, Facts, check, joined_refs, outstanding_acks
 from reportgen.judge.verdict import Check, OpenItem, item_id

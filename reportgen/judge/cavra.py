@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reportgen.evidence.ledger import RequiredBy, moment
+from reportgen.evidence.chains import RequiredBy, moment
 from reportgen.evidence.loops import BY_NAME, CAVRA_ORDER, LOOP_OF_CODE, LOOPS, LoopSpec
 from reportgen.judge.facts import (
     ChainState,

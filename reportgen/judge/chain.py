@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from reportgen.evidence.chains import Chain, Cite, ExecutionSeen, Key, Plan, moment
 from reportgen.evidence.lean import RetryDecision
-from reportgen.evidence.ledger import Chain, Cite, ExecutionSeen, Key, Plan, moment
 from reportgen.evidence.loops import BY_NAME, LOOPS, LoopSpec
 from reportgen.evidence.schema import parse_timestamp
 from reportgen.judge.cavra import LOOP_CHECKS

@@ -11,20 +11,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reportgen.evidence.lean import RetryDecision
-from reportgen.evidence.ledger import (
+from reportgen.evidence.chains import (
     MAX_CITED,
     Chain,
     Cite,
     ExecutionSeen,
     Key,
-    Ledger,
     Oldest,
     Pair,
     Plan,
     RequiredBy,
     norm_provider,
 )
+from reportgen.evidence.lean import RetryDecision
+from reportgen.evidence.ledger import Ledger
 from reportgen.evidence.loops import LoopSpec, PlanScope
 from reportgen.judge.verdict import Check, CheckStatus, EvidenceRef
 

@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from reportgen.evidence import sqlite_store
-from reportgen.evidence.ledger import MAX_CITED, Cite, Ledger, Link, micros, moment
-from reportgen.evidence.load import LoadResult, SecretExposed
+from reportgen.evidence.chains import MAX_CITED, Cite, Link, micros, moment
+from reportgen.evidence.inputs import SecretExposed
+from reportgen.evidence.ledger import Ledger
+from reportgen.evidence.load import LoadResult
 from reportgen.evidence.loops import LOOP_NAMES, LOOPS
 from reportgen.judge.facts import CheckWording, check, joined_refs, ref, refs
 from reportgen.judge.verdict import Check, CheckStatus, Closure, EvidenceRef, Finding, OpenItem, item_id, utc_iso
@@ -146,7 +148,7 @@ def secret_items(loaded: LoadResult) -> list[OpenItem]:
     records: dict[tuple[str, ...], list[SecretExposed]] = {}
     for (source, line), found in entries.items():
         fields = tuple(sorted({f"{s.path} ({s.kind})" for s in found}))
-        who = found[0].session_id or sqlite_store.location(source, line)
+        who = found[0].session_id or sqlite_store.location(source, line, loaded.stores)
         records.setdefault((who, *fields), []).extend(found)
     items = [_secret_item(key, found) for key, found in records.items()]
     return sorted(items, key=lambda i: (*_place_order(i.evidence[0].source, i.evidence[0].line), i.id))
@@ -218,8 +220,8 @@ def load_warnings(loaded: LoadResult, ledger: Ledger, as_of: datetime) -> list[F
         Finding(
             code="evidence_conflict",
             title="Two records share a session id with different content",
-            detail=f"{c.session_id}: kept {sqlite_store.location(c.kept.source, c.kept.line)}, "
-            f"replaced {sqlite_store.location(c.replaced.source, c.replaced.line)}",
+            detail=f"{c.session_id}: kept {sqlite_store.location(c.kept.source, c.kept.line, loaded.stores)}, "
+            f"replaced {sqlite_store.location(c.replaced.source, c.replaced.line, loaded.stores)}",
             evidence=[
                 EvidenceRef(session_id=c.session_id, source=c.kept.source, line=c.kept.line),
                 EvidenceRef(session_id=c.session_id, source=c.replaced.source, line=c.replaced.line),

@@ -16,8 +16,11 @@ import orjson
 from pydantic import BaseModel, WithJsonSchema
 
 from reportgen import __version__
-from reportgen.evidence.ledger import micros, quiet_gc
-from reportgen.evidence.load import InputError, Limits, LoadResult, Progress, load
+from reportgen.evidence.chains import micros
+from reportgen.evidence.inputs import InputError, Limits
+from reportgen.evidence.ledger import quiet_gc
+from reportgen.evidence.load import LoadResult, load
+from reportgen.evidence.reader import Progress
 from reportgen.evidence.schema import Provenance, evidence_schema
 from reportgen.evidence.visible import json_escaped
 from reportgen.judge.counts import Counts

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from reportgen.evidence.load import Limits
+from reportgen.evidence.inputs import Limits
 from reportgen.judge.verdict import utc_iso
 
 # The times --as-of may name: a year of room on either side of what datetime holds, so that

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 
 from reportgen.evidence import sqlite_store
 from reportgen.evidence.text import plural
@@ -21,13 +22,13 @@ def terminal_safe(text: object) -> str:
     return "".join(out)
 
 
-def location(source: str, line: int | None) -> str:
-    """`file:line`, or the file alone for a whole-file problem.
+def location(source: str, line: int | None, stores: Collection[str]) -> str:
+    """`file:line` (`store.db#rowid=42` for a row of one of the `stores`), or the file alone for a whole-file problem.
 
     A location starts many a printed line, and CI runners read a line starting `::` as a workflow
     command: a file named like one is shown as `./::…`, the same file.
     """
-    text = terminal_safe(sqlite_store.location(source, line))
+    text = terminal_safe(sqlite_store.location(source, line, stores))
     return f"./{text}" if text.startswith("::") else text
 
 
@@ -59,7 +60,8 @@ def verdict_text(summary: Summary) -> str:
         lines += [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings]
     if inputs.rejected:
         lines += ["", f"Rejected ({len(inputs.rejected)})"]
-        lines += [f"  {location(r.source, r.line)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
+        stores = sqlite_store.stores_of(inputs.files)
+        lines += [f"  {location(r.source, r.line, stores)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
     lines += ["", "Readiness checks"]
     lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
     return "\n".join(lines)

@@ -304,7 +304,7 @@ def rederive(summary: Summary, evidence: bytes) -> Summary:
 
 def check_rederived(where: str, summary: Summary, evidence: bytes, report: Report) -> None:
     """Judge the attached evidence again and compare the verdict and its open items with the recorded ones."""
-    from reportgen.evidence.load import InputError
+    from reportgen.evidence.inputs import InputError
     from reportgen.judge.waivers import WaiverError
 
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reportgen.evidence import sqlite_store
 from reportgen.evidence.schema import Envelope
 from reportgen.judge.history import Trend
 from reportgen.judge.summary import Summary
@@ -21,16 +22,17 @@ def build_view(
 ) -> ReportView:
     """The view of one summary for one pack; with `trend`, its history, and `records`, the evidence the
     dashboard embeds where its findings cite it."""
-    groups = group_items(summary.closure.open_items, summary.as_of)
+    stores = sqlite_store.stores_of(summary.inputs.files)
+    groups = group_items(summary.closure.open_items, summary.as_of, stores)
     trend_section = () if trend is None else (TREND_SECTION,)
     return ReportView(
         pack=pack,
         verdict=verdict_view(summary),
         groups=groups,
         items=tuple(item for group in groups for item in group.items),
-        warnings=tuple(warning_view(w) for w in summary.closure.warnings),
+        warnings=tuple(warning_view(w, stores) for w in summary.closure.warnings),
         checks=tuple(check_view(c) for c in summary.readiness.checks),
-        chains=tuple(chain_view(c) for c in summary.closure.resolved_chains),
+        chains=tuple(chain_view(c, stores) for c in summary.closure.resolved_chains),
         loop_counts=loop_counts(summary.counts),
         other_counts=other_counts(summary.counts),
         inventory=inventory_view(summary.inputs),

@@ -14,18 +14,12 @@ from datetime import datetime
 
 import orjson
 
+from reportgen.evidence import kinds
 from reportgen.evidence.schema import AlertAck, Delivery, Envelope, Execution, RetryPlan, WorkerRun, record_json
 from reportgen.evidence.visible import shown_json
 from reportgen.judge.verdict import EvidenceRef
 
-LANES = {
-    "deliveries": "Deliveries",
-    "failures": "Failures",
-    "retry_decisions": "Retry decisions",
-    "worker_runs": "Worker runs",
-    "executions": "Executions",
-    "acknowledgements": "Acknowledgements",
-}
+LANES = kinds.LANES
 # The most telling decision of a retry plan stands for the plan on the timeline.
 ACTION_WEIGHT = {"retry": 0, "wait": 1, "suppress": 2}
 # JSON inside <script> must never close it or open a comment, and evidence text must not reorder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reportgen.evidence import sqlite_store
 from reportgen.judge.summary import Inputs
 from reportgen.view.model import Fact, InputView, InventoryView, Problem
 from reportgen.view.words import bytes_text, location
@@ -9,6 +10,7 @@ from reportgen.view.words import bytes_text, location
 
 def inventory_view(inputs: Inputs) -> InventoryView:
     """The input inventory: nothing read is hidden."""
+    stores = sqlite_store.stores_of(inputs.files)
     totals = (
         Fact("Files", str(len(inputs.files))),
         Fact("Entries read", str(inputs.entries)),
@@ -24,21 +26,21 @@ def inventory_view(inputs: Inputs) -> InventoryView:
     return InventoryView(
         files=tuple(InputView(f.path, f.format, bytes_text(f.bytes), f.records, f.sha256) for f in inputs.files),
         totals=totals,
-        rejected=tuple(Problem(location(r.source, r.line), "rejected", r.reason) for r in inputs.rejected),
+        rejected=tuple(Problem(location(r.source, r.line, stores), "rejected", r.reason) for r in inputs.rejected),
         unrecognised=tuple(
-            Problem(location(u.source, u.line), u.session_id, f"unrecognised metadata_kind {u.metadata_kind}")
+            Problem(location(u.source, u.line, stores), u.session_id, f"unrecognised metadata_kind {u.metadata_kind}")
             for u in inputs.unrecognised_records
         ),
         conflicts=tuple(
             Problem(
-                location(c.replaced.source, c.replaced.line),
+                location(c.replaced.source, c.replaced.line, stores),
                 c.session_id,
-                f"conflicts with {location(c.kept.source, c.kept.line)}; the later-created record is used",
+                f"conflicts with {location(c.kept.source, c.kept.line, stores)}; the later-created record is used",
             )
             for c in inputs.conflicts
         ),
         duplicates=tuple(
-            Problem(location(d.source, d.line), "duplicate", "identical to an earlier record; counted once")
+            Problem(location(d.source, d.line, stores), "duplicate", "identical to an earlier record; counted once")
             for d in inputs.duplicate_records
         ),
         skipped=tuple(inputs.skipped_files),

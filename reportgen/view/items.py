@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from reportgen.evidence.text import plural
@@ -33,11 +34,11 @@ from reportgen.view.words import (
 )
 
 
-def evidence_view(ref: EvidenceRef) -> EvidenceView:
+def evidence_view(ref: EvidenceRef, stores: Collection[str]) -> EvidenceView:
     """One evidence reference, located."""
     return EvidenceView(
         session_id=ref.session_id or "—",
-        location=location(ref.source, ref.line),
+        location=location(ref.source, ref.line, stores),
         kind=ref.kind or "—",
         kind_label=kind_label(ref.kind),
         record_id=ref.session_id or "",
@@ -70,7 +71,7 @@ def item_facts(item: OpenItem, as_of: datetime) -> tuple[Fact, ...]:
     return (*(Fact(label, str(value)) for label, value in candidates if value is not None), *expired)
 
 
-def item_view(number: int, item: OpenItem, as_of: datetime) -> ItemView:
+def item_view(number: int, item: OpenItem, as_of: datetime, stores: Collection[str]) -> ItemView:
     """One open item, ready to show."""
     label, icon = SEVERITY_LABELS[item.severity]
     return ItemView(
@@ -90,7 +91,7 @@ def item_view(number: int, item: OpenItem, as_of: datetime) -> ItemView:
         retry_state_label=RETRY_STATE_LABELS.get(item.retry_state or "", "—"),
         age=age(item.opened_at, as_of),
         facts=item_facts(item, as_of),
-        evidence=tuple(evidence_view(ref) for ref in item.evidence),
+        evidence=tuple(evidence_view(ref, stores) for ref in item.evidence),
         evidence_hidden=max(item.evidence_total - len(item.evidence), 0),
         loop=item.loop or "other",
         provider_key=item.provider or "",
@@ -98,14 +99,14 @@ def item_view(number: int, item: OpenItem, as_of: datetime) -> ItemView:
     )
 
 
-def group_items(items: list[OpenItem], as_of: datetime) -> tuple[LoopGroup, ...]:
+def group_items(items: list[OpenItem], as_of: datetime, stores: Collection[str]) -> tuple[LoopGroup, ...]:
     """The open items grouped by loop, numbered in the order shown; the summary's order within a loop."""
     by_loop: dict[str, list[OpenItem]] = {}
     for item in items:
         by_loop.setdefault(item.loop or "other", []).append(item)
     groups, number = [], 0
     for loop in sorted(by_loop, key=loop_order):
-        views = [item_view((number := number + 1), item, as_of) for item in by_loop[loop]]
+        views = [item_view((number := number + 1), item, as_of, stores) for item in by_loop[loop]]
         title = LOOP_TITLES.get(loop, loop)
         groups.append(LoopGroup(loop=loop, title=title, anchor=anchor(title), items=tuple(views)))
     return tuple(groups)
@@ -161,12 +162,12 @@ def check_view(check: Check) -> CheckView:
     return CheckView(check.id, check.title, check.status, label, icon, check.evidence, check.operator_action)
 
 
-def warning_view(finding: Finding) -> WarningView:
+def warning_view(finding: Finding, stores: Collection[str]) -> WarningView:
     """One warning."""
-    return WarningView(finding.code, finding.title, finding.detail, tuple(evidence_view(r) for r in finding.evidence))
+    return WarningView(finding.code, finding.title, finding.detail, tuple(evidence_view(r, stores) for r in finding.evidence))
 
 
-def chain_view(chain: ResolvedChain) -> ChainView:
+def chain_view(chain: ResolvedChain, stores: Collection[str]) -> ChainView:
     """One resolved chain: what failed, and which record closed it."""
     return ChainView(
         loop_title=LOOP_TITLES.get(chain.loop, chain.loop),
@@ -176,8 +177,8 @@ def chain_view(chain: ResolvedChain) -> ChainView:
         first_failed_at=stamp(chain.first_failed_at),
         resolved_at=stamp(chain.resolved_at),
         resolved_after=age(chain.first_failed_at, chain.resolved_at),
-        resolved_by=evidence_view(chain.resolved_by),
-        failed=tuple(evidence_view(r) for r in chain.failed),
+        resolved_by=evidence_view(chain.resolved_by, stores),
+        failed=tuple(evidence_view(r, stores) for r in chain.failed),
         loop=chain.loop,
         resolution_label=RESOLUTION_LABELS[chain.resolution],
     )

@@ -5,9 +5,10 @@ One table per kind of label, read by every format, so a state is named the same 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from reportgen.evidence import sqlite_store
+from reportgen.evidence import kinds, sqlite_store
 from reportgen.evidence.text import utc_text
 from reportgen.judge.verdict import LOOP_TITLES, RETRY_STATES, utc_iso
 from reportgen.view.model import DashboardSections, RunbookSections, Section, Stamp
@@ -20,22 +21,8 @@ DECISION_LABELS = {
     "hold_release_closure": "Hold release closure",
 }
 RETRY_STATE_LABELS = {state: words.label for state, words in RETRY_STATES.items()}
-# Record kinds are long; the suffix says what the record is. Longest suffixes first.
-KIND_LABELS = (
-    ("-delivery-retry-execution-record", "retry execution"),
-    ("-delivery-retry-worker-run", "retry worker run"),
-    ("-delivery-retry-plan", "retry plan"),
-    ("-alert-plan", "alert plan"),
-    ("-alert-ack", "alert acknowledgement"),
-    ("-retry-health", "retry health"),
-    ("-archive-reference-health", "archive reference health"),
-    ("-immutable-archive-reference", "archive reference"),
-    ("release-connector-delivery", "delivery"),
-    ("-notification-plan", "notification plan"),
-    ("-notification-ack", "notification acknowledgement"),
-    ("-release-readiness-summary", "readiness summary"),
-    ("-operator-runbook-export", "runbook export"),
-)
+# Record kinds are long; the end of the name says what the record is (no suffix ends another).
+KIND_LABELS = kinds.KIND_LABELS
 
 
 def stamp(value: datetime | None) -> Stamp:
@@ -65,9 +52,9 @@ def age(since: datetime | None, as_of: datetime) -> str:
     return "—" if since is None else duration(as_of - since)
 
 
-def location(source: str, line: int | None) -> str:
+def location(source: str, line: int | None, stores: Collection[str]) -> str:
     """`file:line` (`store.db#rowid=42` for a database row), or the file alone for a whole-file entry."""
-    return sqlite_store.location(source, line)
+    return sqlite_store.location(source, line, stores)
 
 
 def kind_label(kind: str | None) -> str:

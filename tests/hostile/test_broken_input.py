@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from evidence import A1, EXAMPLE_STORE, example, record, write_ndjson
 
-from reportgen.evidence.load import Limits, load
+from reportgen.evidence.inputs import Limits
+from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
 
 GOOD = [json.dumps(r) for r in example()]
@@ -101,14 +102,14 @@ def test_an_oversized_line_is_rejected_without_being_parsed(tmp_path):
 
 
 def test_a_file_over_the_input_limit_is_a_clear_usage_error(tmp_path):
-    from reportgen.evidence.load import InputError
+    from reportgen.evidence.inputs import InputError
 
     with pytest.raises(InputError, match="input size limit of 1000 bytes"):
         load([str(EXAMPLE_STORE)], limits=Limits(max_input_bytes=1000))
 
 
 def test_a_gzip_bomb_stops_at_the_input_limit(tmp_path):
-    from reportgen.evidence.load import InputError
+    from reportgen.evidence.inputs import InputError
 
     bomb = tmp_path / "bomb.ndjson.gz"
     bomb.write_bytes(gzip.compress(b" " * (64 << 20), mtime=0))

@@ -30,8 +30,10 @@ from click.testing import CliRunner
 from evidence import A1, FIXTURES, example, record
 
 from reportgen.cli import cli
+from reportgen.evidence import discover, stream
 from reportgen.evidence import load as load_module
-from reportgen.evidence.load import InputError, Limits, load
+from reportgen.evidence.inputs import InputError, Limits
+from reportgen.evidence.load import load
 
 CLEAN = FIXTURES / "clean" / "store.json"
 GOOD = [json.dumps(r) for r in example()]
@@ -533,7 +535,7 @@ def test_a_file_with_cr_only_line_ends_says_so_in_the_reason(tmp_path, case, str
 
 
 def test_an_over_long_line_with_crlf_line_ends_does_not_blame_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(load_module.stream, "CHUNK", 7)  # chunk ends fall between CR and LF too
+    monkeypatch.setattr(stream, "CHUNK", 7)  # chunk ends fall between CR and LF too
     line = GOOD[0].encode() + b"\r\n"
     (tmp_path / "e.ndjson").write_bytes(line * 3)
     rejected = load([str(tmp_path / "e.ndjson")], limits=Limits(max_record_bytes=len(line) - 3)).rejected
@@ -585,10 +587,10 @@ def test_the_pack_file_marks_are_reportgens_own():
     from reportgen.judge.summary import Summary
     from reportgen.output.pack import PREDICATE_TYPE
 
-    assert load_module.PACK_FILES["manifest.json"][0] == ("predicateType", PREDICATE_TYPE)
-    assert load_module.PACK_FILES["summary.json"][0] == (
+    assert discover.PACK_FILES["manifest.json"][0] == ("predicateType", PREDICATE_TYPE)
+    assert discover.PACK_FILES["summary.json"][0] == (
         "schema_version",
         *get_args(Summary.model_fields["schema_version"].annotation),
     )
     # Every key a summary has, and no other: a file with another key (records) is read as evidence.
-    assert load_module.PACK_FILES["summary.json"][1] == set(Summary.model_fields)
+    assert discover.PACK_FILES["summary.json"][1] == set(Summary.model_fields)

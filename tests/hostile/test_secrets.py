@@ -11,7 +11,8 @@ import pytest
 from evidence import A1, EXEC_ACK, example, record, write_ndjson
 from pypdf import PdfReader
 
-from reportgen.evidence.load import Limits, load
+from reportgen.evidence.inputs import Limits
+from reportgen.evidence.load import load
 from reportgen.evidence.masking import mask_string
 from reportgen.judge.summary import summarise
 

@@ -39,8 +39,10 @@ from pydantic import BaseModel
 from test_secrets import pdf_bytes
 
 from reportgen.evidence import schema as models
-from reportgen.evidence.load import Limits, load
-from reportgen.evidence.masking import MASK, SecretFound, mask_record, mask_string, may_hold_secrets, secret_name
+from reportgen.evidence.inputs import Limits
+from reportgen.evidence.load import load
+from reportgen.evidence.masking import SecretFound, mask_record, mask_string, may_hold_secrets
+from reportgen.evidence.secret_rules import MASK, secret_name
 from reportgen.judge.summary import summarise
 
 RNG = random.Random(13)

@@ -1,0 +1,192 @@
+"""Cutting the inputs into units of reading, and reading the units here or in forked worker processes."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from reportgen.evidence import ndjson, sqlite_store, stream
+from reportgen.evidence.discover import is_database, is_gzip
+from reportgen.evidence.inputs import CHUNK, MIB, InputError, InputFile, Limits, over_budget
+from reportgen.evidence.reader import Part, Progress, Reading, Unit, read_unit
+
+# A plain NDJSON file larger than this is split by byte range over the jobs.
+SPLIT_BYTES = 32 * MIB
+# A worker's exit code when Ctrl-C stops it (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
+# Workers are forked, so that they share this process's str hash seed (the ledger keeps ids as
+# hashes); where fork does not exist (Windows) everything is read in this process.
+FORK = "fork" in multiprocessing.get_all_start_methods()
+
+
+def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> list[Unit]:
+    """Cut the inputs into units of reading; plain files count against the budget before any is read."""
+    budget = limits.max_input_bytes
+    for name, path in sources:
+        if os.path.isfile(path) and not is_gzip(path):
+            budget -= os.path.getsize(path)
+            if budget < 0:
+                raise InputError(over_budget(name, limits))
+    units: list[Unit] = []
+    for index, (name, path) in enumerate(sources):
+        if is_database(path):
+            units += database_units(index, name, path, jobs if FORK else 1)
+            continue
+        split = jobs > 1 and FORK and splittable(path, limits)
+        ranges = ndjson.ndjson_ranges(path, jobs) if split else []
+        if len(ranges) > 1:
+            units += [Unit(index, name, path, (start, end)) for start, end in ranges]
+        else:
+            units.append(Unit(index, name, path))
+    return units
+
+
+# --- reading units, here or in worker processes ----------------------------------------------
+
+# Set before the worker processes fork, so they inherit it instead of receiving it per unit.
+_READING: Reading | None = None
+_PROGRESS: Any = None
+
+
+def database_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
+    """A database's units: its rowid ranges, one for a small table or one that cannot be read
+    (read_unit says why)."""
+    try:
+        state = sqlite_store.stamp(path)
+        spans = sqlite_store.spans(path, jobs)
+    except (sqlite_store.StoreError, OSError):
+        return [Unit(index, name, path, sqlite_store.ALL_ROWS, sqlite_store.UNREAD)]
+    return [Unit(index, name, path, span, state) for span in spans]
+
+
+def splittable(path: str, limits: Limits) -> bool:
+    """Whether a file is plain NDJSON big enough to be split by byte range over the jobs."""
+    try:
+        return os.path.getsize(path) > SPLIT_BYTES and stream.splittable(path, limits.max_record_bytes)
+    except OSError:  # read_unit says why it cannot be read
+        return False
+
+
+def read_units(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
+    """Read every unit, in worker processes when there is more than one job and more than one unit."""
+    if jobs <= 1 or len(units) <= 1 or not FORK:
+        return _read_here(units, reading, progress)
+    return _read_in_workers(units, reading, jobs, progress)
+
+
+def _read_here(units: list[Unit], reading: Reading, progress: Progress | None) -> list[Part]:
+    """Read the units one after the other in this process."""
+    parts: list[Part] = []
+    done = [0, 0]
+
+    def report(bytes_read: int, entries: int) -> None:
+        if progress is not None:
+            progress(done[0] + bytes_read, done[1] + entries)
+
+    for unit in units:
+        part = read_unit(unit, reading, report)
+        done[0] += part.decompressed
+        done[1] += part.entries
+        parts.append(part)
+    return parts
+
+
+def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
+    """Read the units in forked worker processes, reporting their progress from here.
+
+    When there are no more units than jobs, this process reads the first unit itself: one
+    process fewer, and one ledger fewer to send back. A worker that dies (the out-of-memory
+    killer, a signal) makes this an InputError instead of a wait that never ends.
+    """
+    global _READING, _PROGRESS
+    context = multiprocessing.get_context("fork")
+    _READING, _PROGRESS = reading, context.Array("q", 2 * len(units), lock=False)
+    digests = _FileDigests(units)
+    here = len(units) <= jobs
+    numbered = list(enumerate(units))
+    pool = ProcessPoolExecutor(len(units) - 1 if here else jobs, mp_context=context, initializer=_worker_signals)
+    try:
+        futures = [pool.submit(_work, n) for n in (numbered[1:] if here else numbered)]
+        own = [_work(numbered[0], progress)] if here else []
+        while futures_wait(futures, timeout=0.25).not_done:
+            _show(progress)
+        parts = own + [future.result() for future in futures]
+        # Every worker is done: wait for the pool to close its pipes, or its management thread may
+        # write to a closed one as the interpreter exits and print a traceback.
+        pool.shutdown(wait=True)
+    except BrokenProcessPool:
+        raise InputError("a worker process reading the evidence died (out of memory?); try --jobs 1") from None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _READING, _PROGRESS = None, None
+    for part, unit in zip(parts, units, strict=True):
+        if part.file is None and unit.span is not None and unit.span[0] == 0:
+            part.file = digests.file(unit)
+    return parts
+
+
+def _worker_signals() -> None:
+    """In a worker: Ctrl-C (sent to the whole process group) ends it quietly; the parent reports it."""
+    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(EXIT_INTERRUPTED))
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def _show(progress: Progress | None) -> None:
+    """Tell the progress report what every worker has read so far."""
+    if progress is not None:
+        shown = list(_PROGRESS)
+        progress(sum(shown[0::2]), sum(shown[1::2]))
+
+
+def _work(numbered: tuple[int, Unit], progress: Progress | None = None) -> Part:
+    """Read one unit, in a worker process or (with `progress`) here."""
+    slot, unit = numbered
+    assert _READING is not None
+
+    def report(bytes_read: int, entries: int) -> None:
+        _PROGRESS[2 * slot], _PROGRESS[2 * slot + 1] = bytes_read, entries
+        _show(progress)
+
+    return read_unit(unit, _READING, report)
+
+
+class _FileDigests:
+    """The sha256 of every file split by byte range, computed in a thread while the workers read."""
+
+    def __init__(self, units: list[Unit]) -> None:
+        paths = sorted({u.path for u in units if u.span is not None and u.store is None})
+        self.threads = {path: _DigestThread(path) for path in paths}
+        for thread in self.threads.values():
+            thread.start()
+
+    def file(self, unit: Unit) -> InputFile:
+        """The facts of a split file (its entries are added as its ranges are assembled)."""
+        thread = self.threads[unit.path]
+        thread.join()
+        return InputFile(path=unit.name, sha256=thread.digest, bytes=thread.size, format="ndjson")
+
+
+class _DigestThread(threading.Thread):
+    """Hash one file (hashlib lets go of the interpreter while it hashes)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(daemon=True)
+        self.path, self.digest, self.size = path, "", 0
+
+    def run(self) -> None:
+        """Read and hash the file in chunks."""
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                self.size += len(chunk)
+        self.digest = digest.hexdigest()
