@@ -1,0 +1,39 @@
+"""Test data made once per run and shared by every test and every pytest-xdist worker that needs it.
+
+`shared(tmp_path_factory, key, make)` returns a folder that `make(folder)` filled. The first caller
+makes it under a file lock; every later caller, in this process or another worker, waits for the
+lock and reuses the folder. The folder lives beside the workers' own temporary folders (the run's
+base temporary folder), so each run starts afresh. Shared folders are read-only by convention: a
+test that changes files copies them into its own `tmp_path` first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+
+def run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder shared by every worker of this run: the parent of a worker's base temporary folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def shared(tmp_path_factory: pytest.TempPathFactory, key: str, make: Callable[[Path], object]) -> Path:
+    """The folder `key`, filled by `make(folder)` once per run whichever worker asks first."""
+    root = run_root(tmp_path_factory) / "shared"
+    root.mkdir(exist_ok=True)
+    folder, done = root / key, root / f"{key}.done"
+    with FileLock(str(root / f"{key}.lock")):
+        if not done.exists():
+            if folder.exists():  # a worker that failed part-way left it
+                shutil.rmtree(folder)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
