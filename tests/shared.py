@@ -37,3 +37,21 @@ def shared(tmp_path_factory: pytest.TempPathFactory, key: str, make: Callable[[P
             make(folder)
             done.touch()
     return folder
+
+
+def config_root(config: pytest.Config) -> Path:
+    """`run_root` from a pytest config, in a worker or in the process that prints the summary."""
+    return run_root(config._tmp_path_factory)  # type: ignore[attr-defined]
+
+
+def save_measurements(config: pytest.Config, lines: list[str]) -> None:
+    """Keep lines for the run's summary; a worker's own lines replace what it kept before."""
+    folder = config_root(config) / "measurements"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.txt").write_text("".join(f"{line}\n" for line in lines))
+
+
+def saved_measurements(config: pytest.Config) -> list[str]:
+    """Every line any worker of this run kept for the summary."""
+    folder = config_root(config) / "measurements"
+    return [line for path in sorted(folder.glob("*.txt")) for line in path.read_text().splitlines()]
