@@ -17,7 +17,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
     pack's size and timings; with pytest-xdist they were measured in the workers."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    from shared import saved_measurements
+    from once import saved_measurements
 
     lines = saved_measurements(config)
     if lines:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shared import shared
+from once import once
 
 from reportgen.evidence.load import load
 from reportgen.judge.summary import Summary, summarise
@@ -52,7 +52,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory, records: int, seed: int 
         args = ["--records", str(records), "--seed", str(seed), "--format", "ndjson", "--out", str(folder / "evidence.ndjson")]
         subprocess.run([sys.executable, "-m", "bench.generate", *args], cwd=ROOT, check=True, capture_output=True, timeout=600)
 
-    return shared(tmp_path_factory, f"generated-{records}-{seed}", make) / "evidence.ndjson"
+    return once(tmp_path_factory, f"generated-{records}-{seed}", make) / "evidence.ndjson"
 
 
 def record(records: list[dict[str, Any]], session_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from evidence import FIXTURES
-from shared import shared
+from once import once
 
 WAIVERS = FIXTURES / "waivers" / "example.yaml"
 # Three weekly packs from evolving evidence: eleven open items, then the two of the example chain,
@@ -46,5 +46,5 @@ def shared_weeks(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
     Read-only: the folder holding them is the history of the third, so nothing else may be put there.
     """
-    root = shared(tmp_path_factory, "weeks", build_weeks)
+    root = once(tmp_path_factory, "weeks", build_weeks)
     return [root / name for name, _, _ in WEEKS]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from browsing import CHROMIUM, CHROMIUM_ARGS, FIXTURE_SETS, REPORTED, BuiltPack, build
-from shared import save_measurements
+from once import save_measurements
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -1,6 +1,6 @@
 """Test data made once per run and shared by every test and every pytest-xdist worker that needs it.
 
-`shared(tmp_path_factory, key, make)` returns a folder that `make(folder)` filled. The first caller
+`once(tmp_path_factory, key, make)` returns a folder that `make(folder)` filled. The first caller
 makes it under a file lock; every later caller, in this process or another worker, waits for the
 lock and reuses the folder. The folder lives beside the workers' own temporary folders (the run's
 base temporary folder), so each run starts afresh. Shared folders are read-only by convention: a
@@ -24,9 +24,9 @@ def run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def shared(tmp_path_factory: pytest.TempPathFactory, key: str, make: Callable[[Path], object]) -> Path:
+def once(tmp_path_factory: pytest.TempPathFactory, key: str, make: Callable[[Path], object]) -> Path:
     """The folder `key`, filled by `make(folder)` once per run whichever worker asks first."""
-    root = run_root(tmp_path_factory) / "shared"
+    root = run_root(tmp_path_factory) / "once"
     root.mkdir(exist_ok=True)
     folder, done = root / key, root / f"{key}.done"
     with FileLock(str(root / f"{key}.lock")):
