@@ -5,9 +5,14 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
+from once import once
 
 from reportgen.evidence.load import load
 from reportgen.judge.summary import Summary, summarise
@@ -38,6 +43,16 @@ EXECUTION_KEY = "recovery_executive_report_delivery_retry_health_alert_delivery_
 def example() -> list[dict[str, Any]]:
     """The 21 records of the reference example chain, fresh copies each call."""
     return copy.deepcopy(json.loads(EXAMPLE_STORE.read_text())["items"])
+
+
+def generated(tmp_path_factory: pytest.TempPathFactory, records: int, seed: int = 7) -> Path:
+    """`python -m bench.generate --records N --seed S --format ndjson`, written once per run and shared."""
+
+    def make(folder: Path) -> None:
+        args = ["--records", str(records), "--seed", str(seed), "--format", "ndjson", "--out", str(folder / "evidence.ndjson")]
+        subprocess.run([sys.executable, "-m", "bench.generate", *args], cwd=ROOT, check=True, capture_output=True, timeout=600)
+
+    return once(tmp_path_factory, f"generated-{records}-{seed}", make) / "evidence.ndjson"
 
 
 def record(records: list[dict[str, Any]], session_id: str) -> dict[str, Any]:

@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from evidence import FIXTURES
+from once import once
 
 WAIVERS = FIXTURES / "waivers" / "example.yaml"
 # Three weekly packs from evolving evidence: eleven open items, then the two of the example chain,
@@ -37,3 +39,12 @@ def build_weeks(root: Path, formats: str = "html,md,json") -> list[Path]:
     return [
         build(root / name, fixture, as_of, "--history", str(root), formats=formats) for name, fixture, as_of in WEEKS
     ]
+
+
+def shared_weeks(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The three weekly packs (HTML, Markdown, JSON), built once per run for every test that reads them.
+
+    Read-only: the folder holding them is the history of the third, so nothing else may be put there.
+    """
+    root = once(tmp_path_factory, "weeks", build_weeks)
+    return [root / name for name, _, _ in WEEKS]

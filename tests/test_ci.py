@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from evidence import EXAMPLE_STORE, FIXTURES, ROOT
+from evidence import EXAMPLE_STORE, FIXTURES, ROOT, generated
 from junitparser import Failure, JUnitXml, Skipped
 from lxml import etree
 from markdown_it import MarkdownIt
@@ -369,28 +369,8 @@ def test_build_refused_under_strict_writes_no_ci_file_either(tmp_path):
 
 @pytest.fixture(scope="session")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """100 000 generated records as NDJSON, made once per test session."""
-    path = tmp_path_factory.mktemp("large") / "evidence.ndjson"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.generate",
-            "--records",
-            "100000",
-            "--seed",
-            "7",
-            "--format",
-            "ndjson",
-            "--out",
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-        timeout=600,
-    )
-    return path
+    """100 000 generated records as NDJSON, made once per run (tests/evidence.py)."""
+    return generated(tmp_path_factory, 100000)
 
 
 def test_at_100000_records_every_output_holds_its_bounds_and_counts(large, tmp_path, schema):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from packs import WAIVERS, build, build_weeks, run
+from packs import WAIVERS, build, run, shared_weeks
 
 
 @pytest.fixture(scope="module")
 def weeks(tmp_path_factory):
     """Three weekly packs."""
-    return build_weeks(tmp_path_factory.mktemp("packs"))
+    return shared_weeks(tmp_path_factory)
 
 
 def test_diff_exits_0_when_items_only_closed(weeks):

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import pytest
-from packs import build, build_weeks
+from packs import build, shared_weeks
 
 from reportgen.judge.history import compare, load_history, read_summary, trend
 from reportgen.view.trend import chart
@@ -19,7 +19,7 @@ SLACK_DELIVERY = "executive_retry_health_alert_delivery_failed"
 @pytest.fixture(scope="module")
 def weeks(tmp_path_factory):
     """Three weekly packs, each built with the earlier ones as its history."""
-    return build_weeks(tmp_path_factory.mktemp("packs"))
+    return shared_weeks(tmp_path_factory)
 
 
 def test_the_trend_counts_open_items_by_severity_over_three_packs(weeks):

@@ -1,8 +1,10 @@
-"""The PDFs stay bounded: at 2 000 and 20 000 generated records, with a small row limit so every
+"""The PDFs stay bounded: at 1 000 and 10 000 generated records, with a small row limit so every
 long table is cut at both sizes, the page counts match; a cut table keeps the most severe and
 oldest rows and says how many more there are; the HTML keeps every row.
 
-Generating and judging 20 000 records takes a few seconds, so each size is built once per module.
+Judging 10 000 records and printing their PDFs takes a few seconds, so each size is built once per
+module (the evidence once per run, tests/evidence.py). The behaviour under test is the tenfold
+growth with every long table cut, not the absolute size, so the sizes are kept small.
 """
 
 from __future__ import annotations
@@ -10,12 +12,10 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 
 import pypdf
 import pytest
-from evidence import ROOT
+from evidence import generated
 
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
@@ -24,7 +24,7 @@ from reportgen.output.pdf import NEVER, SEVERITY_RANK, PdfOptions, bounded_view
 from reportgen.output.render import TemplateRenderer
 from reportgen.view.build import build_view
 
-SIZES = (2000, 20000)
+SIZES = (1000, 10000)
 ROWS = 5  # below every long table's length at both sizes
 OPTIONS = PackOptions(formats=("pdf",), pdf=PdfOptions(max_rows=ROWS, attach_evidence=True))
 
@@ -32,13 +32,9 @@ OPTIONS = PackOptions(formats=("pdf",), pdf=PdfOptions(max_rows=ROWS, attach_evi
 @pytest.fixture(scope="module")
 def judged(tmp_path_factory):
     """Generated evidence at each size, loaded and judged."""
-    folder = tmp_path_factory.mktemp("generated")
     found = {}
     for size in SIZES:
-        path = folder / f"evidence-{size}.ndjson"
-        command = [sys.executable, "-m", "bench.generate", "--records", str(size), "--seed", "7", "--out", str(path)]
-        subprocess.run([*command, "--format", "ndjson"], check=True, capture_output=True, cwd=ROOT)
-        loaded = load([str(path)])
+        loaded = load([str(generated(tmp_path_factory, size))])
         found[size] = (loaded, summarise(loaded))
     return found
 
@@ -62,13 +58,13 @@ def pages(data: bytes) -> list[str]:
 @pytest.mark.parametrize("document", ["closure-dashboard.pdf", "operator-runbook.pdf"])
 def test_ten_times_the_records_gives_the_same_page_count_within_one_page(judged, printed, document):
     small, large = (len(pages(printed[size][document])) for size in SIZES)
-    assert judged[20000][1].inputs.records == 10 * judged[2000][1].inputs.records
+    assert judged[10000][1].inputs.records == 10 * judged[1000][1].inputs.records
     assert small > 1 and abs(large - small) <= 1, (small, large)
 
 
 def test_every_cut_table_says_how_many_rows_it_left_out_and_where_they_are(judged, printed):
-    text = " ".join(pages(printed[20000]["closure-dashboard.pdf"])).replace("\n", " ")
-    summary = judged[20000][1]
+    text = " ".join(pages(printed[10000]["closure-dashboard.pdf"])).replace("\n", " ")
+    summary = judged[10000][1]
     executive = sum(i.loop == "executive" for i in summary.closure.open_items)
     expected = f"This PDF shows {ROWS} of {executive:,} open items (the most severe, then the oldest); the other"
     assert expected in text
@@ -78,7 +74,7 @@ def test_every_cut_table_says_how_many_rows_it_left_out_and_where_they_are(judge
 
 
 def test_a_cut_table_keeps_the_most_severe_and_then_the_oldest_open_items(judged):
-    loaded, summary = judged[20000]
+    loaded, summary = judged[10000]
     view = build_view(summary, pack_info(summary, OPTIONS))
     cut = bounded_view(view, summary, "closure-dashboard", ROWS)
     # Items without an opening time rank after those with one.
@@ -96,7 +92,7 @@ def test_a_cut_table_keeps_the_most_severe_and_then_the_oldest_open_items(judged
 
 
 def test_the_html_keeps_every_row(judged):
-    _, summary = judged[2000]
+    _, summary = judged[1000]
     view = build_view(summary, pack_info(summary, OPTIONS))
     html = TemplateRenderer("html", "html").render("closure-dashboard", view).decode()
     for item in summary.closure.open_items:
@@ -104,8 +100,8 @@ def test_the_html_keeps_every_row(judged):
 
 
 def test_the_generated_evidence_in_the_pdf_gives_the_same_verdict(judged, printed, tmp_path):
-    _, summary = judged[2000]
-    attached = pypdf.PdfReader(io.BytesIO(printed[2000]["closure-dashboard.pdf"])).attachments
+    _, summary = judged[1000]
+    attached = pypdf.PdfReader(io.BytesIO(printed[1000]["closure-dashboard.pdf"])).attachments
     (tmp_path / "evidence.ndjson").write_bytes(attached["evidence.ndjson"][0])
     again = summarise(load([str(tmp_path / "evidence.ndjson")]), summary.rules, summary.as_of)
     assert json.loads(attached["summary.json"][0]) == json.loads(summary.to_json())

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from evidence import FIXTURES, ROOT, comparable, write_store
+from evidence import FIXTURES, comparable, write_store
+from evidence import generated as generated_evidence
 from sqlitedb import items_of, run, state, write_db
 
 from reportgen.evidence import sqlite_store
@@ -30,10 +31,7 @@ ITEMS = json.loads((FIXTURES / "example" / "store.json").read_text())["items"]
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """20 000 generated records as a JSON store and as a SQLite store holding the same items."""
     folder = tmp_path_factory.mktemp("sqlite-generated")
-    ndjson = folder / "evidence.ndjson"
-    args = ["--records", "20000", "--seed", "7", "--format", "ndjson", "--out", str(ndjson)]
-    subprocess.run([sys.executable, "-m", "bench.generate", *args], cwd=ROOT, check=True, capture_output=True)
-    items = items_of(ndjson)
+    items = items_of(generated_evidence(tmp_path_factory, 20000))
     (folder / "db").mkdir()
     return {"json": write_store(folder / "store.json", items), "db": write_db(folder / "db" / "store.db", items)}
 

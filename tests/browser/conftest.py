@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 from browsing import CHROMIUM, CHROMIUM_ARGS, FIXTURE_SETS, REPORTED, BuiltPack, build
+from once import save_measurements
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print what the browser tests measured, so a CI log shows the large pack's size and timings."""
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Hand what the browser tests measured to the run's summary (tests/conftest.py prints it), so a CI
+    log shows the large pack's size and timings whichever pytest-xdist worker ran them."""
     if REPORTED:
-        terminalreporter.section("browser measurements")
-        for line in REPORTED:
-            terminalreporter.write_line(line)
+        save_measurements(session.config, REPORTED)
 
 
 def unavailable() -> str:

@@ -1,18 +1,19 @@
 """A pack built from 100 000 generated records: it opens, is interactive and filters within stated bounds.
 
-The evidence comes from `bench.generate` (deterministic for a seed), written to the test's own
-folder. The bounds are generous for a 2-core CI machine (the measured times are printed in the
-run's summary and recorded as test properties, with the size of each HTML file).
+The evidence comes from `python -m bench.generate` (deterministic for a seed), written once per
+run and shared (tests/evidence.py). The bounds are generous for a 2-core CI machine (the measured
+times are printed in the run's summary and recorded as test properties, with the size of each HTML
+file).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 
 import pytest
 from browsing import REPORTED, ROOT, BuiltPack, build, open_page, wait_until
+from evidence import generated
 
 pytestmark = pytest.mark.browser
 
@@ -29,14 +30,9 @@ def large_pack(tmp_path_factory: pytest.TempPathFactory) -> BuiltPack:
     """The pack of 100 000 generated records (HTML, Markdown, JSON), built once."""
     if not (ROOT / "bench" / "generate.py").exists():
         pytest.skip("bench/generate.py is not in this checkout")
-    sys.path.insert(0, str(ROOT))
-    from bench.generate import write
-
-    folder = tmp_path_factory.mktemp("large")
-    evidence = folder / "evidence.ndjson"
     started = time.monotonic()
-    write(str(evidence), "ndjson", RECORDS, SEED)
-    pack = build([str(evidence)], folder / "pack")
+    evidence = generated(tmp_path_factory, RECORDS, SEED)  # made once per run, shared with tests/test_ci.py
+    pack = build([str(evidence)], tmp_path_factory.mktemp("large") / "pack")
     REPORTED.append(f"{RECORDS:,} records: generated and built in {time.monotonic() - started:.1f} s")
     for name in ("closure-dashboard.html", "operator-runbook.html"):
         size = (pack.folder / name).stat().st_size

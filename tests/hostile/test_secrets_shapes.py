@@ -14,6 +14,7 @@ import random
 import string
 import subprocess
 import sys
+import time
 import typing
 import uuid
 from collections.abc import Callable
@@ -598,7 +599,10 @@ def test_no_file_of_the_pack_holds_any_new_shape(pack):
 
 
 # Repetitions that make a backtracking pattern read a text once per start: each must be read in
-# one pass (at this size a quadratic pattern would run for minutes, not fail an assertion).
+# one pass. Reading four times the text must cost about four times the CPU time, not sixteen (the
+# test used to read 200 000 characters once, where a quadratic pattern runs for a minute instead
+# of failing an assertion).
+SCALE_SIZES = (12_500, 50_000)
 REPEATS = {
     "dashes": "-",
     "begin": "--BEGIN",
@@ -614,8 +618,36 @@ REPEATS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(REPEATS))
+# Known quadratic today (reportgen.evidence.masking): reading "a://" repeated costs about 16 times
+# as much for 4 times the text. Strict, so the test fails once the masking is fixed and the mark can go.
+QUADRATIC = {"schemes"}
+
+
+def masking_cost(text: str) -> tuple[float, tuple[str, list[Any]]]:
+    """The least CPU time of up to three mask_string calls on text (one once it takes a second), and the result."""
+    best, result = float("inf"), None
+    for _ in range(3):
+        started = time.process_time()
+        result = mask_string(text)
+        best = min(best, time.process_time() - started)
+        if best > 1:
+            break
+    return best, result  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="quadratic in reportgen.evidence.masking"))
+        if name in QUADRATIC
+        else name
+        for name in sorted(REPEATS)
+    ],
+)
 def test_a_long_repetitive_text_is_read_in_one_pass(name):
-    text = "x " + REPEATS[name] * (200_000 // len(REPEATS[name])) + " ?"
-    masked, kinds = mask_string(text)
+    small, large = ("x " + REPEATS[name] * (size // len(REPEATS[name])) + " ?" for size in SCALE_SIZES)
+    small_cost, _ = masking_cost(small)
+    large_cost, (masked, kinds) = masking_cost(large)
     assert masked.startswith("x ") and len(kinds) <= 2
+    # Linear: about 4 times; quadratic: about 16 times (a floor keeps timer noise on tiny costs out).
+    assert large_cost < 8 * max(small_cost, 0.002), (small_cost, large_cost)
