@@ -105,16 +105,18 @@ def apply_rule(rule: Rule, text: str) -> tuple[str, int]:
     The search goes on after what was masked, never inside it, so no part is read twice.
     """
     parts: list[str] = []
-    done = position = count = 0
-    while (match := rule.regex.search(text, position)) is not None:
-        masked = rule.mask(match)
-        if masked is None:
-            position = max(match.end(), match.start() + 1)
-            continue
-        end, replacement = masked
-        parts += [text[done : match.start()], replacement]
-        done = position = end
-        count += 1
+    done = count = 0
+    for start, stop in [(0, len(text))] if rule.windows is None else rule.windows(text):
+        position = max(start, done)
+        while (match := rule.regex.search(text, position, stop)) is not None:
+            masked = rule.mask(match)
+            if masked is None:
+                position = max(match.end(), match.start() + 1)
+                continue
+            end, replacement = masked
+            parts += [text[done : match.start()], replacement]
+            done = position = end
+            count += 1
     if not count:
         return text, 0
     parts.append(text[done:])
