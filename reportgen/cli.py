@@ -130,7 +130,7 @@ def read_evidence(
         stdin = getattr(sys.stdin, "buffer", None) if "-" in paths else None
         if "-" in paths and stdin is None:
             raise InputError("-: standard input is closed")
-        bar = progress_line(click.get_text_stream("stderr"), reading.quiet)
+        bar = progress_line(sys.stderr, reading.quiet)
         jobs = reading.jobs or cores()
         return summarise_paths(paths, rules, as_of, stdin, reading.limits, bar, jobs, exclude)  # type: ignore[arg-type]
     except InputError as exc:
