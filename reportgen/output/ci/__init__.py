@@ -7,8 +7,9 @@ escapes, as the terminal shows them, and cut to a bounded length), then through 
 the format it lands in.
 """
 
+from reportgen.judge.groups import Group, group_items
 from reportgen.output.ci.github import annotations, escape_data, escape_property
-from reportgen.output.ci.groups import Group, group_items, visible
+from reportgen.output.ci.groups import visible
 from reportgen.output.ci.junit import junit_xml
 from reportgen.output.ci.markdown import summary_markdown
 

@@ -8,9 +8,10 @@ another line, or add a property.
 from __future__ import annotations
 
 from reportgen.evidence.text import plural
+from reportgen.judge.groups import Group, group_items
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import Check
-from reportgen.output.ci.groups import Group, action_text, group_items, group_line, visible
+from reportgen.output.ci.groups import action_text, group_line, visible
 
 ANNOTATION_LIMIT = 50
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from reportgen.judge.groups import Group, group_items
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import Check, utc_iso
-from reportgen.output.ci.groups import Group, action_text, group_items, group_line, visible
+from reportgen.output.ci.groups import action_text, group_line, visible
 
 READINESS, OPEN_ITEMS = "reportgen.readiness", "reportgen.open_items"
 # Warnings quoted in the open-items suite's system-out; summary.json has them all.

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reportgen.evidence.text import plural
+from reportgen.judge.groups import Group, group_items
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import Check, utc_iso
-from reportgen.output.ci.groups import Group, action_text, group_items, is_ready, verdict_line, visible
+from reportgen.output.ci.groups import action_text, is_ready, verdict_line, visible
 from reportgen.output.render import md_escape
 
 SUMMARY_LIMIT = 64 * 1024
