@@ -37,6 +37,7 @@ from reportgen.evidence.chains import (
     micros,
     norm_provider,
 )
+from reportgen.evidence.kinds import BY_KIND
 from reportgen.evidence.lean import (
     AlertAck,
     AlertPlan,
@@ -55,6 +56,10 @@ from reportgen.evidence.lean import (
 )
 from reportgen.evidence.loops import ALERT_KINDS, LOOP_NAMES, source_unjudged
 from reportgen.evidence.schema import CLEARING_ACK_STATES
+
+DAY_MICROS = 86_400_000_000
+# The timeline lanes of each kind that has any (kinds.py); a delivery takes its second lane when it failed.
+KIND_LANES: dict[str, tuple[str, ...]] = {name: kind.lanes for name, kind in BY_KIND.items() if kind.lanes}
 
 
 @contextmanager
@@ -85,6 +90,7 @@ class Ledger:
         self.kinds: Counter[str] = Counter()
         self.alert_loop = False
         self.newest: datetime | None = None
+        self.oldest: datetime | None = None
         self.future: list[Cite] = []
         self.loops = {loop: LoopTally() for loop in LOOP_NAMES}
         self.chains: dict[Key, Chain] = {}
@@ -114,6 +120,9 @@ class Ledger:
         self.known_parts: list[set[int] | array[int]] = []
         self.links: list[Link] = []
         self.providers: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # Records per (loop, timeline lane, UTC day as days since 1970): the timeline of all the
+        # evidence, not only of the records a pack cites. A few thousand keys, whatever the size.
+        self.timeline: Counter[tuple[str, str, int]] = Counter()
 
     # --- folding one record -------------------------------------------------------------------
 
@@ -124,6 +133,9 @@ class Ledger:
         self.records += 1
         self.kinds[cite[2]] += 1
         self._place_in_time(at, cite)
+        lanes = KIND_LANES.get(cite[2])
+        if lanes:
+            self._on_timeline(record, lanes, stamp)
         self.sids.append(hash(record.session_id))
         self.alert_loop = self.alert_loop or record.metadata_kind in ALERT_KINDS
         if isinstance(record, Delivery):
@@ -138,11 +150,22 @@ class Ledger:
             self._other(record, cite)
 
     def _place_in_time(self, at: datetime, cite: Cite) -> None:
-        """Note the newest record (the default as-of) and the records made after the as-of time."""
+        """Note the oldest and newest records (the timeline's span, the default as-of) and those after the as-of."""
         if self.newest is None or at > self.newest:
             self.newest = at
+        if self.oldest is None or at < self.oldest:
+            self.oldest = at
         if self.as_of_micros is not None and cite[0] > self.as_of_micros:
             self.future.append(cite)
+
+    def _on_timeline(self, record: Lean, lanes: tuple[str, ...], stamp: int) -> None:
+        """Count a record of an alert loop on its lane, on the UTC day it was made."""
+        if isinstance(record, Delivery):
+            loop, lane = record.delivery_loop, lanes[0] if record.delivery_success else lanes[-1]
+        else:
+            loop, lane = record.loop, lanes[0]
+        if loop is not None:  # deliveries of other sources belong to no loop's timeline
+            self.timeline[(loop, lane, stamp // DAY_MICROS)] += 1
 
     def add_foreign(self, record: Foreign, at: datetime | None, source: str, line: int | None) -> None:
         """Account for a record no rule reads; its id still counts once and is known to links."""
@@ -318,9 +341,12 @@ class Ledger:
         """Fold in the ledger of another part of the evidence (other records, same as-of)."""
         self.records += other.records
         self.kinds.update(other.kinds)
+        self.timeline.update(other.timeline)
         self.alert_loop = self.alert_loop or other.alert_loop
         if other.newest is not None and (self.newest is None or other.newest > self.newest):
             self.newest = other.newest
+        if other.oldest is not None and (self.oldest is None or other.oldest < self.oldest):
+            self.oldest = other.oldest
         self.future += other.future
         for loop in LOOP_NAMES:
             self.loops[loop].merge(other.loops[loop])

@@ -8,9 +8,9 @@ no retry counts rather than zero of them) reads as None and is written back abse
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Counted(BaseModel):
@@ -101,6 +101,19 @@ class DeliveryCounts(Counted):
     failures: int
 
 
+class Timeline(Counted):
+    """Records per alert loop, timeline lane and UTC day, of all the evidence read (days without any left out)."""
+
+    bucket: Literal["day"] = "day"
+    # The UTC days of the oldest and newest record read, of any kind: the span the timeline covers.
+    first: str | None = None
+    last: str | None = None
+    loops: dict[str, dict[str, dict[str, int]]] = Field(
+        description='Alert loop -> timeline lane (deliveries, failures, retry_decisions, worker_runs, executions, '
+        'acknowledgements) -> UTC day as "YYYY-MM-DD" -> records of that lane made that day.'
+    )
+
+
 class Counts(Counted):
     """Every count of a summary. `cavra` holds upstream's dashboard counts by their upstream names."""
 
@@ -114,3 +127,14 @@ class Counts(Counted):
     readiness_summaries: int
     runbook_exports: int
     cavra: dict[str, int]
+    # Absent from summaries of a reportgen that did not count it.
+    timeline: Timeline | None = None
+
+
+# The counts are published unconstrained (their keys depend on the loops and on upstream's names),
+# except the timeline, whose shape a reader of summary.json needs to know to draw it.
+COUNTS_SCHEMA: dict[str, Any] = {
+    "title": "Counts",
+    "type": "object",
+    "properties": {"timeline": Timeline.model_json_schema(mode="validation")},
+}

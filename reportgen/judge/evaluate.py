@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from reportgen.evidence.chains import EPOCH
 from reportgen.evidence.load import LoadResult
 from reportgen.evidence.loops import LOOP_NAMES, LOOPS, LoopSpec
 from reportgen.judge import acks, cavra, chain, integrity
@@ -28,6 +29,7 @@ from reportgen.judge.counts import (
     LoopCounts,
     NotificationCounts,
     RetryDecisionCounts,
+    Timeline,
     WorkerRunCounts,
 )
 from reportgen.judge.facts import (
@@ -164,7 +166,17 @@ def count_evidence(facts: Facts, states: list[ChainState], mode: RulesMode = "ch
         readiness_summaries=ledger.readiness_summaries,
         runbook_exports=ledger.runbook_exports,
         cavra=cavra_counts(facts),
+        timeline=timeline_counts(ledger.timeline, ledger.oldest, ledger.newest),
     )
+
+
+def timeline_counts(tally: Counter[tuple[str, str, int]], oldest: datetime | None, newest: datetime | None) -> Timeline:
+    """The ledger's records per (loop, lane, day) as nested mappings, sorted, days as ISO dates."""
+    loops: dict[str, dict[str, dict[str, int]]] = {}
+    for (loop, lane, day), n in sorted(tally.items()):
+        loops.setdefault(loop, {}).setdefault(lane, {})[(EPOCH + timedelta(days=day)).date().isoformat()] = n
+    first, last = (None if at is None else at.astimezone(UTC).date().isoformat() for at in (oldest, newest))
+    return Timeline(first=first, last=last, loops=loops)
 
 
 def _loop_counts(facts: Facts, spec: LoopSpec, all_states: list[ChainState], mode: RulesMode) -> LoopCounts:

@@ -23,7 +23,7 @@ from reportgen.evidence.load import LoadResult, load
 from reportgen.evidence.reader import Progress
 from reportgen.evidence.schema import Provenance, evidence_schema
 from reportgen.evidence.visible import json_escaped
-from reportgen.judge.counts import Counts
+from reportgen.judge.counts import COUNTS_SCHEMA, Counts
 from reportgen.judge.evaluate import evaluate
 from reportgen.judge.verdict import Closure, Model, Readiness, RulesMode
 
@@ -112,8 +112,8 @@ class Summary(Model):
     as_of: datetime
     closure: Closure
     readiness: Readiness
-    # Published unconstrained: the keys of the counts depend on the loops and on upstream's names.
-    counts: Annotated[Counts, WithJsonSchema({"title": "Counts"})]
+    # Published unconstrained but for the timeline: the keys of the counts depend on the loops and upstream.
+    counts: Annotated[Counts, WithJsonSchema(COUNTS_SCHEMA)]
     inputs: Inputs
 
     def to_json(self) -> bytes:
