@@ -20,9 +20,10 @@ from reportgen.judge.summary import summarise
 from reportgen.output.pack import PackOptions, render_pack
 from reportgen.output.render import environment
 from reportgen.view import dashboard as view_dashboard
-from reportgen.view.charts import MAX_MARKERS, RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
+from reportgen.view.charts import RetryRow, SeverityRow, retry_chart, severity_chart
 from reportgen.view.cited import Event, events, record_json, records_island
 from reportgen.view.paging import PAGE_SIZE, page
+from reportgen.view.timeline import MAX_MARKERS, timeline_chart
 
 SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 ISLAND = re.compile(r'<script type="application/json" id="evidence-records">(.*?)</script>', re.S)

@@ -7,6 +7,7 @@ summaries written before it was counted still read, and write back without it.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from reportgen.evidence.inputs import Limits
 from reportgen.evidence.load import load
 from reportgen.judge.history import compare, read_summary
 from reportgen.judge.summary import Summary, schema_of, summarise, summarise_paths
+from reportgen.view.charts import Chart, num
+from reportgen.view.cited import events
+from reportgen.view.dashboard import dashboard_view
+from reportgen.view.timeline import timeline_chart
 
 DAY = "2025-06-02"
 
@@ -135,3 +140,51 @@ def utc_day(line: str) -> str | None:
     except (ValueError, TypeError, KeyError):
         return None
     return made.astimezone(UTC).date().isoformat() if made.tzinfo else made.date().isoformat()
+
+
+# --- the dashboard's timeline charts ---------------------------------------------------------
+
+
+def tick_labels(chart: Chart) -> list[tuple[float, float, str]]:
+    """The (x, y, words) of the muted texts under the lanes of a chart: tick labels and the axis title."""
+    found = re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*class="f-muted"[^>]*>([^<]*)</text>', str(chart.svg))
+    return [(float(x), float(y), words) for x, y, words in found if float(y) > 20]
+
+
+def test_the_timeline_spans_the_evidence_from_its_first_to_its_last_day_with_deliveries(tmp_path_factory):
+    loaded = load([str(generated(tmp_path_factory, 3000))])
+    summary = summarise(loaded)
+    timeline = summary.counts.timeline
+    view = dashboard_view(summary, loaded.records)
+    assert view.counted and {c.id for c in view.timelines} == {f"chart-timeline-{loop}" for loop in timeline.loops}
+    for chart in view.timelines:
+        labels = [words for _, _, words in tick_labels(chart)]
+        assert labels[0] == timeline.first and labels[-2] == timeline.last, chart.id
+        assert labels[-1].startswith(f"UTC days, {timeline.first} to {timeline.last}")
+        deliveries = next(row for row in chart.rows if row[0] == "Deliveries")
+        assert int(deliveries[1].replace(",", "")) > 0
+        assert "Deliveries: " in str(chart.svg)  # a bar's tooltip on the deliveries lane
+        assert f"{timeline.first} to {timeline.last}" in chart.caption
+
+
+def test_the_axis_title_sits_below_the_tick_labels_not_over_the_first(tmp_path_factory):
+    loaded = load([str(generated(tmp_path_factory, 3000))])
+    many = [e for e in events(loaded.records) if e.loop == "executive"]
+    for chart in (*dashboard_view(summarise(loaded), loaded.records).timelines, timeline_chart("executive", "E", many)):
+        *ticks, title = tick_labels(chart)
+        assert all(title[1] >= y + 11 for _, y, _ in ticks), chart.id
+        assert f'height="{num(title[1] + 19)}"' in str(chart.svg).split(">", 1)[0], chart.id
+
+
+def test_a_summary_without_the_timeline_counts_draws_the_cited_records_as_before(tmp_path):
+    loaded = load([str(write_store(tmp_path / "store.json", example()))])
+    summary = summarise(loaded)
+    old = summary.model_copy(update={"counts": summary.counts.model_copy(update={"timeline": None})})
+    before, now = dashboard_view(old, loaded.records), dashboard_view(summary, loaded.records)
+    assert not before.counted and now.counted
+    assert [c.id for c in before.timelines] == [c.id for c in now.timelines] == [
+        "chart-timeline-executive",
+        "chart-timeline-recovery",
+    ]
+    assert "Drawn from the records this dashboard cites" in before.timelines[0].caption
+    assert "from every record read" in now.timelines[0].caption

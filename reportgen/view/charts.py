@@ -3,22 +3,20 @@
 Charts are plain SVG markup: they show without JavaScript, in every browser and in the PDF.
 Colours are presentation attributes (what WeasyPrint paints) plus classes the screen stylesheet
 recolours for dark mode; every colour is repeated by a shape, a pattern or a word. Numbers are
-written with one decimal, so the same view always gives the same bytes.
+written with one decimal, so the same view always gives the same bytes. The loops' timelines,
+drawn with the same parts, are in `reportgen.view.timeline`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import markupsafe
 from markupsafe import Markup
 
 from reportgen.evidence.text import plural
 from reportgen.evidence.visible import show_controls
-from reportgen.view.cited import LANES, Event
 
 COLOURS = {
     "fail": "#a4161a",
@@ -31,12 +29,8 @@ COLOURS = {
     "paper": "#ffffff",
 }
 FONT = "Noto Sans, Noto Sans Symbols2, DejaVu Sans, Liberation Sans, Arial, sans-serif"
-TONE_WORDS = {"ok": "delivered or cleared", "fail": "failed, skipped or suppressed", "info": "other"}
-# Above this many events a timeline counts events per time slot instead of drawing each one.
-MAX_MARKERS = 160
 # Characters of one line of text in a chart: more would run past its edge anyway.
 MAX_LABEL = 80
-BINS = 72
 
 
 @dataclass(frozen=True)
@@ -298,197 +292,3 @@ def retry_words(row: RetryRow) -> str:
 def dash(value: int | None) -> str:
     """A number, or '—'."""
     return "—" if value is None else str(value)
-
-
-# --- a loop's timeline -----------------------------------------------------------------------
-
-LEFT, RIGHT, LANE_TOP, LANE_HEIGHT = 124.0, 708.0, 30.0, 28.0
-
-
-def timeline_chart(loop: str, title: str, found: Sequence[Event]) -> Chart | None:
-    """Every cited event of one loop on one time axis, one lane per kind of event."""
-    if not found:
-        return None
-    chart_id, width = f"chart-timeline-{loop}", 720
-    start, end = span(found)
-    binned = len(found) > MAX_MARKERS
-    body = [tag("defs", hatch(f"{chart_id}-hatch", "fail")), *timeline_legend(chart_id, binned), *lanes()]
-    body += bins(chart_id, found, start, end) if binned else [marker(e, x_of(e.at, start, end)) for e in found]
-    body += axis(start, end)
-    caption = timeline_words(found, start, end)
-    full_title = f"Timeline: {title}"
-    height = LANE_TOP + len(LANES) * LANE_HEIGHT + 40
-    drawing = svg(chart_id, full_title, caption, width, height, "".join(body))
-    columns, rows = timeline_table(found, binned)
-    note = caption.split(". Drawn from", 1)[0] + "."
-    return Chart(chart_id, full_title, caption, drawing, columns, rows, wide=True, note=note)
-
-
-def span(found: Sequence[Event]) -> tuple[datetime, datetime]:
-    """The time axis: first to last event, widened around a single instant."""
-    start, end = found[0].at, found[-1].at
-    if end - start < timedelta(minutes=2):
-        middle = start + (end - start) / 2
-        return middle - timedelta(minutes=1), middle + timedelta(minutes=1)
-    return start, end
-
-
-def x_of(at: datetime, start: datetime, end: datetime) -> float:
-    """Where a time falls on the axis."""
-    return LEFT + (RIGHT - LEFT) * ((at - start) / (end - start))
-
-
-def lane_y(lane: str) -> float:
-    """The middle of a lane."""
-    return LANE_TOP + list(LANES).index(lane) * LANE_HEIGHT + LANE_HEIGHT / 2
-
-
-def lanes() -> list[str]:
-    """The lane names and their guide lines."""
-    parts = []
-    for lane, label in LANES.items():
-        y = lane_y(lane)
-        parts.append(text(0, y + 4, label, 12))
-        parts.append(
-            tag(
-                "line",
-                x1=num(LEFT),
-                y1=num(y),
-                x2=num(RIGHT),
-                y2=num(y),
-                stroke=COLOURS["line"],
-                stroke_width="1",
-                class_="s-line",
-            )
-        )
-    return parts
-
-
-def marker(event: Event, x: float) -> str:
-    """One event, with its time, outcome and record as a tooltip."""
-    label = f"{event.at:%Y-%m-%d %H:%M:%S} UTC · {LANES[event.lane]}: {event.outcome}"
-    note = f" · {event.note}" if event.note else ""
-    tip = tag("title", str(escape(f"{label}{note} · {event.session_id}")))
-    return tag("g", tip + shape(event.tone, x, lane_y(event.lane)))
-
-
-def shape(tone: str, x: float, y: float) -> str:
-    """A dot when it went well, a cross when it failed, a hollow diamond otherwise."""
-    if tone == "ok":
-        return tag("circle", cx=num(x), cy=num(y), r="5", fill=COLOURS["ok"], class_="f-ok")
-    if tone == "fail":
-        a, b = 4.5, 4.5
-        path = (
-            f"M{num(x - a)} {num(y - b)}L{num(x + a)} {num(y + b)}M{num(x - a)} {num(y + b)}L{num(x + a)} {num(y - b)}"
-        )
-        return tag("path", d=path, stroke=COLOURS["fail"], stroke_width="2.6", class_="s-fail")
-    path = f"M{num(x)} {num(y - 5.5)}L{num(x + 5.5)} {num(y)}L{num(x)} {num(y + 5.5)}L{num(x - 5.5)} {num(y)}Z"
-    return tag("path", d=path, fill=COLOURS["paper"], stroke=COLOURS["info"], stroke_width="2", class_="f-paper s-info")
-
-
-def bins(chart_id: str, found: Sequence[Event], start: datetime, end: datetime) -> list[str]:
-    """Many events: per lane and time slot, a bar as tall as its count, failures hatched at the base."""
-    counts: Counter[tuple[str, int, str]] = Counter()
-    for e in found:
-        slot = min(int((e.at - start) / (end - start) * BINS), BINS - 1)
-        counts[(e.lane, slot, e.tone)] += 1
-    slot_width = (RIGHT - LEFT) / BINS
-    parts = []
-    for lane in LANES:
-        top = max((sum(counts[(lane, s, t)] for t in TONE_WORDS) for s in range(BINS)), default=0) or 1
-        base = lane_y(lane) + LANE_HEIGHT / 2 - 3
-        for slot in range(BINS):
-            parts += slot_bar(chart_id, counts, lane, slot, LEFT + slot * slot_width, base, (LANE_HEIGHT - 6) / top)
-    return parts
-
-
-def slot_bar(chart_id: str, counts: Counter, lane: str, slot: int, x: float, base: float, unit: float) -> list[str]:
-    """The stacked bar of one lane's time slot."""
-    parts, y = [], base
-    width = (RIGHT - LEFT) / BINS - 1.5
-    for tone in ("fail", "ok", "info"):
-        count = counts[(lane, slot, tone)]
-        if not count:
-            continue
-        y -= count * unit
-        fill = f"url(#{chart_id}-hatch)" if tone == "fail" else COLOURS[tone]
-        parts.append(
-            tag(
-                "rect",
-                x=num(x),
-                y=num(y),
-                width=num(width),
-                height=num(count * unit),
-                fill=fill,
-                class_="" if tone == "fail" else f"f-{tone}",
-            )
-        )
-    return parts
-
-
-def timeline_legend(chart_id: str, binned: bool) -> list[str]:
-    """The key: which shape (or fill) means what."""
-    if binned:
-        return [
-            rect(LEFT, 4, 12, 12, "ok"),
-            text(LEFT + 17, 14.5, "delivered or cleared", 12),
-            tag("rect", x=num(LEFT + 160), y="4", width="12", height="12", fill=f"url(#{chart_id}-hatch)"),
-            text(LEFT + 177, 14.5, "failed, skipped or suppressed", 12),
-            rect(LEFT + 372, 4, 12, 12, "info"),
-            text(LEFT + 389, 14.5, "other · bar height: events per slot", 12),
-        ]
-    return [
-        shape("ok", LEFT + 6, 10),
-        text(LEFT + 17, 14.5, "delivered or cleared", 12),
-        shape("fail", LEFT + 166, 10),
-        text(LEFT + 177, 14.5, "failed, skipped or suppressed", 12),
-        shape("info", LEFT + 378, 10),
-        text(LEFT + 389, 14.5, "other (retry, wait, run, open ack)", 12),
-    ]
-
-
-def axis(start: datetime, end: datetime) -> list[str]:
-    """Five ticks with times, and the axis title saying the zone and the dates."""
-    y = LANE_TOP + len(LANES) * LANE_HEIGHT + 4
-    days = end - start > timedelta(days=2)
-    parts = [tag("line", x1=num(LEFT), y1=num(y), x2=num(RIGHT), y2=num(y), stroke=COLOURS["muted"], class_="s-muted")]
-    for i in range(5):
-        at = start + (end - start) * (i / 4)
-        x = LEFT + (RIGHT - LEFT) * i / 4
-        anchor = "start" if i == 0 else "end" if i == 4 else "middle"
-        parts.append(
-            tag("line", x1=num(x), y1=num(y), x2=num(x), y2=num(y + 4), stroke=COLOURS["muted"], class_="s-muted")
-        )
-        parts.append(text(x, y + 16, f"{at:%Y-%m-%d}" if days else f"{at:%H:%M}", 11, "muted", text_anchor=anchor))
-    when = f"{start:%Y-%m-%d} to {end:%Y-%m-%d}" if days or start.date() != end.date() else f"{start:%Y-%m-%d}"
-    parts.append(text(0, y + 16, f"UTC, {when}", 11, "muted"))
-    return parts
-
-
-def timeline_words(found: Sequence[Event], start: datetime, end: datetime) -> str:
-    """The timeline in words: how many events of each lane, and over what time."""
-    per_lane = Counter(e.lane for e in found)
-    lanes_text = ", ".join(f"{LANES[lane].lower()} {per_lane[lane]:,}" for lane in LANES if per_lane[lane])
-    failed = sum(e.tone == "fail" for e in found)
-    return (
-        f"{plural(len(found), 'event', grouped=True)} from {found[0].at:%Y-%m-%d %H:%M} to {found[-1].at:%Y-%m-%d %H:%M} UTC "
-        f"({lanes_text}); {failed:,} failed, skipped or suppressed. Drawn from the records this dashboard cites "
-        "as evidence, not from every record read."
-    )
-
-
-def timeline_table(found: Sequence[Event], binned: bool) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """The timeline's data: every event, or per lane the counts by outcome when there are many."""
-    if not binned:
-        columns = ("Time (UTC)", "Lane", "Outcome", "Detail", "Record")
-        rows = tuple((f"{e.at:%Y-%m-%d %H:%M:%S}", LANES[e.lane], e.outcome, e.note, e.session_id) for e in found)
-        return columns, rows
-    columns = ("Lane", "Delivered or cleared", "Failed, skipped or suppressed", "Other", "First (UTC)", "Last (UTC)")
-    table = []
-    for lane, label in LANES.items():
-        mine = [e for e in found if e.lane == lane]
-        if mine:
-            tones = Counter(e.tone for e in mine)
-            first, last = f"{mine[0].at:%Y-%m-%d %H:%M}", f"{mine[-1].at:%Y-%m-%d %H:%M}"
-            table.append((label, f"{tones['ok']:,}", f"{tones['fail']:,}", f"{tones['info']:,}", first, last))
-    return columns, tuple(table)

@@ -2,7 +2,8 @@
 
 The summary points at evidence by session id, file and line; the dashboard embeds the cited
 records themselves, so an open item can be expanded to its evidence. The summary holds no
-per-record events, so the loop timelines are drawn from these cited records alone.
+per-record events: the loop timelines count every record from the summary's day counts and mark
+these cited records on them (a summary without those counts has its cited records alone).
 """
 
 from __future__ import annotations

@@ -16,11 +16,13 @@ from typing import TypeVar
 from markupsafe import Markup
 
 from reportgen.evidence.schema import Envelope
+from reportgen.judge.counts import Timeline
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import EvidenceRef, OpenItem
-from reportgen.view.charts import RetryRow, SeverityRow, retry_chart, severity_chart, timeline_chart
-from reportgen.view.cited import cited_ids, cited_records, events, records_island
+from reportgen.view.charts import Chart, RetryRow, SeverityRow, retry_chart, severity_chart
+from reportgen.view.cited import Event, cited_ids, cited_records, events, records_island
 from reportgen.view.model import Choice, DashboardView, Filters
+from reportgen.view.timeline import Days, counted_chart, timeline_chart
 from reportgen.view.words import LOOP_TITLES, SEVERITY_LABELS, loop_order
 
 T = TypeVar("T")
@@ -33,18 +35,30 @@ def dashboard_view(summary: Summary, records: Sequence[Envelope] = ()) -> Dashbo
     """The dashboard's charts, filters and cited records."""
     cited = cited_records(cited_ids(embedded_refs(summary)), records)
     overview = (severity_chart(severity_rows(summary.closure.open_items)), retry_chart(retry_rows(summary)))
-    found = events(cited)
-    timelines = tuple(
-        timeline_chart(loop, LOOP_TITLES.get(loop, loop), [e for e in found if e.loop == loop])
-        for loop in sorted({e.loop for e in found}, key=loop_order)
-    )
+    counted = summary.counts.timeline
     return DashboardView(
         filters=filters(summary),
         overview=tuple(c for c in overview if c is not None),
-        timelines=tuple(c for c in timelines if c is not None),
+        timelines=loop_timelines(counted, events(cited)),
         records_json=Markup(records_island(cited)),
         records=len(cited),
+        counted=Days.of(counted) is not None,
     )
+
+
+def loop_timelines(counted: Timeline | None, found: list[Event]) -> tuple[Chart, ...]:
+    """Each loop's timeline: from the summary's day counts over the evidence span, else (a summary
+    written before they were counted) from the cited records alone."""
+    span = Days.of(counted)
+    loops = {e.loop for e in found} | set(counted.loops if counted and span else ())
+    charts = []
+    for loop in sorted(loops, key=loop_order):
+        mine, title = [e for e in found if e.loop == loop], LOOP_TITLES.get(loop, loop)
+        lanes = counted.loops.get(loop) if counted and span else None
+        chart = counted_chart(loop, title, lanes, span, mine) if lanes and span else timeline_chart(loop, title, mine)
+        if chart is not None:
+            charts.append(chart)
+    return tuple(charts)
 
 
 def all_refs(summary: Summary) -> list[EvidenceRef]:

@@ -398,6 +398,8 @@ class DashboardView:
     timelines: tuple[Chart, ...]
     records_json: Markup
     records: int
+    # Whether the timelines are drawn from the summary's day counts of every record read.
+    counted: bool = False
 
 
 @dataclass(frozen=True)
