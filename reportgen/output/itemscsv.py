@@ -35,7 +35,7 @@ COLUMNS = (
     "evidence_total",
 )
 # What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP: =, +, -, @, tab,
-# carriage return); a line feed too, as some of them drop a leading line break before parsing.
+# carriage return); a line feed too, marked as a carriage return is, since it hides what follows it.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 # Excel reads a CSV without a byte order mark in the system's legacy code page, so every name with
 # an accent or a non-Latin script is garbled; with it, Excel, LibreOffice and `utf-8-sig` readers
