@@ -1,6 +1,6 @@
-"""Gold files: the expected HTML and Markdown of the pack for named fixture sets.
+"""Gold files: the expected HTML, Markdown and open-items CSV of the pack for named fixture sets.
 
-Each case renders a pack (HTML and Markdown, and JSON so the runbook lists its digest) in memory
+Each case renders a pack (HTML, Markdown and CSV, and JSON so the runbook lists its digest) in memory
 from fixture evidence read by relative path from the repository root, with the generator version
 pinned, so a release does not change the gold files. A mismatch writes the actual file to
 `tests/actual/<case>/` and fails with a diff.
@@ -41,8 +41,9 @@ GOLD_FILES = (
     "operator-runbook.html",
     "operator-runbook.md",
     "index.html",
+    "open-items.csv",
 )
-OPTIONS = PackOptions(name="gold", title="Gold pack", formats=("html", "md", "json"))
+OPTIONS = PackOptions(name="gold", title="Gold pack", formats=("html", "md", "json", "csv"))
 
 
 @contextmanager

@@ -78,9 +78,10 @@ def test_the_existing_formats_are_unchanged_by_a_registered_one(tmp_path, summar
 
 
 def test_the_registry_declares_every_format_once_with_its_files():
-    assert formats.format_names() == ("html", "md", "pdf", "json")
+    assert formats.format_names() == ("html", "md", "pdf", "json", "csv")
     assert [f.name for f in formats.REGISTRY.values() if f.worker] == ["pdf"]
     assert formats.REGISTRY["json"].file_names(("closure-dashboard",)) == ("summary.json",)
+    assert formats.REGISTRY["csv"].file_names(("closure-dashboard",)) == ("open-items.csv",)
     assert formats.REGISTRY["md"].file_names(("closure-dashboard",)) == ("closure-dashboard.md",)
     inputs = RenderInputs(summarise(load([str(EXAMPLE_STORE)])), pack_options("p", None, ["html"]))
     assert set(formats.renderers(inputs)) == {"html"}

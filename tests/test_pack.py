@@ -30,6 +30,7 @@ ALL_FILES = [
     "closure-dashboard.md",
     "closure-dashboard.pdf",
     "summary.json",
+    "open-items.csv",
     "operator-runbook.html",
     "operator-runbook.md",
     "operator-runbook.pdf",
@@ -118,7 +119,7 @@ def test_manifest_predicate_records_generator_as_of_rules_inputs_and_parameters(
     assert predicate["parameters"] == {
         "name": "readiness-pack",
         "title": "Example release",
-        "formats": ["html", "md", "pdf", "json"],
+        "formats": ["html", "md", "pdf", "json", "csv"],
         "strict": False,
         "pdf": {"author": None, "variant": "pdf", "max_rows": 200, "attach_evidence": False},
     }
@@ -205,7 +206,8 @@ def test_runbook_lists_the_digests_of_the_files_rendered_before_it(pack):
     out, _ = pack
     for document in ("operator-runbook.md", "operator-runbook.html"):
         text = (out / document).read_text()
-        for name in ("closure-dashboard.html", "closure-dashboard.md", "closure-dashboard.pdf", "summary.json"):
+        before = ("closure-dashboard.html", "closure-dashboard.md", "closure-dashboard.pdf", "summary.json")
+        for name in (*before, "open-items.csv"):
             assert hashlib.sha256((out / name).read_bytes()).hexdigest() in text, (document, name)
         assert "covered by manifest.json" in text
 

@@ -420,6 +420,7 @@ def test_a_renderer_out_of_memory_leaves_the_rest_of_the_pack_and_exits_2(tmp_pa
         "closure-dashboard.html",
         "closure-dashboard.md",
         "summary.json",
+        "open-items.csv",
         "operator-runbook.html",
         "operator-runbook.md",
         "index.html",

@@ -59,9 +59,9 @@ def packs(tmp_path_factory):
     """Two weekly packs with PDFs, the second with the first as history."""
     root = tmp_path_factory.mktemp("packs")
     name, fixture, as_of = WEEKS[0]
-    first = build(root / name, fixture, as_of, formats="html,md,pdf,json")
+    first = build(root / name, fixture, as_of, formats="html,md,pdf,json,csv")
     name, fixture, as_of = WEEKS[1]
-    second = build(root / name, fixture, as_of, "--history", str(root), formats="html,md,pdf,json")
+    second = build(root / name, fixture, as_of, "--history", str(root), formats="html,md,pdf,json,csv")
     return first, second
 
 
@@ -79,6 +79,7 @@ def test_publish_commits_the_pages_and_publishing_again_changes_nothing(packs, t
         f"attachments/{page}/closure-dashboard.pdf",
         f"attachments/{page}/operator-runbook.pdf",
         f"attachments/{page}/summary.json",
+        f"attachments/{page}/open-items.csv",
         f"attachments/{page}/manifest.json",
     ):
         assert (wiki / name).is_file(), name

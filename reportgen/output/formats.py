@@ -1,9 +1,10 @@
 """The pack's output formats, each declared once: its renderer, the files it writes, how it is made.
 
 Importing this module is cheap (the command line reads the format names from it); each renderer's
-module is imported when a pack is made. A format is written either once per document (`<document>.<suffix>`, e.g. the dashboard's HTML) or
-as files of the pack itself (`summary.json`). A format printed in a worker process may fail there;
-the pack is then written without it. Adding a format is one `Format` here and its templates.
+module is imported when a pack is made. A format is written either once per document
+(`<document>.<suffix>`, e.g. the dashboard's HTML) or as files of the pack itself (`summary.json`,
+`open-items.csv`). A format printed in a worker process may fail there; the pack is then written
+without it. Adding a format is one `Format` here and its templates.
 """
 
 from __future__ import annotations
@@ -106,6 +107,13 @@ def json_renderer(inputs: RenderInputs) -> Renderer:
     return JsonRenderer(inputs.summary)
 
 
+def csv_renderer(inputs: RenderInputs) -> Renderer:
+    """The open items' CSV."""
+    from reportgen.output.itemscsv import CsvRenderer
+
+    return CsvRenderer(inputs.summary)
+
+
 def pdf_renderer(inputs: RenderInputs) -> Renderer:
     """The PDFs' renderer: it carries the evidence (else the records) when asked to attach it."""
     from reportgen.output.pdf import PdfRenderer, evidence_ndjson
@@ -156,6 +164,15 @@ REGISTRY: dict[str, Format] = {
             "application/json",
             per_document=False,
             pack_files={"summary": "Summary"},
+        ),
+        # In the default set, so every default pack has its open items as data for spreadsheets.
+        Format(
+            "csv",
+            "CSV",
+            csv_renderer,
+            "text/csv",
+            per_document=False,
+            pack_files={"open-items": "Open items"},
         ),
     )
 }

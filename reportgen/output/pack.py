@@ -1,9 +1,9 @@
 """The readiness pack: every file rendered and checked in memory, then written at once (`reportgen.output.writer`).
 
 A pack is the closure dashboard and the operator runbook in each document format asked for (HTML,
-Markdown, PDF; `reportgen.output.formats`), `summary.json`, `index.html` and `manifest.json`, an
-in-toto Statement whose subjects are every other file, and, when signed (`reportgen.output.signing`),
-`manifest.intoto.jsonl`, the manifest in a DSSE envelope.
+Markdown, PDF; `reportgen.output.formats`), `summary.json`, `open-items.csv`, `index.html` and
+`manifest.json`, an in-toto Statement whose subjects are every other file, and, when signed
+(`reportgen.output.signing`), `manifest.intoto.jsonl`, the manifest in a DSSE envelope.
 """
 
 from __future__ import annotations

@@ -41,7 +41,14 @@ from reportgen.output.target import PublishError
 
 FORMATS = ("wiki", "mkdocs", "confluence")
 # The manifest's signature travels with it, so the published manifest can be checked where it is read.
-ATTACHMENTS = ("closure-dashboard.pdf", "operator-runbook.pdf", "summary.json", "manifest.json", "manifest.intoto.jsonl")
+ATTACHMENTS = (
+    "closure-dashboard.pdf",
+    "operator-runbook.pdf",
+    "summary.json",
+    "open-items.csv",
+    "manifest.json",
+    "manifest.intoto.jsonl",
+)
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 NAV_ENTRY = "Readiness packs: readiness-packs/index.md"
 MKDOCS = "mkdocs.yml"

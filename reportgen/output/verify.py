@@ -2,10 +2,11 @@
 
 What is checked, in order: every subject of `manifest.json` is a regular file with the recorded
 sha256; the files beside them that the manifest does not cover; `summary.json` against the verdict,
-rules, as-of and inputs the manifest records; the attachments of each PDF against the pack's
-summary and the inputs they record; the verdict re-derived from the attached evidence, as
-`reportgen check` would with the pack's rules, as-of and waivers; and the manifest's DSSE
-signature, against a public key when one is given. Nothing is written into the pack.
+rules, as-of and inputs the manifest records; `open-items.csv` against the summary's open items; the
+attachments of each PDF against the pack's summary and the inputs they record; the verdict
+re-derived from the attached evidence, as `reportgen check` would with the pack's rules, as-of and
+waivers; and the manifest's DSSE signature, against a public key when one is given. Nothing is
+written into the pack.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import utc_iso
+from reportgen.output.itemscsv import OPEN_ITEMS, open_items_csv
 from reportgen.output.layout import DOCUMENTS, MANIFEST, PREDICATE_TYPE, SUMMARY, pack_file_names
 from reportgen.output.pdf import EVIDENCE_NAME, INPUTS_NAME, SUMMARY_NAME, WAIVERS_NAME, inputs_json, waivers_json
 from reportgen.output.signing import SIGNATURE, fingerprint, read_envelope, signature_valid
@@ -35,7 +37,7 @@ FILE_LIMIT = 1 << 30
 # Names a pack file has, whatever the format: a file beside the pack named like one claims to be it.
 # Not `manifest.*`: a detached signature others make over the manifest (`manifest.json.sig`) is the
 # user's own, as `build` keeps it.
-PACK_STEMS = (*DOCUMENTS, "summary", "index")
+PACK_STEMS = (*DOCUMENTS, "summary", "open-items", "index")
 ATTACHMENT_NAMES = (SUMMARY_NAME, INPUTS_NAME, EVIDENCE_NAME, WAIVERS_NAME)
 
 
@@ -407,6 +409,9 @@ def check_contents(good: dict[str, bytes], predicate: dict[str, Any], report: Re
     if summary is None or summary_bytes is None:
         return
     check_summary(summary, predicate, report)
+    if OPEN_ITEMS in good and good[OPEN_ITEMS] != open_items_csv(summary):
+        # Caught even when the manifest was made again over the changed file (an unsigned pack).
+        report.problem(OPEN_ITEMS, f"differs from the open items of the pack's {SUMMARY}")
     for name, files in attached.items():
         check_pdf(name, files, summary, summary_bytes, report)
     wanted = evidence_wanted(predicate)

@@ -32,6 +32,7 @@ FILES = (
     "operator-runbook.md",
     "operator-runbook.pdf",
     "summary.json",
+    "open-items.csv",
     "index.html",
     "manifest.json",
     SIGNATURE,
