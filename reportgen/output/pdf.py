@@ -2,8 +2,10 @@
 
 Each document's PDF is its HTML, printed by WeasyPrint in a child process (`reportgen.output.pdfworker`):
 
-- **Bounded**: above `max_rows` rows, a table of the PDF keeps the most severe and the oldest rows
-  and says how many more there are and where they are; the HTML and Markdown keep every row.
+- **Bounded**: the open items of all loops share `max_rows` rows (the most severe and oldest, as
+  rows, never cards), other tables `max_rows` each, lists of cards (groups and steps, warnings,
+  resolved and accepted chains) `MAX_CARDS`; above each cut list a note says how many more there
+  are and where they are. The HTML keeps every row; the Markdown bounds its lists itself.
 - **Self-describing**: title, subject (the verdict), author, keywords (closure, readiness, rules),
   creation date from `as_of` (or SOURCE_DATE_EPOCH) and language; `summary.json`, `inputs.json` and
   the waivers that accepted items attached and, when asked, `evidence.ndjson`: the records as the
