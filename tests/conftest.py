@@ -5,11 +5,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hypothesis import settings
+
 sys.path.insert(0, str(Path(__file__).parent))
 # Annotations turn on by themselves under GitHub Actions; tests that want them ask for them, so a
 # suite run there sees the same stderr as anywhere else.
 os.environ.pop("GITHUB_ACTIONS", None)
-
+# Properties, not speed: with the tests spread over every core, one example can take longer than
+# hypothesis's default 200 ms deadline on a busy machine, which would fail a correct property.
+settings.register_profile("reportgen", deadline=None)
+settings.load_profile("reportgen")
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:

@@ -65,15 +65,18 @@ def test_the_runbook_has_one_step_per_open_archive_item(packs):
     assert any("/deliver" in line for line in steps) and any("/acknowledgements" in line for line in steps)
 
 
-def test_the_pdf_outline_bookmarks_the_archive_loop_and_its_items(packs):
-    titles = outline_titles(packs[0] / "closure-dashboard.pdf")
-    assert LOOP_TITLE in titles
-    assert sum("archive health alert" in t.lower() for t in titles) >= 3
+def test_the_pdf_outline_bookmarks_the_archive_loop_and_its_steps(packs):
+    # The dashboard's PDF lists open items as rows under their loop; the runbook has a step per group.
+    assert LOOP_TITLE in outline_titles(packs[0] / "closure-dashboard.pdf")
+    titles = outline_titles(packs[0] / "operator-runbook.pdf")
+    assert sum("archive health alert" in t.lower() for t in titles) >= 2
 
 
 def test_the_resolved_chains_show_what_superseded_the_old_plan(packs):
     markdown = (packs[1] / "closure-dashboard.md").read_text()
-    rows = [line for line in markdown.splitlines() if line.startswith(f"| {LOOP_TITLE} |")]
+    # The chains are counted by loop and provider first; every chain is listed after.
+    listed = markdown.split("### Every resolved chain", 1)[1]
+    rows = [line for line in listed.splitlines() if line.startswith(f"| {LOOP_TITLE} |")]
     assert len(rows) == 2 and all("Superseded by plan gordackfinalarchalert-" in row for row in rows)
 
 

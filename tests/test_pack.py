@@ -22,6 +22,7 @@ from pagescripts import without_pack_scripts
 
 from reportgen import __version__
 from reportgen.evidence.load import load
+from reportgen.judge.groups import group_items
 from reportgen.judge.summary import summarise
 from reportgen.output.pack import PREDICATE_TYPE, STATEMENT_TYPE, PackOptions, render_pack
 
@@ -174,12 +175,17 @@ def test_markdown_tables_are_well_formed(pack, document):
         assert len(widths) == 1, table[0]
 
 
-def test_dashboard_markdown_has_one_open_item_row_per_open_item_grouped_by_loop(pack, summary):
+def test_dashboard_markdown_leads_with_the_groups_then_one_card_per_open_item_by_loop(pack, summary):
     out, _ = pack
-    found = [t for t in tables((out / "closure-dashboard.md").read_text()) if t[0][:3] == ["#", "Severity", "Item"]]
-    rows = [row for table in found for row in table[1:]]
-    assert [row[3].replace("\\", "") for row in rows] == [i.code for i in summary.closure.open_items]
-    assert [row[0] for row in rows] == [str(n) for n in range(1, len(rows) + 1)]
+    text = (out / "closure-dashboard.md").read_text()
+    groups = group_items(summary.closure.open_items)
+    found = [t for t in tables(text) if t[0][:3] == ["#", "Severity", "What"]]
+    assert len(found) == 1 and len(found[0]) == len(groups) + 1
+    assert sum(int(row[4]) for row in found[0][1:]) == len(summary.closure.open_items)
+    cards = [line for line in text.splitlines() if line.startswith("#### ")]
+    assert [line.split(".")[0] for line in cards] == [f"#### {n}" for n in range(1, len(cards) + 1)]
+    assert [line.split(". ", 1)[1] for line in cards] == [i.title for i in summary.closure.open_items]
+    assert text.index("### Grouped by what fixes them") < text.index(cards[0])
 
 
 def test_markdown_contents_links_resolve_to_heading_anchors(pack):
@@ -190,16 +196,17 @@ def test_markdown_contents_links_resolve_to_heading_anchors(pack):
         assert links and all(f'id="{link}"' in html for link in links), links
 
 
-def test_runbook_has_the_five_upstream_sections_and_one_step_per_open_item(pack, summary):
+def test_runbook_has_the_five_upstream_sections_and_one_step_per_group_of_open_items(pack, summary):
     out, _ = pack
     text = (out / "operator-runbook.md").read_text()
     headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
     assert headings[1:6] == ["Purpose", "Readiness Gate", "Operator Steps", "Evidence To Attach", "Private Boundary"]
     steps = [line for line in text.splitlines() if line.startswith("### Step ")]
-    assert len(steps) == len(summary.closure.open_items)
+    groups = group_items(summary.closure.open_items)
+    assert len(steps) == len(groups)
     html = (out / "operator-runbook.html").read_text()
-    for item in summary.closure.open_items:
-        assert item.operator_action in html
+    for group in groups:
+        assert group.operator_action in html
 
 
 def test_runbook_lists_the_digests_of_the_files_rendered_before_it(pack):

@@ -24,6 +24,7 @@ import pytest
 from evidence import A1, EXAMPLE_STORE, example, record, write_ndjson, write_store
 
 from reportgen.evidence.load import load
+from reportgen.judge.groups import group_items
 from reportgen.judge.summary import summarise
 from reportgen.output import pdfworker
 from reportgen.output.pack import PackOptions, pack_renderers, render_pack
@@ -132,18 +133,16 @@ def sha256(data: bytes) -> str:
 # --- navigation ------------------------------------------------------------------------------
 
 
-def test_the_dashboard_outline_runs_from_the_document_to_each_loop_and_open_item(pack):
-    summary = json.loads((pack / "summary.json").read_bytes())
+def test_the_dashboard_outline_runs_from_the_document_to_the_groups_and_each_loop(pack):
     entries = outline(reader(pack, "closure-dashboard"))
     assert entries[0][:2] == (0, TITLES["closure-dashboard"])
     top = [title for depth, title, _ in entries if depth == 1]
     assert top[0] == f"Verdict: ✖ {HEADLINE}"
     assert top[1:] == [s.title for s in DASHBOARD_SECTIONS[1:]]
     start = [title for _, title, _ in entries].index("Open items")
-    loop, *items = [(depth, title) for depth, title, _ in entries[start + 1 : start + 4]]
-    assert loop == (2, "Executive retry health alert loop")
-    titles = [f"{n}. {i['title']}" for n, i in enumerate(summary["closure"]["open_items"], start=1)]
-    assert items == [(3, title) for title in titles]
+    # The groups of what fixes the items lead; the PDF lists the items as rows under their loop, unbookmarked.
+    following = [(depth, title) for depth, title, _ in entries[start + 1 : start + 4]]
+    assert following == [(2, "Grouped by what fixes them"), (2, "Executive retry health alert loop"), (1, "Warnings")]
 
 
 def test_warnings_are_not_bookmarked_as_if_they_were_open_items(pack):
@@ -153,12 +152,12 @@ def test_warnings_are_not_bookmarked_as_if_they_were_open_items(pack):
 
 
 def test_the_runbook_outline_has_its_sections_and_one_bookmark_per_step(pack):
-    summary = json.loads((pack / "summary.json").read_bytes())
     entries = outline(reader(pack, "operator-runbook"))
     assert [title for depth, title, _ in entries if depth == 1][1:] == [s.title for s in RUNBOOK_SECTIONS[1:]]
     start = [title for _, title, _ in entries].index("Operator Steps")
     steps = [(depth, title) for depth, title, _ in entries[start + 1 : start + 3]]
-    assert steps == [(2, item["title"]) for item in summary["closure"]["open_items"]]
+    # One step per group of what fixes the items: in the example, each item is a group of its own.
+    assert steps == [(2, group.title) for group in group_items(summarise(load([str(EXAMPLE_STORE)])).closure.open_items)]
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
@@ -475,7 +474,7 @@ def test_every_long_list_of_the_pdf_is_cut_with_a_note_and_the_html_keeps_them_a
     view = build_view(summary, pack_info(summary, PackOptions()))
     cut = bounded_view(view, summary, "closure-dashboard", 1)
     notes = dict(cut.omitted)
-    assert sorted(notes) == ["accepted-items", "chains", "warnings"]
+    assert sorted(notes) == ["accepted-items", "chain-tallies", "chains", "warnings"]
     assert notes["warnings"] == (
         "This PDF shows 1 of 4 warnings (the first, in the order shown); "
         "the other 3 are in closure-dashboard.html and in summary.json, attached to this PDF."

@@ -2,8 +2,10 @@
 
 Each document's PDF is its HTML, printed by WeasyPrint in a child process (`reportgen.output.pdfworker`):
 
-- **Bounded**: above `max_rows` rows, a table of the PDF keeps the most severe and the oldest rows
-  and says how many more there are and where they are; the HTML and Markdown keep every row.
+- **Bounded**: the open items of all loops share `max_rows` rows (the most severe and oldest, as
+  rows, never cards), other tables `max_rows` each, lists of cards (groups and steps, warnings,
+  resolved and accepted chains) `MAX_CARDS`; above each cut list a note says how many more there
+  are and where they are. The HTML keeps every row; the Markdown bounds its lists itself.
 - **Self-describing**: title, subject (the verdict), author, keywords (closure, readiness, rules),
   creation date from `as_of` (or SOURCE_DATE_EPOCH) and language; `summary.json`, `inputs.json` and
   the waivers that accepted items attached and, when asked, `evidence.ndjson`: the records as the
@@ -43,11 +45,13 @@ from reportgen.view.model import ChainView, InventoryView, ItemView, LoopGroup, 
 
 VARIANTS: dict[str, str | None] = {"pdf": None, "pdf/a-3b": "pdf/a-3b", "pdf/ua-1": "pdf/ua-1"}
 DEFAULT_MAX_ROWS = 200
+# Lists of cards and tall rows (groups and steps, warnings, resolved and accepted chains): a page holds a few.
+MAX_CARDS = 20
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_MEMORY_MB = 2048
 TIMEOUT_ENV, MEMORY_ENV = "REPORTGEN_PDF_TIMEOUT", "REPORTGEN_PDF_MEMORY_MB"
 SUMMARY_NAME, INPUTS_NAME, EVIDENCE_NAME = "summary.json", "inputs.json", "evidence.ndjson"
-WAIVERS_NAME = "waivers.json"
+WAIVERS_NAME, OPEN_ITEMS_CSV = "waivers.json", "open-items.csv"
 INPUTS_SCHEMA = "reportgen.pdf-inputs.v1"
 SEVERITY_RANK = {"critical": 0, "warning": 1}
 UNRECOGNISED_NOTE = "a record of a kind reportgen does not know; only its session_id and kind were kept"
@@ -292,17 +296,14 @@ class Cutter:
         self.note(key, len(kept), len(rows), noun, "the first, in the order shown")
         return kept
 
-    def items(
-        self, key: str, items: tuple[ItemView, ...], opened: Mapping[str, datetime | None]
-    ) -> tuple[ItemView, ...]:
-        """The most severe and oldest open items."""
-        kept = most_pressing(items, opened, self.limit)
-        self.note(key, len(kept), len(items), "open items", "the most severe, then the oldest")
-        return kept
-
-    def group(self, group: LoopGroup, opened: Mapping[str, datetime | None]) -> LoopGroup:
-        """One loop's open items, cut."""
-        return replace(group, items=self.items(group.anchor, group.items, opened))
+    def group(self, group: LoopGroup, kept: set[str]) -> LoopGroup:
+        """One loop's open items, only those KEPT (the most pressing of all loops)."""
+        items = tuple(item for item in group.items if item.id in kept)
+        if len(items) < len(group.items):
+            rest = f"{self.where}, and in the pack's {OPEN_ITEMS_CSV}"
+            chosen = "the most severe, then the oldest, of all loops"
+            self.notes.append((group.anchor, omitted_note(len(items), len(group.items), "open items", chosen, rest)))
+        return replace(group, items=items)
 
     def inventory(self, inventory: InventoryView) -> InventoryView:
         """The inventory's lists, cut."""
@@ -321,26 +322,37 @@ def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, 
     """The view a PDF prints: every long table cut to `limit` rows, with a note where rows were left out."""
     cut = Cutter(limit, elsewhere(document, view, evidence))
     opened = {item.id: item.opened_at for item in summary.closure.open_items}
-    groups = tuple(cut.group(group, opened) for group in view.groups)
     # A superseded chain that never failed is placed by when its plan was superseded.
     since = [c.first_failed_at or c.resolved_at for c in summary.closure.resolved_chains]
-    chains = oldest_chains(view.chains, since, limit)
-    cut.note("chains", len(chains), len(view.chains), "resolved chains", "the oldest")
+    # The open items' rows share one limit, the most severe and oldest of every loop; lists of cards a smaller one.
+    kept = {item.id for item in most_pressing(view.items, opened, limit)}
+    groups = tuple(cut.group(group, kept) for group in view.groups)
+    cards = Cutter(min(limit, MAX_CARDS), cut.where)
+    # The groups come most severe first: the first are the most pressing. The runbook's steps are its groups.
+    fixes = cards.rows("fixes", view.fixes, "groups of open items")
+    chains = oldest_chains(view.chains, since, cards.limit)
+    cards.note("chains", len(chains), len(view.chains), "resolved chains", "the oldest")
+    warnings = cards.rows("warnings", view.warnings, "warnings")
+    accepted = cards.rows("accepted-items", view.accepted, "accepted items")
+    cut.notes.extend(cards.notes)
+    cut.notes.extend(("steps", text) for key, text in list(cut.notes) if key == "fixes")
     bounded = replace(
         view,
         groups=groups,
-        items=cut.items("steps", view.items, opened),
-        warnings=cut.rows("warnings", view.warnings, "warnings"),
+        items=tuple(item for group in groups for item in group.items),
+        fixes=fixes,
+        chain_tallies=cut.rows("chain-tallies", view.chain_tallies, "loops and providers"),
+        warnings=warnings,
         chains=chains,
         inventory=cut.inventory(view.inventory),
-        accepted=cut.rows("accepted-items", view.accepted, "accepted items"),
+        accepted=accepted,
         trend=view.trend and replace(view.trend, ages=cut.rows("open-for", view.trend.ages, "open items")),
     )
     shortened = print_values(bounded)
     if shortened != bounded:
         cut.notes.insert(0, (LONG_VALUES_KEY, long_values_note(cut.where)))
     # Every row at once: a PDF has no script to show more, and the lists are cut already.
-    return replace(shortened, omitted=tuple(cut.notes), page_size=None)
+    return replace(shortened, omitted=tuple(cut.notes), page_size=None, item_cards=False)
 
 
 # --- long values -----------------------------------------------------------------------------

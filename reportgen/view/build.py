@@ -10,6 +10,7 @@ from reportgen.judge.history import Trend
 from reportgen.judge.summary import Summary
 from reportgen.view.counts import loop_counts, other_counts
 from reportgen.view.dashboard import dashboard_view
+from reportgen.view.fixes import chain_tallies, fix_views, numbered
 from reportgen.view.inventory import inventory_view
 from reportgen.view.items import chain_view, check_view, group_items, verdict_view, warning_view
 from reportgen.view.model import PackInfo, ReportView
@@ -23,7 +24,8 @@ def build_view(
     """The view of one summary for one pack; with `trend`, its history, and `records`, the evidence the
     dashboard embeds where its findings cite it."""
     stores = sqlite_store.stores_of(summary.inputs.files)
-    groups = group_items(summary.closure.open_items, summary.as_of, stores)
+    fixes = fix_views(summary.closure.open_items, summary.as_of)
+    groups = numbered(group_items(summary.closure.open_items, summary.as_of, stores), summary.closure.open_items, fixes)
     trend_section = () if trend is None else (TREND_SECTION,)
     return ReportView(
         pack=pack,
@@ -42,4 +44,6 @@ def build_view(
         accepted=accepted_views(summary),
         trend=None if trend is None else trend_view(trend, summary.as_of),
         dashboard=dashboard_view(summary, records),
+        fixes=fixes,
+        chain_tallies=chain_tallies(summary.closure.resolved_chains),
     )

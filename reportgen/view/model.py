@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from reportgen.view.charts import Chart
+from reportgen.view.lists import MD_ROWS, Listed, listed
 from reportgen.view.paging import PAGE_SIZE, Paged, T, page
 
 
@@ -143,6 +144,8 @@ class ItemView:
     loop: str = ""
     provider_key: str = ""
     age_seconds: int = -1
+    # The number of the item's group of what fixes it (`FixView.number`); 0 when not grouped.
+    fix: int = 0
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,54 @@ class LoopGroup:
     title: str
     anchor: str
     items: tuple[ItemView, ...]
+
+
+@dataclass(frozen=True)
+class Example:
+    """An open item named as an example of its group: its id and health id."""
+
+    id: str
+    health_id: str
+
+
+@dataclass(frozen=True)
+class FixView:
+    """Open items that one operator action fixes (`reportgen.judge.groups`), as every document leads with them."""
+
+    number: int
+    anchor: str
+    loop: str
+    loop_title: str
+    code: str
+    state: str
+    state_key: str | None
+    provider: str
+    provider_key: str
+    severity: str
+    severity_label: str
+    severity_icon: str
+    count: int
+    oldest: Stamp
+    oldest_age: str
+    operator_action: str
+    # "One action fixes 12 open items", and when the items' actions differ, whose action is shown.
+    action_text: str
+    title: str
+    detail: str
+    examples: tuple[Example, ...]
+    # The anchor of the loop's full list of open items, where the rest of the group is.
+    list_anchor: str
+
+
+@dataclass(frozen=True)
+class ChainTally:
+    """Resolved chains of one loop and provider: how many, and how many failures they closed."""
+
+    loop: str
+    loop_title: str
+    provider: str
+    chains: int
+    failures: int
 
 
 @dataclass(frozen=True)
@@ -428,6 +479,16 @@ class ReportView:
     omitted: tuple[tuple[str, str], ...] = ()
     # Rows of a long list shown at once; None shows every row (a PDF runs no script to show more).
     page_size: int | None = PAGE_SIZE
+    # The open items grouped by what fixes them, most severe first; resolved chains by loop and provider.
+    fixes: tuple[FixView, ...] = ()
+    chain_tallies: tuple[ChainTally, ...] = ()
+    # True where open items are shown as full cards (the HTML); a PDF lists them as table rows.
+    item_cards: bool = True
+
+    def listed(self, rows: Sequence[T], noun: str, where: str, limit: int = MD_ROWS) -> Listed[T]:
+        """ROWS as a bounded document (Markdown) lists them: at most LIMIT, open items the most severe
+        and oldest first, and a note saying what was kept and where the rest is (`where`)."""
+        return listed(rows, noun, where, limit)
 
     def paged(self, rows: Sequence[T], noun: str, where: str = "") -> Paged[T]:
         """ROWS as this view pages them; `where` names the file that lists them all."""

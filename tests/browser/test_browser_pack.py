@@ -11,6 +11,8 @@ import json
 import pytest
 from browsing import DOCUMENTS, SCREENSHOTS, BuiltPack, open_page, wait_until
 
+from reportgen.judge.groups import group_items
+
 pytestmark = pytest.mark.browser
 
 SETS = ("example", "retry-states")
@@ -30,6 +32,12 @@ def item_ids(pack: BuiltPack, **match: str) -> set[str]:
     return {i.id for i in items if all(getattr(i, key) == value for key, value in match.items())}
 
 
+def step_ids(pack: BuiltPack, **match: str) -> set[str]:
+    """The ids of the runbook's steps (one per group of what fixes the items) whose groups have the given values."""
+    groups = enumerate(group_items(pack.summary.closure.open_items), start=1)
+    return {f"step-{n}" for n, g in groups if all(getattr(g, key) == value for key, value in match.items())}
+
+
 @pytest.mark.parametrize("document", (*DOCUMENTS, "index.html"))
 @pytest.mark.parametrize("name", SETS)
 def test_page_loads_from_file_with_no_request_and_no_error(browser, packs, name, document):
@@ -47,7 +55,6 @@ def test_filtering_by_provider_shows_exactly_its_items_and_chains(browser, packs
     provider = sorted({i.provider for i in pack.summary.closure.open_items if i.provider})[0]
     with open_page(browser, pack.url("closure-dashboard.html")) as (page, log):
         page.select_option("#filter-provider", provider)
-        assert set(visible(page, "tbody[id^='rows-'] tr")) == item_ids(pack, provider=provider)
         assert set(visible(page, ".cards > article")) == item_ids(pack, provider=provider)
         chains = [c for c in pack.summary.closure.resolved_chains if c.provider == provider]
         assert len(visible(page, "#chain-rows tr")) == len(chains)
@@ -61,14 +68,14 @@ def test_filtering_by_severity_shows_exactly_its_items_and_warnings(browser, pac
     pack = packs[name]
     with open_page(browser, pack.url("closure-dashboard.html")) as (page, log):
         page.select_option("#filter-severity", "critical")
-        assert set(visible(page, "tbody[id^='rows-'] tr")) == item_ids(pack, severity="critical")
+        assert set(visible(page, "div[id^='cards-'] > article")) == item_ids(pack, severity="critical")
         assert visible(page, "#warning-list > article") == []
         page.select_option("#filter-severity", "warning")
-        assert set(visible(page, "tbody[id^='rows-'] tr")) == item_ids(pack, severity="warning")
+        assert set(visible(page, "div[id^='cards-'] > article")) == item_ids(pack, severity="warning")
         assert len(visible(page, "#warning-list > article")) == len(pack.summary.closure.warnings)
         page.click("button[type=reset]")
-        wait_until(page, "document.querySelectorAll(\"tbody[id^='rows-'] tr\").length > 0")
-        assert set(visible(page, "tbody[id^='rows-'] tr")) == item_ids(pack)
+        wait_until(page, "document.querySelectorAll(\"div[id^='cards-'] > article\").length > 0")
+        assert set(visible(page, "div[id^='cards-'] > article")) == item_ids(pack)
     assert log.errors == []
 
 
@@ -79,8 +86,8 @@ def test_free_text_and_loop_filters_combine(browser, packs, name):
     with open_page(browser, pack.url("closure-dashboard.html")) as (page, _):
         page.select_option("#filter-loop", item.loop or "other")
         page.fill("#filter-text", item.id)
-        wait_until(page, "document.querySelectorAll(\"tbody[id^='rows-'] tr\").length === 1")
-        assert visible(page, "tbody[id^='rows-'] tr") == [item.id]
+        wait_until(page, "document.querySelectorAll(\"div[id^='cards-'] > article\").length === 1")
+        assert visible(page, "div[id^='cards-'] > article") == [item.id]
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -89,10 +96,10 @@ def test_the_runbook_steps_filter_by_provider_and_severity(browser, packs, name)
     provider = sorted({i.provider for i in pack.summary.closure.open_items if i.provider})[-1]
     with open_page(browser, pack.url("operator-runbook.html")) as (page, log):
         page.select_option("#filter-provider", provider)
-        assert set(visible(page, "#step-list > li")) == item_ids(pack, provider=provider)
+        assert set(visible(page, "#step-list > li")) == step_ids(pack, provider=provider)
         page.select_option("#filter-provider", "")
         page.select_option("#filter-severity", "warning")
-        assert set(visible(page, "#step-list > li")) == item_ids(pack, severity="warning")
+        assert set(visible(page, "#step-list > li")) == step_ids(pack, severity="warning")
     assert log.errors == []
 
 
@@ -103,18 +110,19 @@ def column(page, table: str, index: int) -> list[str]:
 
 @pytest.mark.parametrize("name", SETS)
 def test_any_table_sorts_by_any_column(browser, packs, name):
-    table = "table:has(tbody[id^='rows-'])"
+    # The open items are cards; the resolved chains are a table: sort it by failures, then by provider.
+    table = "table:has(#chain-rows)"
     with open_page(browser, packs[name].url("closure-dashboard.html")) as (page, log):
-        header = page.locator(f"{table} >> nth=0").locator("thead th").nth(0)
+        header = page.locator(f"{table} >> nth=0").locator("thead th").nth(3)
         header.locator("button").click()
-        numbers = [int(n) for n in column(page, f"{table} >> nth=0", 0)]
+        numbers = [int(n) for n in column(page, f"{table} >> nth=0", 3)]
         assert numbers == sorted(numbers) and header.get_attribute("aria-sort") == "ascending"
         header.locator("button").click()
-        assert [int(n) for n in column(page, f"{table} >> nth=0", 0)] == sorted(numbers, reverse=True)
+        assert [int(n) for n in column(page, f"{table} >> nth=0", 3)] == sorted(numbers, reverse=True)
         assert header.get_attribute("aria-sort") == "descending"
-        provider = page.locator(f"{table} >> nth=0").locator("thead th").nth(3)
+        provider = page.locator(f"{table} >> nth=0").locator("thead th").nth(1)
         provider.locator("button").click()
-        providers = column(page, f"{table} >> nth=0", 3)
+        providers = column(page, f"{table} >> nth=0", 1)
         assert providers == sorted(providers, key=str.lower) and provider.get_attribute("aria-sort") == "ascending"
         assert header.get_attribute("aria-sort") is None
         checks = page.locator("#readiness-checks thead th").nth(1)

@@ -1,0 +1,47 @@
+"""Lists as a bounded document (Markdown) shows them: at most so many rows, and above them a note
+saying which rows were kept and where the others are."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic
+
+from reportgen.view.paging import T
+
+# Rows of one list a Markdown document shows; the rest are in the HTML, summary.json and open-items.csv.
+MD_ROWS = 200
+SEVERITY_RANKS = {"critical": 0, "warning": 1}
+
+
+@dataclass(frozen=True)
+class Listed(Generic[T]):
+    """A list as a bounded document shows it: the rows kept, and above them what was left out and where."""
+
+    rows: tuple[T, ...]
+    note: str = ""
+
+
+def pressing(row: Any) -> tuple[int, int]:
+    """How pressing a row is: the most severe first, then the oldest (an unknown age last)."""
+    age = getattr(row, "age_seconds", -1)
+    return (SEVERITY_RANKS.get(getattr(row, "severity", ""), 2), -age if age >= 0 else 1)
+
+
+def listed(rows: Sequence[T], noun: str, where: str, limit: int) -> Listed[T]:
+    """At most LIMIT rows, in the order shown: open items (rows with a severity) the most severe and
+    oldest, any other list its first rows; the note says so, and where the rest is."""
+    rows = tuple(rows)
+    if len(rows) <= limit:
+        return Listed(rows)
+    if all(hasattr(row, "severity") for row in rows):
+        keep = set(sorted(range(len(rows)), key=lambda i: (*pressing(rows[i]), i))[:limit])
+        kept, chosen = tuple(r for i, r in enumerate(rows) if i in keep), "the most severe, then the oldest"
+    else:
+        kept, chosen = rows[:limit], "the first, in the order shown"
+    rest = len(rows) - limit
+    note = (
+        f"This document lists {limit:,} of {len(rows):,} {noun} ({chosen}); "
+        f"the other {rest:,} {'is' if rest == 1 else 'are'} in {where}."
+    )
+    return Listed(kept, note)

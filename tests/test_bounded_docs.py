@@ -1,0 +1,124 @@
+"""Documents a person can read at any size: bounded by pages (PDF) and bytes (Markdown) on
+generated evidence, with the open items grouped first and every cut list saying above itself what
+it shows and where the rest is.
+
+Measured, never timed: page counts (pypdf) and sizes. Printing PDFs is slow, so the PDFs of 2,000
+records are built once for the module; the Markdown bounds use 100,000 records without PDFs.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdf
+import pytest
+from evidence import generated
+
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+from reportgen.output.pack import PackOptions, pack_info
+from reportgen.output.pdf import bounded_view, print_html
+from reportgen.view.build import build_view
+
+DASHBOARD_PAGES, RUNBOOK_PAGES = 40, 25
+DASHBOARD_BYTES, RUNBOOK_BYTES = 2**20, 512 * 2**10
+MD_NOTE = re.compile(r"^This document lists [\d,]+ of [\d,]+ .+; the other [\d,]+ (is|are) in .+\.$")
+
+
+def build(evidence: Path, out: Path, formats: str) -> Path:
+    """`reportgen build` with default options but the formats, in a fresh process."""
+    command = [sys.executable, "-m", "reportgen", "build", "-q", "--out", str(out), "--format", formats, str(evidence)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 1, result.stderr  # open, and built
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdf_pack(tmp_path_factory):
+    """The pack of 2,000 generated records with its PDFs, default options."""
+    evidence = generated(tmp_path_factory, 2000)
+    return build(evidence, tmp_path_factory.mktemp("bounded-pdf") / "pack", "html,md,pdf,json")
+
+
+@pytest.fixture(scope="module")
+def md_pack(tmp_path_factory):
+    """The Markdown pack of 100,000 generated records, default options."""
+    evidence = generated(tmp_path_factory, 100_000)
+    return build(evidence, tmp_path_factory.mktemp("bounded-md") / "pack", "md,json")
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page of a PDF."""
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(path.read_bytes())).pages]
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "limit"), [("closure-dashboard", DASHBOARD_PAGES), ("operator-runbook", RUNBOOK_PAGES)])
+def test_a_pdf_of_thousands_of_records_stays_within_its_page_limit(pdf_pack, document, limit):
+    assert 1 < len(pdf_pages(pdf_pack / f"{document}.pdf")) <= limit
+
+
+def test_the_dashboard_pdf_leads_with_the_groups_and_says_above_each_cut_list_where_the_rest_is(pdf_pack):
+    text = " ".join(pdf_pages(pdf_pack / "closure-dashboard.pdf")).replace("\n", " ")
+    groups = text.index("Grouped by what fixes them")
+    assert groups < text.index("One action fixes") < text.index("Item id Group Provider")
+    for noun in ("groups of open items", "warnings", "resolved chains"):
+        note = re.search(rf"This PDF shows 20 of [\d,]+ {noun} \(.*?\); the other [\d,]+ are in closure-dashboard.html", text)
+        assert note, noun
+    assert text.index("This PDF shows 20 of") < text.index("One action fixes")
+
+
+def test_the_runbook_pdf_has_one_step_per_group_and_says_where_the_other_steps_are(pdf_pack):
+    text = " ".join(pdf_pages(pdf_pack / "operator-runbook.pdf")).replace("\n", " ")
+    note = re.search(r"This PDF shows 20 of ([\d,]+) groups of open items", text)
+    assert note and text.index(note[0]) < text.index("Step 1.")
+    assert "Step 20." in text and "Step 21." not in text
+
+
+def test_every_cut_list_of_a_printed_document_has_its_note_just_above_it(tmp_path_factory):
+    summary = summarise(load([str(generated(tmp_path_factory, 2000))]))
+    view = build_view(summary, pack_info(summary, PackOptions()))
+    for document, lists in (("closure-dashboard", 6), ("operator-runbook", 1)):
+        cut = bounded_view(view, summary, document, 5)
+        html = print_html(document, cut).decode()
+        # A list of which nothing was kept is its note alone.
+        found = re.finditer(r'<p class="note omitted">([^<]*)</p>', html)
+        notes = [m.end() for m in found if "shows 0 of" not in m[1]]
+        assert len(notes) >= lists, document
+        for end in notes:
+            assert re.match(r"\s*<(table|div|ol|ul)\b", html[end:]), html[end : end + 80]
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "limit"), [("closure-dashboard", DASHBOARD_BYTES), ("operator-runbook", RUNBOOK_BYTES)])
+def test_the_markdown_of_100_000_records_stays_within_its_size(md_pack, document, limit):
+    assert (md_pack / f"{document}.md").stat().st_size <= limit
+
+
+def test_every_cut_markdown_list_says_above_itself_what_it_shows_and_where_the_rest_is(md_pack):
+    lines = (md_pack / "closure-dashboard.md").read_text().splitlines()
+    notes = [i for i, line in enumerate(lines) if line.startswith("This document lists")]
+    assert len(notes) >= 3
+    for i in notes:
+        assert MD_NOTE.match(lines[i]), lines[i]
+        following = next(line for line in lines[i + 1 :] if line)
+        assert following.startswith(("|", "#### ", "- ")), following
+    items = [lines[i] for i in notes if "open items of this loop" in lines[i]]
+    assert items and all("open-items.csv" in line and "the most severe, then the oldest" in line for line in items)
+
+
+def test_the_markdown_runbook_has_one_step_per_group_the_dashboard_leads_with(md_pack):
+    steps = [line for line in (md_pack / "operator-runbook.md").read_text().splitlines() if line.startswith("### Step ")]
+    dashboard = (md_pack / "closure-dashboard.md").read_text()
+    groups = dashboard.split("### Grouped by what fixes them", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in groups.splitlines() if re.match(r"^\| \d+ \|", line)]
+    assert 1 < len(steps) == len(rows)
+    assert [line.split(".")[0] for line in steps] == [f"### Step {n}" for n in range(1, len(steps) + 1)]
