@@ -34,10 +34,10 @@ from reportgen.output.cliopts import (
     rules_option,
     strict_option,
     waivers_option,
+    write_ci_outputs,
 )
 from reportgen.output.formats import format_names
 from reportgen.output.terminal import location, terminal_safe, verdict_text
-from reportgen.output.writer import write_atomically
 
 if TYPE_CHECKING:
     from reportgen.evidence.schema import Envelope
@@ -45,32 +45,6 @@ if TYPE_CHECKING:
     from reportgen.output.pack import PackOptions
 
 EXIT_OK, EXIT_OPEN, EXIT_USAGE = 0, 1, 2
-
-
-def write_ci_outputs(summary: Summary, ci: CiOptions, pack: list[Path] | None = None) -> None:
-    """Write the CI outputs asked for (each atomically) and print the annotations; a file not written is exit 2."""
-    from urllib.parse import quote
-
-    from reportgen.output.ci import annotations, junit_xml, summary_markdown
-
-    for option, key, asked in (
-        ("--junit-xml", "junit_xml", ci.junit_xml),
-        ("--summary-md", "summary_md", ci.summary_md),
-    ):
-        if not asked:
-            continue
-        path = Path(asked)
-        # Links relative to the summary's own folder, so they work wherever the two travel together.
-        links = [(p.name, quote(os.path.relpath(p, path.parent), errors="surrogateescape")) for p in sorted(pack or [])]
-        data = junit_xml(summary) if key == "junit_xml" else summary_markdown(summary, links).encode()
-        try:
-            write_atomically(path, data)
-        except OSError as exc:
-            raise click.UsageError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
-    mode = ci.annotations or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "none")
-    if mode == "github":
-        # stderr: the runner reads workflow commands there too, and stdout stays the verdict (or --json).
-        click.echo("\n".join(annotations(summary)), err=True)
 
 
 def waived(summary: Summary, path: str | None) -> Summary:
@@ -154,6 +128,14 @@ def cli() -> None:
 @waivers_option
 @ci_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON instead of the text verdict.")
+@click.option("--items", "show_items", is_flag=True, help="Print every open item, one a line, after the groups.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Print only the first N open items (implies --items); the rest are in summary.json and --json.",
+)
 def check(
     evidence: tuple[str, ...],
     rules: str,
@@ -161,17 +143,20 @@ def check(
     strict: bool,
     waivers: str | None,
     as_json: bool,
+    show_items: bool,
+    limit: int | None,
     reading: ReadOptions,
     ci: CiOptions,
 ) -> None:
-    """Judge EVIDENCE (files, folders, or - for stdin) and exit with the verdict."""
+    """Judge EVIDENCE (files, folders, or - for stdin), print open items grouped by what fixes them, and exit with
+    the verdict."""
     loaded, summary = read_evidence(evidence, rules, as_of, reading)
     summary = waived(summary, waivers)
     write_ci_outputs(summary, ci)
     if as_json:
         click.echo(summary.to_json().decode(), nl=False)
     else:
-        click.echo(verdict_text(summary))
+        click.echo(verdict_text(summary, items=show_items or limit is not None, limit=limit))
     sys.exit(exit_code(summary, loaded, strict))
 
 
@@ -203,7 +188,9 @@ def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
         if found.total > len(found.oldest()):
             click.echo(f"  ... and {found.total - len(found.oldest())} more records of {terminal_safe(name)}")
     for u in loaded.unrecognised:
-        click.echo(f"{location(u.source, u.line, loaded.stores)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
+        click.echo(
+            f"{location(u.source, u.line, loaded.stores)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}"
+        )
     inputs = summary.inputs
     click.echo(
         f"{plural(inputs.entries, 'entry', 'entries')} in {plural(len(inputs.files), 'file')}: {inputs.records} records, "

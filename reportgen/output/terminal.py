@@ -1,14 +1,16 @@
-"""The verdict as a terminal shows it: control characters escaped, locations, and aligned tables."""
+"""The verdict as a terminal shows it: open items by group, control characters escaped, locations, aligned tables."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from reportgen.evidence import sqlite_store
 from reportgen.evidence.text import plural
+from reportgen.judge.groups import Group, group_items
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import OpenItem, utc_iso
+from reportgen.output.ci.groups import action_text, utc_text
 
 
 def terminal_safe(text: object) -> str:
@@ -32,39 +34,105 @@ def location(source: str, line: int | None, stores: Collection[str]) -> str:
     return f"./{text}" if text.startswith("::") else text
 
 
-def verdict_text(summary: Summary) -> str:
-    """The short text verdict: state, open items as a table, warnings, rejected lines, checks."""
+# Groups shown in full before the rest are summed up in one line, so the verdict stays a screenful.
+MAX_GROUPS = 10
+# Item ids a group names as examples; every id is in summary.json.
+EXAMPLES = 3
+WHERE_ALL = "every item is in summary.json (reportgen build) and `reportgen check --json`"
+
+
+def verdict_text(summary: Summary, items: bool = False, limit: int | None = None) -> str:
+    """The text verdict: states, counts, open items by group (the items too when asked), warnings, rejected, checks."""
     inputs = summary.inputs
-    lines = [
-        (
-            f"closure: {summary.closure.state}   readiness: {summary.readiness.state}   "
-            f"decision: {summary.readiness.release_decision.recommended_state}"
-        ),
-        (
-            f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records} records "
-            f"from {plural(len(inputs.files), 'file')} · {len(inputs.rejected)} rejected · "
-            f"{inputs.unjudged} not judged · {inputs.outside_closure} outside the closure · "
-            f"{inputs.unrecognised} unrecognised"
-        ),
-    ]
-    items = summary.closure.open_items
-    lines += ["", f"Open items ({len(items)})"]
-    rows = [("SEVERITY", "LOOP", "CODE", "HEALTH_ID", "PROVIDER", "STATE", "KIND")] + [
-        (i.severity, i.loop or "-", i.code, i.health_id or "-", i.provider or "-", i.retry_state or "-", kind_cell(i))
-        for i in items
-    ]
-    lines += table(with_kinds(rows)) if items else ["  none"]
+    lines = [state_line(summary), counts_line(summary)]
+    open_items = summary.closure.open_items
+    lines += groups_text(open_items)
+    if items:
+        lines += items_text(open_items, limit)
     lines += accepted_text(summary)
     if summary.closure.warnings:
-        lines += ["", f"Warnings ({len(summary.closure.warnings)})"]
+        lines += ["", f"Warnings ({len(summary.closure.warnings):,})"]
         lines += [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings]
     if inputs.rejected:
-        lines += ["", f"Rejected ({len(inputs.rejected)})"]
+        lines += ["", f"Rejected ({len(inputs.rejected):,})"]
         stores = sqlite_store.stores_of(inputs.files)
         lines += [f"  {location(r.source, r.line, stores)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
     lines += ["", "Readiness checks"]
     lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
     return "\n".join(lines)
+
+
+def state_line(summary: Summary) -> str:
+    """The verdict's first line: closure and readiness states and the release decision (check and build print it)."""
+    return (
+        f"closure: {summary.closure.state}   readiness: {summary.readiness.state}   "
+        f"decision: {summary.readiness.release_decision.recommended_state}"
+    )
+
+
+def counts_line(summary: Summary) -> str:
+    """As of when, under which rules, and what was read, every number written 7,677."""
+    inputs = summary.inputs
+    return (
+        f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records:,} records "
+        f"from {plural(len(inputs.files), 'file', grouped=True)} · {len(inputs.rejected):,} rejected · "
+        f"{inputs.unjudged:,} not judged · {inputs.outside_closure:,} outside the closure · "
+        f"{inputs.unrecognised:,} unrecognised"
+    )
+
+
+def groups_text(items: Sequence[OpenItem]) -> list[str]:
+    """The open items by what fixes them, most severe first: a few lines a group, however many items."""
+    if not items:
+        return ["", "Open items: none"]
+    groups = group_items(items)
+    lines = [
+        "",
+        (
+            f"Open items: {len(items):,} in {plural(len(groups), 'group', grouped=True)} by what fixes them, "
+            "most severe first (times in UTC)"
+        ),
+    ]
+    for group in groups[:MAX_GROUPS]:
+        lines += group_text(group)
+    rest = groups[MAX_GROUPS:]
+    if rest:
+        hidden = sum(g.count for g in rest)
+        lines.append(f"  ... and {plural(len(rest), 'more group', grouped=True)} ({hidden:,} items): {WHERE_ALL}")
+    lines.append("  Each item: `reportgen check --items` (`--limit N` prints the first N).")
+    return lines
+
+
+def group_text(group: Group) -> list[str]:
+    """One group: severity, count and code; where; since when; its one action; a few example ids."""
+    examples = ", ".join(group.example_ids[:EXAMPLES])
+    more = group.count - min(group.count, EXAMPLES)
+    lines = [
+        f"  {group.severity} · {plural(group.count, 'item', grouped=True)} · {group.code}",
+        (
+            f"    loop {group.loop}, state {group.state or '-'}, provider {group.provider or '-'}; "
+            f"oldest opened {utc_text(group.oldest_opened_at)}"
+        ),
+        f"    one action fixes {plural(group.count, 'item', grouped=True)}: {action_text(group)}",
+        f"    e.g. {examples} (and {more:,} more)"
+        if more
+        else f"    {'item' if group.count == 1 else 'items'}: {examples}",
+    ]
+    return [terminal_safe(line) for line in lines]
+
+
+def items_text(items: Sequence[OpenItem], limit: int | None) -> list[str]:
+    """Every open item as a table row (the first `limit` of them), saying how many more there are and where."""
+    shown = list(items if limit is None else items[:limit])
+    lines = ["", f"Open items, one a line ({len(items):,})"]
+    rows = [("SEVERITY", "LOOP", "CODE", "HEALTH_ID", "PROVIDER", "STATE", "KIND")] + [
+        (i.severity, i.loop or "-", i.code, i.health_id or "-", i.provider or "-", i.retry_state or "-", kind_cell(i))
+        for i in shown
+    ]
+    lines += table(with_kinds(rows)) if shown else ["  none"]
+    if len(items) > len(shown):
+        lines.append(f"  ... and {plural(len(items) - len(shown), 'more open item', grouped=True)}: {WHERE_ALL}")
+    return lines
 
 
 def accepted_text(summary: Summary) -> list[str]:
@@ -85,7 +153,7 @@ def accepted_text(summary: Summary) -> list[str]:
         )
         for i in items
     ]
-    return ["", f"Accepted items, deviation approved ({len(items)})", *table(with_kinds(rows))]
+    return ["", f"Accepted items, deviation approved ({len(items):,})", *table(with_kinds(rows))]
 
 
 def kind_cell(item: OpenItem) -> str:
