@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 
 from reportgen.evidence import sqlite_store
 from reportgen.evidence.text import plural
-from reportgen.judge.groups import Group, group_items
+from reportgen.judge.groups import Group, GroupKey, group_items, group_key
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import OpenItem, utc_iso
 from reportgen.output.ci.groups import action_text, utc_text
@@ -93,8 +93,9 @@ def groups_text(items: Sequence[OpenItem]) -> list[str]:
             "most severe first (times in UTC)"
         ),
     ]
+    kinds = kinds_by_group(items)
     for group in groups[:MAX_GROUPS]:
-        lines += group_text(group)
+        lines += group_text(group, kinds.get((group.loop, group.code, group.state, group.provider), []))
     rest = groups[MAX_GROUPS:]
     if rest:
         hidden = sum(g.count for g in rest)
@@ -103,8 +104,17 @@ def groups_text(items: Sequence[OpenItem]) -> list[str]:
     return lines
 
 
-def group_text(group: Group) -> list[str]:
-    """One group: severity, count and code; where; since when; its one action; a few example ids."""
+def kinds_by_group(items: Sequence[OpenItem]) -> dict[GroupKey, list[str]]:
+    """The record kinds (with their counts) the integrity items of each group are about, in item order."""
+    found: dict[GroupKey, list[str]] = {}
+    for item in items:
+        if item.kind is not None:
+            found.setdefault(group_key(item), []).append(kind_cell(item))
+    return found
+
+
+def group_text(group: Group, kinds: Sequence[str] = ()) -> list[str]:
+    """One group: severity, count and code; where; since when; its one action; a few example ids; its kinds."""
     examples = ", ".join(group.example_ids[:EXAMPLES])
     more = group.count - min(group.count, EXAMPLES)
     lines = [
@@ -118,6 +128,9 @@ def group_text(group: Group) -> list[str]:
         if more
         else f"    {'item' if group.count == 1 else 'items'}: {examples}",
     ]
+    if kinds:
+        more_kinds = f" (and {len(kinds) - EXAMPLES:,} more)" if len(kinds) > EXAMPLES else ""
+        lines.append(f"    kinds: {', '.join(kinds[:EXAMPLES])}{more_kinds}")
     return [terminal_safe(line) for line in lines]
 
 
