@@ -19,9 +19,10 @@ import click
 import orjson
 
 from reportgen import __version__
+from reportgen.evidence.discover import plain_size
 from reportgen.evidence.inputs import InputError
 from reportgen.evidence.load import LoadResult
-from reportgen.evidence.progress import progress_line
+from reportgen.evidence.progress import ProgressLine, Stage, progress_shown
 from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary, schema_of, summarise_paths
 from reportgen.output.cliopts import (
@@ -37,10 +38,9 @@ from reportgen.output.cliopts import (
     write_ci_outputs,
 )
 from reportgen.output.formats import format_names
-from reportgen.output.terminal import location, terminal_safe, verdict_text
+from reportgen.output.terminal import location, state_line, terminal_safe, verdict_text
 
 if TYPE_CHECKING:
-    from reportgen.evidence.schema import Envelope
     from reportgen.judge.history import Trend
     from reportgen.output.pack import PackOptions
 
@@ -93,25 +93,27 @@ def read_evidence(
     rules: str,
     as_of: datetime | None,
     reading: ReadOptions,
+    bar: ProgressLine | None = None,
     exclude: str | None = None,
 ) -> tuple[LoadResult, Summary]:
-    """Load and judge evidence (never the folder `exclude`, where a pack is to be written), turning
-    unopenable inputs into a usage error."""
+    """Load and judge evidence (never the folder `exclude`, where a pack is to be written), showing progress on
+    `bar` when given and turning unopenable inputs into a usage error."""
     if paths.count("-") > 1:
         raise click.UsageError("stdin ('-') can be given only once")
-    bar = None
     try:
         stdin = getattr(sys.stdin, "buffer", None) if "-" in paths else None
         if "-" in paths and stdin is None:
             raise InputError("-: standard input is closed")
-        bar = progress_line(sys.stderr, reading.quiet)
         jobs = reading.jobs or cores()
-        return summarise_paths(paths, rules, as_of, stdin, reading.limits, bar, jobs, exclude)  # type: ignore[arg-type]
+        stage = bar.stage if bar is not None else None
+        return summarise_paths(paths, rules, as_of, stdin, reading.limits, bar, jobs, exclude, stage)  # type: ignore[arg-type]
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
-    finally:
-        if bar is not None:
-            bar.close()
+
+
+def shown_progress(paths: tuple[str, ...], reading: ReadOptions, exclude: str | None = None) -> Any:
+    """The progress line on stderr for reading `paths` and the steps after (a context; None when not shown)."""
+    return progress_shown(sys.stderr, reading.quiet, lambda: plain_size(paths, exclude))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,7 +152,8 @@ def check(
 ) -> None:
     """Judge EVIDENCE (files, folders, or - for stdin), print open items grouped by what fixes them, and exit with
     the verdict."""
-    loaded, summary = read_evidence(evidence, rules, as_of, reading)
+    with shown_progress(evidence, reading) as bar:
+        loaded, summary = read_evidence(evidence, rules, as_of, reading, bar)
     summary = waived(summary, waivers)
     write_ci_outputs(summary, ci)
     if as_json:
@@ -170,7 +173,8 @@ def utf8_text(option: str, text: str | None) -> None:
 @evidence_argument
 def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
     """List every problem in EVIDENCE as file:line: reason; exit 2 if any entry was rejected."""
-    loaded, summary = read_evidence(evidence, "chain", None, reading)
+    with shown_progress(evidence, reading) as bar:
+        loaded, summary = read_evidence(evidence, "chain", None, reading, bar)
     for r in loaded.rejected:
         click.echo(f"{location(r.source, r.line, loaded.stores)}: {terminal_safe(r.reason)}")
     for c in loaded.conflicts:
@@ -287,7 +291,7 @@ def build(
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from reportgen.output.pack import PackError, PdfNotWritten, build_pack, default_out, pack_options
+    from reportgen.output.pack import PackError, default_out, pack_options, unseen
     from reportgen.output.pdf import pdf_options
     from reportgen.output.signing import SigningError, load_signer
 
@@ -300,47 +304,44 @@ def build(
     except (PackError, ValueError, SigningError) as exc:
         raise click.UsageError(str(exc)) from None
     target = Path(out) if out else default_out(options.name)
-    # The pack's own folder is never read back as evidence.
-    loaded, summary = read_evidence(evidence, rules, as_of, reading, exclude=str(target))
-    summary = waived(summary, waivers)
-    code = exit_code(summary, loaded, strict)
-    if code == EXIT_USAGE:
-        rejected = plural(len(loaded.rejected), "input entry", "input entries")
-        raise click.UsageError(
-            f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
-        )
-    try:
-        records, attached = pack_evidence(summary, options, loaded)
-    except InputError as exc:
-        raise click.UsageError(str(exc)) from None
-    try:
-        trend = history_trend(summary, history)
-        written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
-    except PdfNotWritten as exc:
-        write_ci_outputs(summary, ci, exc.written)
-        echo_paths(exc.written)
-        click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
-        sys.exit(EXIT_USAGE)
-    except (PackError, OSError, InputError) as exc:
-        raise click.UsageError(str(exc)) from None
+    with shown_progress(evidence, reading, str(target)) as bar:
+        # The pack's own folder is never read back as evidence.
+        loaded, summary = read_evidence(evidence, rules, as_of, reading, bar, exclude=str(target))
+        summary = waived(summary, waivers)
+        code = exit_code(summary, loaded, strict)
+        if code == EXIT_USAGE:
+            rejected = plural(len(loaded.rejected), "input entry", "input entries")
+            raise click.UsageError(
+                f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
+            )
+        written, failure = make_pack(summary, options, target, loaded, history, bar.stage if bar else unseen)
     write_ci_outputs(summary, ci, written)
+    # The verdict first, so that exit code 1 after the list of files reads as the verdict, not a failed build.
+    click.echo(terminal_safe(state_line(summary)))
     echo_paths(written)
+    if failure is not None:
+        click.echo(f"reportgen build: error: {terminal_safe(failure)}", err=True)
+        sys.exit(EXIT_USAGE)
     sys.exit(code)
 
 
-def pack_evidence(
-    summary: Summary, options: PackOptions, loaded: LoadResult
-) -> tuple[list[Envelope], list[dict[str, Any]] | None]:
-    """The records a pack carries, read again from the inputs before any file is written: those the
-    dashboard embeds, or all of them when a format attaches the evidence; then what it attaches: every
-    entry as read, the duplicate and conflicting copies too, so a re-check counts them and warns again."""
-    from reportgen.evidence.reread import read_entries
-    from reportgen.output.formats import attaches_evidence
-    from reportgen.view.dashboard import embedded_refs
+def make_pack(
+    summary: Summary, options: PackOptions, target: Path, loaded: LoadResult, history: str | None, step: Stage
+) -> tuple[list[Path], str | None]:
+    """Build the pack: the paths written, and why the PDFs were not (None when they were)."""
+    from reportgen.output.pack import PackError, PdfNotWritten, build_pack, pack_evidence
 
-    if attaches_evidence(options):
-        return loaded.records, read_entries(loaded)
-    return loaded.records_at({(ref.source, ref.line) for ref in embedded_refs(summary)}), None
+    try:
+        step("reading the records the pack carries")
+        records, attached = pack_evidence(summary, options, loaded)
+        if history is not None:
+            step("reading earlier packs (--history)")
+        trend = history_trend(summary, history)
+        return build_pack(summary, options, target, trend, records, attached, say("reportgen build"), step), None
+    except PdfNotWritten as exc:
+        return exc.written, str(exc)
+    except (PackError, OSError, InputError) as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def say(command: str) -> Callable[[str], None]:

@@ -117,3 +117,12 @@ def test_check_limit_caps_the_items_and_says_how_many_more_and_where():
 def test_check_limit_must_be_a_positive_number():
     result = CliRunner().invoke(cli, ["check", "--limit", "0", str(EXAMPLE_STORE)])
     assert result.exit_code == 2 and "--limit" in result.output
+
+
+def test_build_prints_checks_verdict_line_before_the_paths_it_wrote(tmp_path):
+    result = CliRunner().invoke(cli, ["build", "-q", str(EXAMPLE_STORE), "--out", str(tmp_path), "--format", "md"])
+    checked = invoke("check", "-q", str(EXAMPLE_STORE))
+    assert result.exit_code == 1, result.output
+    first, *paths = result.stdout.splitlines()
+    assert first == checked.splitlines()[0] == "closure: open   readiness: blocked   decision: hold_release_closure"
+    assert paths and all(path.startswith(str(tmp_path)) for path in paths)
