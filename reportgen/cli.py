@@ -190,16 +190,17 @@ def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
                 f"{location(cite[3], cite[4], loaded.stores)}: not judged: {terminal_safe(name)} is of a loop this version does not know"
             )
         if found.total > len(found.oldest()):
-            click.echo(f"  ... and {found.total - len(found.oldest())} more records of {terminal_safe(name)}")
+            click.echo(f"  ... and {found.total - len(found.oldest()):,} more records of {terminal_safe(name)}")
     for u in loaded.unrecognised:
         click.echo(
             f"{location(u.source, u.line, loaded.stores)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}"
         )
     inputs = summary.inputs
     click.echo(
-        f"{plural(inputs.entries, 'entry', 'entries')} in {plural(len(inputs.files), 'file')}: {inputs.records} records, "
-        f"{len(inputs.rejected)} rejected, {inputs.unjudged} not judged, {inputs.outside_closure} outside the closure, "
-        f"{inputs.unrecognised} unrecognised, {inputs.duplicates} duplicates, {len(inputs.conflicts)} conflicts"
+        f"{plural(inputs.entries, 'entry', 'entries', grouped=True)} in {plural(len(inputs.files), 'file', grouped=True)}: "
+        f"{inputs.records:,} records, {len(inputs.rejected):,} rejected, {inputs.unjudged:,} not judged, "
+        f"{inputs.outside_closure:,} outside the closure, {inputs.unrecognised:,} unrecognised, "
+        f"{inputs.duplicates:,} duplicates, {len(inputs.conflicts):,} conflicts"
     )
     sys.exit(EXIT_USAGE if loaded.rejected else EXIT_OK)
 

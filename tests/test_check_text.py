@@ -126,3 +126,12 @@ def test_build_prints_checks_verdict_line_before_the_paths_it_wrote(tmp_path):
     first, *paths = result.stdout.splitlines()
     assert first == checked.splitlines()[0] == "closure: open   readiness: blocked   decision: hold_release_closure"
     assert paths and all(path.startswith(str(tmp_path)) for path in paths)
+
+
+def test_validate_and_check_write_their_counts_with_thousands_separators(tmp_path):
+    path = tmp_path / "e.ndjson"
+    path.write_text("{}\n" * 1001)
+    validated = CliRunner().invoke(cli, ["validate", "-q", str(path)])
+    assert validated.exit_code == 2
+    assert validated.stdout.splitlines()[-1].startswith("1,001 entries in 1 file: 0 records, 1,001 rejected")
+    assert "· 1,001 rejected ·" in CliRunner().invoke(cli, ["check", "-q", str(path)]).stdout
