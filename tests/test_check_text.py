@@ -11,7 +11,7 @@ from evidence import EXAMPLE_STORE
 from reportgen.cli import cli
 from reportgen.judge.summary import Summary, summarise_paths
 from reportgen.judge.verdict import OpenItem
-from reportgen.output.terminal import MAX_GROUPS, verdict_text
+from reportgen.output.terminal import MAX_CODES, MAX_GROUPS, MAX_LISTED, verdict_text
 
 PROVIDERS = ("slack", "email", "teams", "webhook")
 
@@ -70,7 +70,26 @@ def test_groups_beyond_the_first_screenful_are_summed_up_with_where_the_rest_are
     ]
     text = verdict_text(with_items(example, items))
     assert text.count("one action fixes") == MAX_GROUPS
-    assert "... and 3 more groups (3 items): every item is in summary.json" in text
+    assert "... and 3 more groups (3 items), by code:" in text
+    assert f"    critical · 1 item in 1 group · code_{MAX_GROUPS:02d}" in text and f"code_{MAX_GROUPS + 2:02d}" in text
+    assert "every item is in summary.json" in text
+
+
+def test_beyond_a_few_codes_the_hidden_groups_say_how_many_more_codes(example):
+    items = [item(n, code=f"code_{n:02d}") for n in range(MAX_GROUPS + MAX_CODES + 2)]
+    text = verdict_text(with_items(example, items))
+    assert f"    critical · 1 item in 1 group · code_{MAX_GROUPS + MAX_CODES - 1:02d}" in text
+    assert f"code_{MAX_GROUPS + MAX_CODES:02d}" not in text and "    ... and 2 more codes" in text
+
+
+def test_long_warning_and_rejected_lists_are_cut_unless_items_are_asked_for(example):
+    warning = example.closure.warnings[0]
+    many = example.closure.model_copy(update={"warnings": [warning] * (MAX_LISTED + 7)})
+    summary = example.model_copy(update={"closure": many})
+    short = verdict_text(summary)
+    assert short.count(f"  {warning.code}: ") == MAX_LISTED and "... and 7 more: `--items` lists every warning" in short
+    assert verdict_text(summary, items=True).count(f"  {warning.code}: ") == MAX_LISTED + 7
+    assert verdict_text(summary, items=True, limit=2).count(f"  {warning.code}: ") == 2
 
 
 def test_a_group_whose_items_differ_in_action_says_it_shows_the_oldest_items(example):

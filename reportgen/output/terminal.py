@@ -34,32 +34,46 @@ def location(source: str, line: int | None, stores: Collection[str]) -> str:
     return f"./{text}" if text.startswith("::") else text
 
 
-# Groups shown in full before the rest are summed up in one line, so the verdict stays a screenful.
-MAX_GROUPS = 10
+# Groups shown in full before the rest are summed up by code, a line a code, so the verdict stays a screenful.
+MAX_GROUPS = 8
+MAX_CODES = 8
+# Warnings and rejected entries listed unless --items asks for them all.
+MAX_LISTED = 5
 # Item ids a group names as examples; every id is in summary.json.
 EXAMPLES = 3
 WHERE_ALL = "every item is in summary.json (reportgen build) and `reportgen check --json`"
+WHERE_WARNINGS = "`--items` lists every warning; summary.json and `reportgen check --json` hold them all"
+WHERE_REJECTED = "`--items` or `reportgen validate` lists every rejected entry"
 
 
 def verdict_text(summary: Summary, items: bool = False, limit: int | None = None) -> str:
-    """The text verdict: states, counts, open items by group (the items too when asked), warnings, rejected, checks."""
+    """The text verdict, a screenful however large: states, counts, open items by group, warnings, rejected, checks.
+
+    `items` adds every open item, and lists every warning and rejected entry; `limit` caps each of those lists.
+    """
     inputs = summary.inputs
+    cap = limit if items else MAX_LISTED
     lines = [state_line(summary), counts_line(summary)]
-    open_items = summary.closure.open_items
-    lines += groups_text(open_items)
+    lines += groups_text(summary.closure.open_items)
     if items:
-        lines += items_text(open_items, limit)
+        lines += items_text(summary.closure.open_items, limit)
     lines += accepted_text(summary)
     if summary.closure.warnings:
-        lines += ["", f"Warnings ({len(summary.closure.warnings):,})"]
-        lines += [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings]
+        shown = [f"  {w.code}: {terminal_safe(w.detail)}" for w in summary.closure.warnings[:cap]]
+        lines += listed("Warnings", shown, len(summary.closure.warnings), WHERE_WARNINGS)
     if inputs.rejected:
-        lines += ["", f"Rejected ({len(inputs.rejected):,})"]
         stores = sqlite_store.stores_of(inputs.files)
-        lines += [f"  {location(r.source, r.line, stores)}: {terminal_safe(r.reason)}" for r in inputs.rejected]
+        shown = [f"  {location(r.source, r.line, stores)}: {terminal_safe(r.reason)}" for r in inputs.rejected[:cap]]
+        lines += listed("Rejected", shown, len(inputs.rejected), WHERE_REJECTED)
     lines += ["", "Readiness checks"]
     lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
     return "\n".join(lines)
+
+
+def listed(title: str, shown: list[str], total: int, where: str) -> list[str]:
+    """A titled list of the lines shown out of `total`, saying how many more there are and where they are."""
+    more = [f"  ... and {total - len(shown):,} more: {where}"] if total > len(shown) else []
+    return ["", f"{title} ({total:,})", *shown, *more]
 
 
 def state_line(summary: Summary) -> str:
@@ -96,12 +110,27 @@ def groups_text(items: Sequence[OpenItem]) -> list[str]:
     kinds = kinds_by_group(items)
     for group in groups[:MAX_GROUPS]:
         lines += group_text(group, kinds.get((group.loop, group.code, group.state, group.provider), []))
-    rest = groups[MAX_GROUPS:]
-    if rest:
-        hidden = sum(g.count for g in rest)
-        lines.append(f"  ... and {plural(len(rest), 'more group', grouped=True)} ({hidden:,} items): {WHERE_ALL}")
+    if len(groups) > MAX_GROUPS:
+        lines += hidden_text(groups[MAX_GROUPS:])
     lines.append("  Each item: `reportgen check --items` (`--limit N` prints the first N).")
     return lines
+
+
+def hidden_text(rest: Sequence[Group]) -> list[str]:
+    """The groups not shown, summed up by severity and code (most severe first), so every code is named."""
+    by_code: dict[tuple[str, str], list[int]] = {}
+    for group in rest:
+        counts = by_code.setdefault((group.severity, group.code), [0, 0])
+        counts[0] += group.count
+        counts[1] += 1
+    hidden = sum(group.count for group in rest)
+    lines = [f"  ... and {plural(len(rest), 'more group', grouped=True)} ({hidden:,} items), by code:"]
+    for (severity, code), (count, groups) in list(by_code.items())[:MAX_CODES]:
+        in_groups = plural(groups, "group", grouped=True)
+        lines.append(terminal_safe(f"    {severity} · {plural(count, 'item', grouped=True)} in {in_groups} · {code}"))
+    if len(by_code) > MAX_CODES:
+        lines.append(f"    ... and {plural(len(by_code) - MAX_CODES, 'more code', grouped=True)}")
+    return [*lines, f"    {WHERE_ALL}"]
 
 
 def kinds_by_group(items: Sequence[OpenItem]) -> dict[GroupKey, list[str]]:
