@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from reportgen.evidence import sqlite_store
 from reportgen.evidence.text import plural
 from reportgen.judge.groups import Group, GroupKey, group_items, group_key
-from reportgen.judge.summary import Summary
+from reportgen.judge.summary import RejectedEntry, Summary
 from reportgen.judge.verdict import OpenItem, utc_iso
 from reportgen.output.ci.groups import action_text, utc_text
 
@@ -43,7 +43,7 @@ MAX_LISTED = 5
 EXAMPLES = 3
 WHERE_ALL = "every item is in summary.json (reportgen build) and `reportgen check --json`"
 WHERE_WARNINGS = "`--items` lists every warning; summary.json and `reportgen check --json` hold them all"
-WHERE_REJECTED = "`--items` or `reportgen validate` lists every rejected entry"
+WHERE_REJECTED = "`--items` or `reportgen validate` lists every one"
 
 
 def verdict_text(summary: Summary, items: bool = False, limit: int | None = None) -> str:
@@ -63,8 +63,7 @@ def verdict_text(summary: Summary, items: bool = False, limit: int | None = None
         lines += listed("Warnings", shown, len(summary.closure.warnings), WHERE_WARNINGS)
     if inputs.rejected:
         stores = sqlite_store.stores_of(inputs.files)
-        shown = [f"  {location(r.source, r.line, stores)}: {terminal_safe(r.reason)}" for r in inputs.rejected[:cap]]
-        lines += listed("Rejected", shown, len(inputs.rejected), WHERE_REJECTED)
+        lines += ["", f"Rejected ({len(inputs.rejected):,})", *rejected_text(inputs.rejected, stores, cap)]
     lines += ["", "Readiness checks"]
     lines += table([(c.status, c.id, c.evidence) for c in summary.readiness.checks])
     return "\n".join(lines)
@@ -74,6 +73,23 @@ def listed(title: str, shown: list[str], total: int, where: str) -> list[str]:
     """A titled list of the lines shown out of `total`, saying how many more there are and where they are."""
     more = [f"  ... and {total - len(shown):,} more: {where}"] if total > len(shown) else []
     return ["", f"{title} ({total:,})", *shown, *more]
+
+
+def rejected_text(rejected: Sequence[RejectedEntry], stores: Collection[str], cap: int | None) -> list[str]:
+    """The rejected entries a file at a time, every file named: its whole-file problems first (they say why
+    the rest was not read), then at most `cap` of its entries and how many more there are."""
+    by_source: dict[str, list[RejectedEntry]] = {}
+    for found in rejected:
+        by_source.setdefault(found.source, []).append(found)
+    lines = []
+    for source, found in by_source.items():
+        entries = [r for r in found if r.line is not None]
+        shown = [r for r in found if r.line is None] + entries[:cap]
+        lines += [f"  {location(r.source, r.line, stores)}: {terminal_safe(r.reason)}" for r in shown]
+        if cap is not None and len(entries) > cap:
+            more = plural(len(entries) - cap, "more rejected entry", "more rejected entries", grouped=True)
+            lines.append(f"  ... and {more} of {location(source, None, stores)}: {WHERE_REJECTED}")
+    return lines
 
 
 def state_line(summary: Summary) -> str:
