@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,7 +112,9 @@ def read_evidence(
         raise click.UsageError(str(exc)) from None
 
 
-def shown_progress(paths: tuple[str, ...], reading: ReadOptions, exclude: str | None = None) -> Any:
+def shown_progress(
+    paths: tuple[str, ...], reading: ReadOptions, exclude: str | None = None
+) -> AbstractContextManager[ProgressLine | None]:
     """The progress line on stderr for reading `paths` and the steps after (a context; None when not shown)."""
     return progress_shown(sys.stderr, reading.quiet, lambda: plain_size(paths, exclude))
 
@@ -130,13 +133,19 @@ def cli() -> None:
 @waivers_option
 @ci_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON instead of the text verdict.")
-@click.option("--items", "show_items", is_flag=True, help="Print every open item, one a line, after the groups.")
+@click.option(
+    "--items",
+    "show_items",
+    is_flag=True,
+    help="Print every open item, one a line, after the groups, and every warning and rejected entry.",
+)
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="Print only the first N open items (implies --items); the rest are in summary.json and --json.",
+    help="Print only the first N open items, warnings and rejected entries of each file (implies --items); "
+    "every one is in summary.json and --json.",
 )
 def check(
     evidence: tuple[str, ...],
