@@ -35,6 +35,7 @@ from reportgen.output.cliopts import (
     history_option,
     rules_option,
     strict_option,
+    utf8_text,
     waivers_option,
     write_ci_outputs,
 )
@@ -60,14 +61,14 @@ def waived(summary: Summary, path: str | None) -> Summary:
         raise click.UsageError(str(exc)) from None
 
 
-def history_trend(summary: Summary, folder: str | None) -> Trend | None:
+def history_trend(summary: Summary, folder: str | None, tell: Callable[[str], None]) -> Trend | None:
     """The trend over the --history folder's packs judged before this summary, when one was given."""
     if folder is None:
         return None
     from reportgen.judge.history import load_history, trend
     from reportgen.output.writer import recover_packs
 
-    recover_packs(Path(folder), say("reportgen build"))
+    recover_packs(Path(folder), tell)
 
     return trend(load_history(Path(folder), before=summary.as_of), summary)
 
@@ -170,12 +171,6 @@ def check(
     else:
         click.echo(verdict_text(summary, items=show_items or limit is not None, limit=limit))
     sys.exit(exit_code(summary, loaded, strict))
-
-
-def utf8_text(option: str, text: str | None) -> None:
-    """Refuse an option's text that is not UTF-8 (a byte the shell passed through undecoded)."""
-    if text is not None and any("\ud800" <= c <= "\udfff" for c in text):
-        raise ValueError(f"{option} is not UTF-8 text")
 
 
 @cli.command()
@@ -324,7 +319,8 @@ def build(
             raise click.UsageError(
                 f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
             )
-        written, failure = make_pack(summary, options, target, loaded, history, bar.stage if bar else unseen)
+        tell = bar.aside(say("reportgen build")) if bar else say("reportgen build")
+        written, failure = make_pack(summary, options, target, loaded, history, bar.stage if bar else unseen, tell)
     write_ci_outputs(summary, ci, written)
     # The verdict first, so that exit code 1 after the list of files reads as the verdict, not a failed build.
     click.echo(terminal_safe(state_line(summary)))
@@ -336,9 +332,16 @@ def build(
 
 
 def make_pack(
-    summary: Summary, options: PackOptions, target: Path, loaded: LoadResult, history: str | None, step: Stage
+    summary: Summary,
+    options: PackOptions,
+    target: Path,
+    loaded: LoadResult,
+    history: str | None,
+    step: Stage,
+    tell: Stage,
 ) -> tuple[list[Path], str | None]:
-    """Build the pack: the paths written, and why the PDFs were not (None when they were)."""
+    """Build the pack: the paths written, and why the PDFs were not (None when they were); `tell` hears what
+    was recovered from a build cut short."""
     from reportgen.output.pack import PackError, PdfNotWritten, build_pack, pack_evidence
 
     try:
@@ -346,8 +349,8 @@ def make_pack(
         records, attached = pack_evidence(summary, options, loaded)
         if history is not None:
             step("reading earlier packs (--history)")
-        trend = history_trend(summary, history)
-        return build_pack(summary, options, target, trend, records, attached, say("reportgen build"), step), None
+        trend = history_trend(summary, history, tell)
+        return build_pack(summary, options, target, trend, records, attached, tell, step), None
     except PdfNotWritten as exc:
         return exc.written, str(exc)
     except (PackError, OSError, InputError) as exc:

@@ -135,3 +135,17 @@ def test_quiet_shows_no_step_even_on_a_terminal(tmp_path, monkeypatch):
         cli_module.cli, ["build", "-q", str(path), "--out", str(tmp_path / "p"), "--format", "md"]
     )
     assert result.exit_code == 1 and terminal.getvalue() == ""
+
+
+def test_a_message_said_aside_clears_the_line_first_and_the_next_step_shows_again():
+    stream = Terminal()
+    line = ProgressLine(stream)
+    line.stage("rendering index.html")
+    line.aside(stream.write)("reportgen build: recovered a pack cut short\n")
+    line.stage("writing 8 files")
+    shown = stream.getvalue()
+    cleared = "\r" + " " * len("rendering index.html ...") + "\r"
+    assert (
+        shown
+        == f"\rrendering index.html ...{cleared}reportgen build: recovered a pack cut short\n\rwriting 8 files ..."
+    )

@@ -54,6 +54,16 @@ class ProgressLine:
         if self.width:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
+            self.width = 0
+
+    def aside(self, say: Stage) -> Stage:
+        """`say`, the line cleared first, so a message on the same stream never runs on from the progress shown."""
+
+        def heard(message: str) -> None:
+            self.close()
+            say(message)
+
+        return heard
 
 
 def describe(bytes_read: int, records: int, seconds: float, total: int | None = None) -> str:

@@ -223,3 +223,9 @@ def write_ci_outputs(summary: Summary, ci: CiOptions, pack: list[Path] | None = 
     if mode == "github":
         # stderr: the runner reads workflow commands there too, and stdout stays the verdict (or --json).
         click.echo("\n".join(annotations(summary)), err=True)
+
+
+def utf8_text(option: str, text: str | None) -> None:
+    """Refuse an option's text that is not UTF-8 (a byte the shell passed through undecoded)."""
+    if text is not None and any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValueError(f"{option} is not UTF-8 text")
