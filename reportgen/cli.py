@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,9 +20,10 @@ import click
 import orjson
 
 from reportgen import __version__
+from reportgen.evidence.discover import plain_size
 from reportgen.evidence.inputs import InputError
 from reportgen.evidence.load import LoadResult
-from reportgen.evidence.progress import progress_line
+from reportgen.evidence.progress import ProgressLine, Stage, progress_shown
 from reportgen.evidence.text import plural
 from reportgen.judge.summary import Summary, schema_of, summarise_paths
 from reportgen.output.cliopts import (
@@ -33,44 +35,18 @@ from reportgen.output.cliopts import (
     history_option,
     rules_option,
     strict_option,
+    utf8_text,
     waivers_option,
+    write_ci_outputs,
 )
 from reportgen.output.formats import format_names
-from reportgen.output.terminal import location, terminal_safe, verdict_text
-from reportgen.output.writer import write_atomically
+from reportgen.output.terminal import location, state_line, terminal_safe, verdict_text
 
 if TYPE_CHECKING:
-    from reportgen.evidence.schema import Envelope
     from reportgen.judge.history import Trend
     from reportgen.output.pack import PackOptions
 
 EXIT_OK, EXIT_OPEN, EXIT_USAGE = 0, 1, 2
-
-
-def write_ci_outputs(summary: Summary, ci: CiOptions, pack: list[Path] | None = None) -> None:
-    """Write the CI outputs asked for (each atomically) and print the annotations; a file not written is exit 2."""
-    from urllib.parse import quote
-
-    from reportgen.output.ci import annotations, junit_xml, summary_markdown
-
-    for option, key, asked in (
-        ("--junit-xml", "junit_xml", ci.junit_xml),
-        ("--summary-md", "summary_md", ci.summary_md),
-    ):
-        if not asked:
-            continue
-        path = Path(asked)
-        # Links relative to the summary's own folder, so they work wherever the two travel together.
-        links = [(p.name, quote(os.path.relpath(p, path.parent), errors="surrogateescape")) for p in sorted(pack or [])]
-        data = junit_xml(summary) if key == "junit_xml" else summary_markdown(summary, links).encode()
-        try:
-            write_atomically(path, data)
-        except OSError as exc:
-            raise click.UsageError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
-    mode = ci.annotations or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "none")
-    if mode == "github":
-        # stderr: the runner reads workflow commands there too, and stdout stays the verdict (or --json).
-        click.echo("\n".join(annotations(summary)), err=True)
 
 
 def waived(summary: Summary, path: str | None) -> Summary:
@@ -85,14 +61,14 @@ def waived(summary: Summary, path: str | None) -> Summary:
         raise click.UsageError(str(exc)) from None
 
 
-def history_trend(summary: Summary, folder: str | None) -> Trend | None:
+def history_trend(summary: Summary, folder: str | None, tell: Callable[[str], None]) -> Trend | None:
     """The trend over the --history folder's packs judged before this summary, when one was given."""
     if folder is None:
         return None
     from reportgen.judge.history import load_history, trend
     from reportgen.output.writer import recover_packs
 
-    recover_packs(Path(folder), say("reportgen build"))
+    recover_packs(Path(folder), tell)
 
     return trend(load_history(Path(folder), before=summary.as_of), summary)
 
@@ -119,25 +95,29 @@ def read_evidence(
     rules: str,
     as_of: datetime | None,
     reading: ReadOptions,
+    bar: ProgressLine | None = None,
     exclude: str | None = None,
 ) -> tuple[LoadResult, Summary]:
-    """Load and judge evidence (never the folder `exclude`, where a pack is to be written), turning
-    unopenable inputs into a usage error."""
+    """Load and judge evidence (never the folder `exclude`, where a pack is to be written), showing progress on
+    `bar` when given and turning unopenable inputs into a usage error."""
     if paths.count("-") > 1:
         raise click.UsageError("stdin ('-') can be given only once")
-    bar = None
     try:
         stdin = getattr(sys.stdin, "buffer", None) if "-" in paths else None
         if "-" in paths and stdin is None:
             raise InputError("-: standard input is closed")
-        bar = progress_line(sys.stderr, reading.quiet)
         jobs = reading.jobs or cores()
-        return summarise_paths(paths, rules, as_of, stdin, reading.limits, bar, jobs, exclude)  # type: ignore[arg-type]
+        stage = bar.stage if bar is not None else None
+        return summarise_paths(paths, rules, as_of, stdin, reading.limits, bar, jobs, exclude, stage)  # type: ignore[arg-type]
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
-    finally:
-        if bar is not None:
-            bar.close()
+
+
+def shown_progress(
+    paths: tuple[str, ...], reading: ReadOptions, exclude: str | None = None
+) -> AbstractContextManager[ProgressLine | None]:
+    """The progress line on stderr for reading `paths` and the steps after (a context; None when not shown)."""
+    return progress_shown(sys.stderr, reading.quiet, lambda: plain_size(paths, exclude))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -154,6 +134,20 @@ def cli() -> None:
 @waivers_option
 @ci_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON instead of the text verdict.")
+@click.option(
+    "--items",
+    "show_items",
+    is_flag=True,
+    help="Print every open item, one a line, after the groups, and every warning and rejected entry.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Print only the first N open items, warnings and rejected entries of each file (implies --items); "
+    "every one is in summary.json and --json.",
+)
 def check(
     evidence: tuple[str, ...],
     rules: str,
@@ -161,31 +155,30 @@ def check(
     strict: bool,
     waivers: str | None,
     as_json: bool,
+    show_items: bool,
+    limit: int | None,
     reading: ReadOptions,
     ci: CiOptions,
 ) -> None:
-    """Judge EVIDENCE (files, folders, or - for stdin) and exit with the verdict."""
-    loaded, summary = read_evidence(evidence, rules, as_of, reading)
+    """Judge EVIDENCE (files, folders, or - for stdin), print open items grouped by what fixes them, and exit with
+    the verdict."""
+    with shown_progress(evidence, reading) as bar:
+        loaded, summary = read_evidence(evidence, rules, as_of, reading, bar)
     summary = waived(summary, waivers)
     write_ci_outputs(summary, ci)
     if as_json:
         click.echo(summary.to_json().decode(), nl=False)
     else:
-        click.echo(verdict_text(summary))
+        click.echo(verdict_text(summary, items=show_items or limit is not None, limit=limit))
     sys.exit(exit_code(summary, loaded, strict))
-
-
-def utf8_text(option: str, text: str | None) -> None:
-    """Refuse an option's text that is not UTF-8 (a byte the shell passed through undecoded)."""
-    if text is not None and any("\ud800" <= c <= "\udfff" for c in text):
-        raise ValueError(f"{option} is not UTF-8 text")
 
 
 @cli.command()
 @evidence_argument
 def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
     """List every problem in EVIDENCE as file:line: reason; exit 2 if any entry was rejected."""
-    loaded, summary = read_evidence(evidence, "chain", None, reading)
+    with shown_progress(evidence, reading) as bar:
+        loaded, summary = read_evidence(evidence, "chain", None, reading, bar)
     for r in loaded.rejected:
         click.echo(f"{location(r.source, r.line, loaded.stores)}: {terminal_safe(r.reason)}")
     for c in loaded.conflicts:
@@ -201,14 +194,17 @@ def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
                 f"{location(cite[3], cite[4], loaded.stores)}: not judged: {terminal_safe(name)} is of a loop this version does not know"
             )
         if found.total > len(found.oldest()):
-            click.echo(f"  ... and {found.total - len(found.oldest())} more records of {terminal_safe(name)}")
+            click.echo(f"  ... and {found.total - len(found.oldest()):,} more records of {terminal_safe(name)}")
     for u in loaded.unrecognised:
-        click.echo(f"{location(u.source, u.line, loaded.stores)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}")
+        click.echo(
+            f"{location(u.source, u.line, loaded.stores)}: unrecognised metadata_kind {terminal_safe(u.metadata_kind)!s}"
+        )
     inputs = summary.inputs
     click.echo(
-        f"{plural(inputs.entries, 'entry', 'entries')} in {plural(len(inputs.files), 'file')}: {inputs.records} records, "
-        f"{len(inputs.rejected)} rejected, {inputs.unjudged} not judged, {inputs.outside_closure} outside the closure, "
-        f"{inputs.unrecognised} unrecognised, {inputs.duplicates} duplicates, {len(inputs.conflicts)} conflicts"
+        f"{plural(inputs.entries, 'entry', 'entries', grouped=True)} in {plural(len(inputs.files), 'file', grouped=True)}: "
+        f"{inputs.records:,} records, {len(inputs.rejected):,} rejected, {inputs.unjudged:,} not judged, "
+        f"{inputs.outside_closure:,} outside the closure, {inputs.unrecognised:,} unrecognised, "
+        f"{inputs.duplicates:,} duplicates, {len(inputs.conflicts):,} conflicts"
     )
     sys.exit(EXIT_USAGE if loaded.rejected else EXIT_OK)
 
@@ -300,7 +296,7 @@ def build(
     If the PDFs cannot be printed, the rest of the pack is written, the reason is one line on
     stderr, and the exit code is 2.
     """
-    from reportgen.output.pack import PackError, PdfNotWritten, build_pack, default_out, pack_options
+    from reportgen.output.pack import PackError, default_out, pack_options, unseen
     from reportgen.output.pdf import pdf_options
     from reportgen.output.signing import SigningError, load_signer
 
@@ -313,47 +309,52 @@ def build(
     except (PackError, ValueError, SigningError) as exc:
         raise click.UsageError(str(exc)) from None
     target = Path(out) if out else default_out(options.name)
-    # The pack's own folder is never read back as evidence.
-    loaded, summary = read_evidence(evidence, rules, as_of, reading, exclude=str(target))
-    summary = waived(summary, waivers)
-    code = exit_code(summary, loaded, strict)
-    if code == EXIT_USAGE:
-        rejected = plural(len(loaded.rejected), "input entry", "input entries")
-        raise click.UsageError(
-            f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
-        )
-    try:
-        records, attached = pack_evidence(summary, options, loaded)
-    except InputError as exc:
-        raise click.UsageError(str(exc)) from None
-    try:
-        trend = history_trend(summary, history)
-        written = build_pack(summary, options, target, trend, records, attached, say=say("reportgen build"))
-    except PdfNotWritten as exc:
-        write_ci_outputs(summary, ci, exc.written)
-        echo_paths(exc.written)
-        click.echo(f"reportgen build: error: {terminal_safe(exc)}", err=True)
-        sys.exit(EXIT_USAGE)
-    except (PackError, OSError, InputError) as exc:
-        raise click.UsageError(str(exc)) from None
+    with shown_progress(evidence, reading, str(target)) as bar:
+        # The pack's own folder is never read back as evidence.
+        loaded, summary = read_evidence(evidence, rules, as_of, reading, bar, exclude=str(target))
+        summary = waived(summary, waivers)
+        code = exit_code(summary, loaded, strict)
+        if code == EXIT_USAGE:
+            rejected = plural(len(loaded.rejected), "input entry", "input entries")
+            raise click.UsageError(
+                f"{rejected} rejected, {plural(len(loaded.notices), 'input notice')} (--strict); no pack written"
+            )
+        tell = bar.aside(say("reportgen build")) if bar else say("reportgen build")
+        written, failure = make_pack(summary, options, target, loaded, history, bar.stage if bar else unseen, tell)
     write_ci_outputs(summary, ci, written)
+    # The verdict first, so that exit code 1 after the list of files reads as the verdict, not a failed build.
+    click.echo(terminal_safe(state_line(summary)))
     echo_paths(written)
+    if failure is not None:
+        click.echo(f"reportgen build: error: {terminal_safe(failure)}", err=True)
+        sys.exit(EXIT_USAGE)
     sys.exit(code)
 
 
-def pack_evidence(
-    summary: Summary, options: PackOptions, loaded: LoadResult
-) -> tuple[list[Envelope], list[dict[str, Any]] | None]:
-    """The records a pack carries, read again from the inputs before any file is written: those the
-    dashboard embeds, or all of them when a format attaches the evidence; then what it attaches: every
-    entry as read, the duplicate and conflicting copies too, so a re-check counts them and warns again."""
-    from reportgen.evidence.reread import read_entries
-    from reportgen.output.formats import attaches_evidence
-    from reportgen.view.dashboard import embedded_refs
+def make_pack(
+    summary: Summary,
+    options: PackOptions,
+    target: Path,
+    loaded: LoadResult,
+    history: str | None,
+    step: Stage,
+    tell: Stage,
+) -> tuple[list[Path], str | None]:
+    """Build the pack: the paths written, and why the PDFs were not (None when they were); `tell` hears what
+    was recovered from a build cut short."""
+    from reportgen.output.pack import PackError, PdfNotWritten, build_pack, pack_evidence
 
-    if attaches_evidence(options):
-        return loaded.records, read_entries(loaded)
-    return loaded.records_at({(ref.source, ref.line) for ref in embedded_refs(summary)}), None
+    try:
+        step("reading the records the pack carries")
+        records, attached = pack_evidence(summary, options, loaded)
+        if history is not None:
+            step("reading earlier packs (--history)")
+        trend = history_trend(summary, history, tell)
+        return build_pack(summary, options, target, trend, records, attached, tell, step), None
+    except PdfNotWritten as exc:
+        return exc.written, str(exc)
+    except (PackError, OSError, InputError) as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def say(command: str) -> Callable[[str], None]:

@@ -13,11 +13,10 @@ import pypdf
 import pytest
 from evidence import ROOT
 
-from reportgen.cli import pack_evidence
 from reportgen.evidence.kinds import NESTED_KEY
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
-from reportgen.output.pack import PackOptions, render_pack
+from reportgen.output.pack import PackOptions, pack_evidence, render_pack
 from reportgen.output.render import environment
 from reportgen.view import dashboard as view_dashboard
 from reportgen.view.charts import RetryRow, SeverityRow, retry_chart, severity_chart

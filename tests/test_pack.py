@@ -91,7 +91,8 @@ def tables(text: str) -> list[list[list[str]]]:
 
 def test_build_prints_every_file_it_wrote_and_exits_1_on_the_open_example(pack):
     out, result = pack
-    assert result.stdout.splitlines() == [str(out / name) for name in ALL_FILES]
+    verdict = "closure: open   readiness: blocked   decision: hold_release_closure"
+    assert result.stdout.splitlines() == [verdict, *(str(out / name) for name in ALL_FILES)]
     assert result.stderr == ""  # WeasyPrint warns about any CSS it cannot apply
     assert sorted(p.name for p in out.iterdir()) == sorted(ALL_FILES)
 

@@ -414,7 +414,9 @@ def test_a_renderer_out_of_memory_leaves_the_rest_of_the_pack_and_exits_2(tmp_pa
     assert result.returncode == 2
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 1 and "no PDF written" in errors[0] and "Traceback" not in result.stderr
-    names = [Path(line).name for line in result.stdout.splitlines()]
+    verdict, *paths = result.stdout.splitlines()
+    assert verdict.startswith("closure: open   readiness: blocked")
+    names = [Path(line).name for line in paths]
     assert names == [
         "closure-dashboard.html",
         "closure-dashboard.md",

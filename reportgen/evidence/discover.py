@@ -249,3 +249,18 @@ def is_gzip(path: str) -> bool:
             return handle.read(2) == parse.GZIP_MAGIC
     except OSError:
         return False
+
+
+def plain_size(paths: Sequence[str], exclude: str | None = None) -> int | None:
+    """The bytes of JSON text the inputs hold, for the progress line's percentage; None when that is not
+    known before reading: stdin or another stream, a gzip file or a database (what is read of those is
+    not their size on disk), or a path that cannot be looked at."""
+    try:
+        found = expand_paths(paths, exclude)
+        if found.streams or "-" in found.files:
+            return None
+        if any(is_gzip(path) or is_database(path) for path in found.files):
+            return None
+        return sum(os.stat(path).st_size for path in found.files) or None
+    except (InputError, OSError):
+        return None

@@ -45,7 +45,7 @@ class Group:
         return f"{self.code} [state={self.state or '-'}, provider={self.provider or '-'}]"
 
 
-def _group_key(item: OpenItem) -> GroupKey:
+def group_key(item: OpenItem) -> GroupKey:
     """What fixes an item: its loop, code, retry or acknowledgement state, and provider."""
     return (item.loop or "other", item.code, item.retry_state or item.acknowledgement_state, item.provider)
 
@@ -85,5 +85,5 @@ def group_items(items: Iterable[OpenItem]) -> list[Group]:
     """The items grouped by what fixes them, most severe first, in an order stable across runs."""
     found: dict[GroupKey, list[OpenItem]] = {}
     for item in items:
-        found.setdefault(_group_key(item), []).append(item)
+        found.setdefault(group_key(item), []).append(item)
     return sorted((_group(key, sorted(members, key=_oldest_first)) for key, members in found.items()), key=_group_order)

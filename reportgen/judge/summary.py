@@ -20,6 +20,7 @@ from reportgen.evidence.chains import micros
 from reportgen.evidence.inputs import InputError, Limits
 from reportgen.evidence.ledger import quiet_gc
 from reportgen.evidence.load import LoadResult, load
+from reportgen.evidence.progress import Stage
 from reportgen.evidence.reader import Progress
 from reportgen.evidence.schema import Provenance, evidence_schema
 from reportgen.evidence.visible import json_escaped
@@ -218,9 +219,12 @@ def summarise_paths(
     progress: Progress | None = None,
     jobs: int = 1,
     exclude: str | None = None,
+    stage: Stage | None = None,
 ) -> tuple[LoadResult, Summary]:
-    """Load evidence from paths (never from the folder `exclude`) and judge it."""
+    """Load evidence from paths (never from the folder `exclude`) and judge it, telling `stage` when judging starts."""
     loaded = load(paths, stdin=stdin, limits=limits, progress=progress, as_of=as_of, jobs=jobs, exclude=exclude)
+    if stage is not None:
+        stage(f"judging {loaded.entries:,} entries")
     return loaded, summarise(loaded, mode, as_of)
 
 

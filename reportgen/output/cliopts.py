@@ -7,14 +7,18 @@ the decorator that declares them, so no command reads another's options from sha
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 
 from reportgen.evidence.inputs import Limits
+from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import utc_iso
+from reportgen.output.writer import write_atomically
 
 # The times --as-of may name: a year of room on either side of what datetime holds, so that
 # windows reaching back or forward from it (retry waits, trends) stay representable.
@@ -193,3 +197,35 @@ def ci_options(function: Any) -> Any:
     for name, kwargs in reversed(options):
         command = click.option(name, default=None, **kwargs)(command)
     return command
+
+
+def write_ci_outputs(summary: Summary, ci: CiOptions, pack: list[Path] | None = None) -> None:
+    """Write the CI outputs asked for (each atomically) and print the annotations; a file not written is exit 2."""
+    from urllib.parse import quote
+
+    from reportgen.output.ci import annotations, junit_xml, summary_markdown
+
+    for option, key, asked in (
+        ("--junit-xml", "junit_xml", ci.junit_xml),
+        ("--summary-md", "summary_md", ci.summary_md),
+    ):
+        if not asked:
+            continue
+        path = Path(asked)
+        # Links relative to the summary's own folder, so they work wherever the two travel together.
+        links = [(p.name, quote(os.path.relpath(p, path.parent), errors="surrogateescape")) for p in sorted(pack or [])]
+        data = junit_xml(summary) if key == "junit_xml" else summary_markdown(summary, links).encode()
+        try:
+            write_atomically(path, data)
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
+    mode = ci.annotations or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "none")
+    if mode == "github":
+        # stderr: the runner reads workflow commands there too, and stdout stays the verdict (or --json).
+        click.echo("\n".join(annotations(summary)), err=True)
+
+
+def utf8_text(option: str, text: str | None) -> None:
+    """Refuse an option's text that is not UTF-8 (a byte the shell passed through undecoded)."""
+    if text is not None and any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValueError(f"{option} is not UTF-8 text")

@@ -18,7 +18,10 @@ from typing import Any
 
 import orjson
 
+from reportgen.evidence.load import LoadResult
+from reportgen.evidence.progress import Stage
 from reportgen.evidence.schema import Envelope
+from reportgen.evidence.text import plural
 from reportgen.judge.history import Trend
 from reportgen.judge.summary import GENERATOR, Summary, source_date_epoch
 from reportgen.judge.verdict import utc_iso
@@ -50,6 +53,10 @@ WINDOWS_RESERVED = frozenset(
 UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # The index is always HTML, whichever formats the documents are written in.
 INDEX_RENDERER = TemplateRenderer("html", "html")
+
+
+def unseen(_step: str) -> None:
+    """No progress line: the steps go unshown."""
 
 
 class PdfNotWritten(PackError):
@@ -199,13 +206,15 @@ def render_pack(
     trend: Trend | None = None,
     records: Sequence[Envelope] = (),
     evidence: Sequence[Mapping[str, Any]] | None = None,
+    step: Stage = unseen,
 ) -> list[PackFile]:
     """Render every file of the pack in memory; the manifest last, over all the others.
 
     `records` are the loaded evidence: the dashboard embeds those its findings cite; `evidence`,
-    when given, is what the PDFs attach (else `records`).
+    when given, is what the PDFs attach (else `records`). `step` hears each file as its rendering starts.
     """
     by_format = by_format or pack_renderers(summary, options, records, evidence)
+    step("building the documents' view")
     view = build_view(summary, pack_info(summary, options), trend, records)
     titles = file_titles(view.pack)
     planned = (*(name for stage in stages(options.formats) for name in stage), MANIFEST)
@@ -215,6 +224,7 @@ def render_pack(
         stage_view = with_digests(view, done, planned)
         for name in stage:
             renderer, stem = makers[name]
+            step(f"rendering {name}")
             done.append(PackFile(name, titles[name], renderer.render(stem, stage_view)))
     done.append(PackFile(MANIFEST, titles[MANIFEST], manifest(summary, options, done)))
     if options.signer is not None:
@@ -311,6 +321,21 @@ def validate(files: list[PackFile]) -> None:
         raise PackError("internal error: the manifest does not cover every file of the pack")
 
 
+def pack_evidence(
+    summary: Summary, options: PackOptions, loaded: LoadResult
+) -> tuple[list[Envelope], list[dict[str, Any]] | None]:
+    """The records a pack carries, read again from the inputs before any file is written: those the
+    dashboard embeds, or all of them when a format attaches the evidence; then what it attaches: every
+    entry as read, the duplicate and conflicting copies too, so a re-check counts them and warns again."""
+    from reportgen.evidence.reread import read_entries
+    from reportgen.output.formats import attaches_evidence
+    from reportgen.view.dashboard import embedded_refs
+
+    if attaches_evidence(options):
+        return loaded.records, read_entries(loaded)
+    return loaded.records_at({(ref.source, ref.line) for ref in embedded_refs(summary)}), None
+
+
 def build_pack(
     summary: Summary,
     options: PackOptions,
@@ -319,22 +344,25 @@ def build_pack(
     records: Sequence[Envelope] = (),
     evidence: Sequence[Mapping[str, Any]] | None = None,
     say: Say = quiet,
+    step: Stage = unseen,
 ) -> list[Path]:
     """Render, check and write one pack (with the trend over earlier packs, if given); returns the paths written.
 
     When a format printed in a worker (the PDFs) cannot be made, the pack is written without it and
     `PdfNotWritten` says why.
-    `say` hears what was recovered from a build cut short and what of the user's was kept.
+    `say` hears what was recovered from a build cut short and what of the user's was kept; `step`, each
+    step as it starts (the progress line).
     """
     try:
-        files, failure = render_pack(summary, options, trend=trend, records=records, evidence=evidence), None
+        files, failure = render_pack(summary, options, None, trend, records, evidence, step), None
     except WorkerError as exc:
         failed = [f for f in selected(options.formats) if f.worker]
         without = replace(
             options, formats=tuple(name for name in options.formats if name not in {f.name for f in failed})
         )
-        files, failure = render_pack(summary, without, trend=trend, records=records), str(exc)
+        files, failure = render_pack(summary, without, None, trend, records, step=step), str(exc)
     validate(files)
+    step(f"writing {plural(len(files), 'file', grouped=True)}")
     written = write_pack(files, target, say)
     if failure:
         raise PdfNotWritten(failure, written, [f.title for f in failed])

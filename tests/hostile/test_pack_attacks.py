@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 from evidence import A1, A2, EXAMPLE_STORE, example, record, write_ndjson
 
-from reportgen.cli import pack_evidence
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
 from reportgen.output import pack as packmod
 from reportgen.output import writer as writermod
-from reportgen.output.pack import PackOptions
+from reportgen.output.pack import PackOptions, pack_evidence
 from reportgen.output.pdf import PdfOptions, evidence_ndjson
 
 NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
