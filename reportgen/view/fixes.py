@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from reportgen.evidence.text import plural
-from reportgen.judge.groups import _group_key, group_items
+from reportgen.judge.groups import group_items, group_key
 from reportgen.judge.verdict import OpenItem, ResolvedChain
 from reportgen.view.model import ChainTally, Example, FixView, LoopGroup
 from reportgen.view.words import LOOP_TITLES, RETRY_STATE_LABELS, SEVERITY_LABELS, age, anchor, loop_order, stamp
@@ -69,5 +69,5 @@ def numbered(groups: Sequence[LoopGroup], items: Iterable[OpenItem], fixes: Sequ
     """The loops' item views, each naming the number of its group of what fixes it."""
     # The judge's own key, so that an item always names the group that counted it.
     number = {(f.loop, f.code, f.state_key, f.provider_key or None): f.number for f in fixes}
-    by_id = {item.id: number.get(_group_key(item), 0) for item in items}
+    by_id = {item.id: number.get(group_key(item), 0) for item in items}
     return tuple(replace(g, items=tuple(replace(i, fix=by_id.get(i.id, 0)) for i in g.items)) for g in groups)
