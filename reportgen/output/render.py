@@ -62,6 +62,68 @@ def autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".md.j2")
 
 
+# --- where long codes, ids and paths may break -------------------------------------------------
+
+# Text of an element with class `mono` or `wrap` (or a <code>) gets a break opportunity after each of these
+# separators, so `hold_release_closure` wraps as `hold_release_` / `closure` rather than
+# mid-word; an unbroken run (a hash) may still break anywhere, as the stylesheet allows.
+BREAK_AFTER = re.compile(r"([_/.-])(?=[^\s<])")
+# A sha256 is written in four groups of 16 that never break inside (`.digest-part`), so a digest
+# wraps, when it must, at a group: never one character alone on a line.
+DIGEST = re.compile(r"\b([0-9a-f]{16})([0-9a-f]{16})([0-9a-f]{16})([0-9a-f]{16})\b")
+DIGEST_GROUPS = "<wbr>".join(rf'<span class="digest-part">\{group}</span>' for group in range(1, 5))
+HTML_TOKEN = re.compile(r"(<!--.*?-->|<(script|style)\b.*?</\2\s*>|<[^>]*>)", re.DOTALL | re.IGNORECASE)
+TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^>]*?)(/?)>", re.DOTALL)
+BREAKABLE_CLASS = re.compile(r"""\bclass\s*=\s*["'][^"']*\b(mono|wrap)\b""", re.IGNORECASE)
+VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+
+
+def breakable(page: str) -> str:
+    """The HTML page with `<wbr>` after every separator in the text of its `mono` elements and
+    `<code>`: a word-break opportunity that copies, searches and reads as nothing."""
+    out: list[str] = []
+    open_tags: list[tuple[str, bool]] = []
+    for index, part in enumerate(HTML_TOKEN.split(page)):
+        if part is None or index % 3 == 2:
+            continue  # the script/style name group of the split
+        if index % 3 == 0:
+            out.append(_breakable_text(part) if open_tags and open_tags[-1][1] else part)
+            continue
+        out.append(part)
+        tag = TAG.fullmatch(part)
+        if tag is None:
+            continue
+        closing, name, attributes, self_closing = tag[1], tag[2].lower(), tag[3], tag[4]
+        if closing:
+            while open_tags and open_tags.pop()[0] != name:
+                pass
+        elif name not in VOID and not self_closing:
+            inside = bool(open_tags and open_tags[-1][1])
+            open_tags.append((name, inside or name == "code" or bool(BREAKABLE_CLASS.search(attributes))))
+    return "".join(out)
+
+
+# Any other run of 32 characters with no break in it gets one (WeasyPrint breaks a word with
+# overflow-wrap anywhere at any character, <wbr> or not, so on paper codes wrap at <wbr> alone).
+LONG_RUN = re.compile(r"[^\s_/.&;<>-]{32}(?=[^\s_/.&;<>-])")
+
+
+def _breakable_text(text: str) -> str:
+    """One text of a `mono` element with its break opportunities."""
+    text = BREAK_AFTER.sub(r"\1<wbr>", text)
+    if DIGEST.search(text):
+        return DIGEST.sub(DIGEST_GROUPS, text)
+    return LONG_RUN.sub(r"\g<0><wbr>", text)
+
+
+class HtmlTemplate(jinja2.Template):
+    """A template whose HTML pages (`.html.j2`) leave long codes room to wrap: see `breakable`."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        text = super().render(*args, **kwargs)
+        return breakable(text) if (self.name or "").endswith(".html.j2") else text
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """The one Jinja environment of reportgen."""
@@ -73,6 +135,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=finalize,
     )
+    env.template_class = HtmlTemplate
     env.filters["md"] = md_escape
     env.globals["stylesheet"] = Markup("\n".join(stylesheet_text(name) for name in (STYLESHEET, PRINT_STYLESHEET)))
     env.globals["script"] = inline_script(SCRIPT)
