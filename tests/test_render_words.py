@@ -88,3 +88,19 @@ def test_a_shorter_name_that_is_another_inputs_name_is_not_taken(tmp_path, monke
     (other / "store.json").write_bytes((EXAMPLE / "store.json").read_bytes())
     loaded = load(["example", str(other)])
     assert sorted(f.path for f in loaded.files) == sorted(["example/store.json", str(other / "store.json")])
+
+
+def test_the_counts_tables_and_the_trend_write_counts_as_the_charts_do():
+    from reportgen.view.counts import shown
+
+    assert shown(7677) == "7,677" and shown(None) == "—"
+    # A pack rendered from evidence with over a thousand entries says the same number one way.
+    summary = summarise(load([str(EXAMPLE)]))
+    inputs = summary.inputs.model_copy(update={"entries": 7677})
+    files = render_pack(
+        summary.model_copy(update={"inputs": inputs}), PackOptions(name="p", title="P", formats=("html", "md"))
+    )
+    for file in files:
+        if file.name.endswith((".html", ".md")) and b"7,677" in file.data:
+            assert b"7677" not in file.data, file.name
+    assert any(b"7,677" in file.data for file in files)
