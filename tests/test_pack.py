@@ -197,7 +197,7 @@ def test_runbook_has_the_five_upstream_sections_and_one_step_per_open_item(pack,
     assert headings[1:6] == ["Purpose", "Readiness Gate", "Operator Steps", "Evidence To Attach", "Private Boundary"]
     steps = [line for line in text.splitlines() if line.startswith("### Step ")]
     assert len(steps) == len(summary.closure.open_items)
-    html = (out / "operator-runbook.html").read_text()
+    html = (out / "operator-runbook.html").read_text().replace("<wbr>", "")  # break opportunities, no text
     for item in summary.closure.open_items:
         assert item.operator_action in html
 

@@ -41,11 +41,19 @@ LINES = """el => {
 SEPARATOR = re.compile(r"[\s_/.\-:]$")
 
 
+# The lines of prose alone: the text of codes and ids inside it (.mono) counts as one character.
+PROSE_LINES = LINES.replace(
+    "if (rect && rect.width > 0) {",
+    "if (rect && rect.width > 0 && node.parentElement.closest('.mono, code')) { before = '_'; continue; }\n      if (rect && rect.width > 0) {",
+)
+
+
 def lines_of(page, selector: str, before: bool = False) -> list[list[str]]:
-    """The laid-out lines of every visible element matching the selector (`before`: each line but
-    the first led by the source character just before it)."""
+    """The laid-out lines of every visible element matching the selector (`before`: the lines of its
+    prose, each line but the first led by the source character just before it)."""
     found = page.evaluate(
-        f"sel => Array.from(document.querySelectorAll(sel)).filter(el => el.offsetParent !== null).map({LINES})",
+        f"sel => Array.from(document.querySelectorAll(sel)).filter(el => el.offsetParent !== null)"
+        f".map({PROSE_LINES if before else LINES})",
         selector,
     )
     return found if before else [[line[2:] if line.startswith("\u2028") else line for line in lines] for lines in found]
