@@ -62,7 +62,7 @@ def pack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def summary():
     """The example's summary, judged directly."""
-    return summarise(load([str(EXAMPLE_STORE)]))
+    return summarise(load([str(EXAMPLE_STORE)], relative_names=True))
 
 
 def markdown() -> MarkdownIt:

@@ -10,7 +10,7 @@ from evidence import ROOT
 
 from reportgen.evidence.load import load
 from reportgen.evidence.text import plural
-from reportgen.judge.summary import summarise
+from reportgen.judge.summary import summarise, summarise_paths
 from reportgen.output.pack import PackOptions, render_pack
 from reportgen.view.inventory import inventory_view
 from reportgen.view.words import bytes_text, count_text
@@ -53,12 +53,12 @@ def in_root():
 
 
 def test_an_input_named_by_a_relative_path_keeps_that_name(in_root):
-    summary = summarise(load(["fixtures/example"]))
+    _, summary = summarise_paths(["fixtures/example"])
     assert [f.path for f in summary.inputs.files] == ["fixtures/example/store.json"]
 
 
 def test_an_input_named_by_an_absolute_path_is_named_from_its_folder_on(tmp_path):
-    summary = summarise(load([str(EXAMPLE)]))
+    _, summary = summarise_paths([str(EXAMPLE)])
     assert [f.path for f in summary.inputs.files] == ["example/store.json"]
     # No output of the pack says where the builder keeps its files: not the summary, not a document.
     files = {
@@ -75,7 +75,7 @@ def test_inputs_named_by_absolute_paths_in_two_folders_are_named_from_their_comm
     for folder in (first, second):
         folder.mkdir(parents=True)
         (folder / "store.json").write_bytes((EXAMPLE / "store.json").read_bytes())
-    loaded = load([str(first), str(second / "store.json")])
+    loaded, _ = summarise_paths([str(first), str(second / "store.json")])
     assert sorted(f.path for f in loaded.files) == ["a/evidence/store.json", "b/more/store.json"]
 
 
@@ -86,7 +86,7 @@ def test_a_shorter_name_that_is_another_inputs_name_is_not_taken(tmp_path, monke
     other = Path(tmp_path / "copy" / "example")
     other.mkdir(parents=True)
     (other / "store.json").write_bytes((EXAMPLE / "store.json").read_bytes())
-    loaded = load(["example", str(other)])
+    loaded, _ = summarise_paths(["example", str(other)])
     assert sorted(f.path for f in loaded.files) == sorted(["example/store.json", str(other / "store.json")])
 
 
@@ -104,3 +104,8 @@ def test_the_counts_tables_and_the_trend_write_counts_as_the_charts_do():
         if file.name.endswith((".html", ".md")) and b"7,677" in file.data:
             assert b"7677" not in file.data, file.name
     assert any(b"7,677" in file.data for file in files)
+
+
+def test_the_loader_alone_names_inputs_as_given_unless_asked():
+    assert [f.path for f in load([str(EXAMPLE)]).files] == [str(EXAMPLE / "store.json")]
+    assert [f.path for f in load([str(EXAMPLE)], relative_names=True).files] == ["example/store.json"]

@@ -89,8 +89,12 @@ def load(
     as_of: datetime | None = None,
     jobs: int = 1,
     exclude: str | None = None,
+    relative_names: bool = False,
 ) -> LoadResult:
     """Read every input, fold every record in, and account for every entry (never the folder `exclude`).
+
+    Every input is named by its path as given, or with `relative_names` (what the published
+    summary and pack use) as `name_as_given` says: never by where the building machine keeps it.
 
     Records are folded as they are read. When a session id turns up more than once, the inputs
     are read a second time with those ids held aside, so duplicates count once and of conflicting
@@ -102,7 +106,8 @@ def load(
     # A path not read is rejected whole, so the verdict cannot be closed over it.
     result.rejected = [Rejection(path, None, reason) for path, reason in found.unread]
     result.sources, result._spools = sources_of(found, stdin, result.limits)
-    name_as_given(result, paths)
+    if relative_names:
+        name_as_given(result, paths)
     mask_names(result)
     units = plan_units(result.sources, result.limits, jobs)
     result.stores = frozenset(unit.name for unit in units if unit.store is not None)
