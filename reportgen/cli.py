@@ -201,7 +201,7 @@ def validate(evidence: tuple[str, ...], reading: ReadOptions) -> None:
         )
     inputs = summary.inputs
     click.echo(
-        f"{plural(inputs.entries, 'entry', 'entries', grouped=True)} in {plural(len(inputs.files), 'file', grouped=True)}: "
+        f"{plural(inputs.entries, 'entry', 'entries')} in {plural(len(inputs.files), 'file')}: "
         f"{inputs.records:,} records, {len(inputs.rejected):,} rejected, {inputs.unjudged:,} not judged, "
         f"{inputs.outside_closure:,} outside the closure, {inputs.unrecognised:,} unrecognised, "
         f"{inputs.duplicates:,} duplicates, {len(inputs.conflicts):,} conflicts"

@@ -218,8 +218,9 @@ def test_each_pdf_carries_the_summary_the_inputs_and_the_evidence_with_their_dig
     assert files["summary.json"] == (pack / "summary.json").read_bytes()
     inputs = json.loads(files["inputs.json"])
     data = EXAMPLE_STORE.read_bytes()
+    # Named by its absolute path, the input is named from its folder on, never by the builder's home.
     assert inputs["files"] == [
-        {"path": str(EXAMPLE_STORE), "sha256": sha256(data), "bytes": len(data), "format": "cavra-store", "records": 21}
+        {"path": EXAMPLE_STORE.name, "sha256": sha256(data), "bytes": len(data), "format": "cavra-store", "records": 21}
     ]
     evidence = inputs["evidence"]
     assert evidence["sha256"] == sha256(files["evidence.ndjson"]) and evidence["bytes"] == len(files["evidence.ndjson"])

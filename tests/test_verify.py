@@ -152,8 +152,9 @@ def test_the_fingerprint_is_the_one_openssh_shows(keys, tmp_path):
 
 def test_index_html_and_the_pdfs_say_the_pack_is_signed_and_by_which_key(signed, keys):
     shown = fingerprint(keys["builder"][2].public_key())
-    assert shown in (signed[0] / "index.html").read_text()
-    assert shown in (signed[0] / "closure-dashboard.html").read_text()
+    # (A <wbr> in the HTML is a break opportunity, no text.)
+    assert shown in (signed[0] / "index.html").read_text().replace("<wbr>", "")
+    assert shown in (signed[0] / "closure-dashboard.html").read_text().replace("<wbr>", "")
     for document in ("closure-dashboard", "operator-runbook"):
         text = "".join(page.extract_text() for page in PdfReader(signed[0] / f"{document}.pdf").pages)
         assert shown in text.replace("\n", ""), document

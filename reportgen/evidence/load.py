@@ -8,6 +8,7 @@ are told apart by content, not by file name.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -88,8 +89,12 @@ def load(
     as_of: datetime | None = None,
     jobs: int = 1,
     exclude: str | None = None,
+    relative_names: bool = False,
 ) -> LoadResult:
     """Read every input, fold every record in, and account for every entry (never the folder `exclude`).
+
+    Every input is named by its path as given, or with `relative_names` (what the published
+    summary and pack use) as `name_as_given` says: never by where the building machine keeps it.
 
     Records are folded as they are read. When a session id turns up more than once, the inputs
     are read a second time with those ids held aside, so duplicates count once and of conflicting
@@ -101,6 +106,8 @@ def load(
     # A path not read is rejected whole, so the verdict cannot be closed over it.
     result.rejected = [Rejection(path, None, reason) for path, reason in found.unread]
     result.sources, result._spools = sources_of(found, stdin, result.limits)
+    if relative_names:
+        name_as_given(result, paths)
     mask_names(result)
     units = plan_units(result.sources, result.limits, jobs)
     result.stores = frozenset(unit.name for unit in units if unit.store is not None)
@@ -112,6 +119,39 @@ def load(
         assemble(result, units, parts)
     mask_account(result)
     return result
+
+
+# --- the inputs' names, as the user gave them ---------------------------------------------------
+
+
+def given_base(paths: Sequence[str]) -> str | None:
+    """The folder holding every input named by an absolute path: the part of their names that says
+    where the builder's machine keeps them (`/home/me/` of `/home/me/fixtures/example`), not what
+    the user named; None when every input was named by a relative path."""
+    parents = [os.path.dirname(os.path.normpath(p)) for p in paths if p != "-" and os.path.isabs(p)]
+    return os.path.commonpath(parents) if parents else None
+
+
+def name_as_given(result: LoadResult, paths: Sequence[str]) -> None:
+    """Name every input relative to the common folder of the inputs named by absolute paths, so
+    `/home/me/fixtures/example` gives `example/store.json`, as `fixtures/example` from `/home/me`
+    gives `fixtures/example/store.json`: no output says where the builder keeps its files.
+
+    An input whose shorter name would be another input's name keeps its full name.
+    """
+    base = given_base(paths)
+    if base is None:
+        return
+    prefix = base.rstrip(os.sep) + os.sep
+
+    def shown(name: str) -> str:
+        return name[len(prefix) :] if name.startswith(prefix) and len(name) > len(prefix) else name
+
+    names = [name for name, _ in result.sources]
+    taken = Counter([*names, *(shown(name) for name in names if shown(name) != name)])
+    result.sources = [(shown(name) if taken[shown(name)] == 1 else name, path) for name, path in result.sources]
+    result.rejected = [replace(r, source=shown(r.source)) if r.line is None else r for r in result.rejected]
+    result.skipped = [shown(name) for name in result.skipped]
 
 
 # --- secrets in what the loader says about its inputs --------------------------------------------

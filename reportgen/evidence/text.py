@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 
-def plural(count: int, noun: str, nouns: str | None = None, grouped: bool = False) -> str:
-    """'1 file', '2 files' ('1 entry', '2 entries' given NOUNS); GROUPED writes 7,677."""
-    number = f"{count:,}" if grouped else str(count)
-    return f"{number} {noun if count == 1 else nouns or noun + 's'}"
+def number(count: int) -> str:
+    """A count as every output writes it: with a thousands separator, 7,677."""
+    return f"{count:,}"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 file', '2 files', '7,677 files' ('1 entry', '2 entries' given NOUNS)."""
+    return f"{number(count)} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def utc_text(value: datetime) -> str:

@@ -221,8 +221,23 @@ def summarise_paths(
     exclude: str | None = None,
     stage: Stage | None = None,
 ) -> tuple[LoadResult, Summary]:
-    """Load evidence from paths (never from the folder `exclude`) and judge it, telling `stage` when judging starts."""
-    loaded = load(paths, stdin=stdin, limits=limits, progress=progress, as_of=as_of, jobs=jobs, exclude=exclude)
+    """Load evidence from paths (never from the folder `exclude`) and judge it, telling `stage` when judging starts.
+
+    The inputs are named as the user named them (`inputs.files[].path`, every `source`): a path
+    given relative stays as given, inputs given by absolute paths are named from the folder that
+    holds them all on (`evidence.load.name_as_given`), so no summary says where the building
+    machine keeps its files.
+    """
+    loaded = load(
+        paths,
+        stdin=stdin,
+        limits=limits,
+        progress=progress,
+        as_of=as_of,
+        jobs=jobs,
+        exclude=exclude,
+        relative_names=True,
+    )
     if stage is not None:
         stage(f"judging {loaded.entries:,} entries")
     return loaded, summarise(loaded, mode, as_of)

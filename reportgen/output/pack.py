@@ -362,7 +362,7 @@ def build_pack(
         )
         files, failure = render_pack(summary, without, None, trend, records, step=step), str(exc)
     validate(files)
-    step(f"writing {plural(len(files), 'file', grouped=True)}")
+    step(f"writing {plural(len(files), 'file')}")
     written = write_pack(files, target, say)
     if failure:
         raise PdfNotWritten(failure, written, [f.title for f in failed])

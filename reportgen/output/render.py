@@ -62,6 +62,87 @@ def autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".md.j2")
 
 
+# --- where long codes, ids and paths may break -------------------------------------------------
+
+# Neither a browser nor WeasyPrint may break `hold_release_closure` but mid-word: an underscore is
+# no break opportunity. So the text of every page gets a <wbr> (a break opportunity that copies,
+# searches and reads as nothing) where a code may wrap, and the stylesheets never need to let a
+# word break anywhere. Text of an element with class `mono` or `wrap` (or a <code>): after each
+# _ - / . and in every run of 16 characters with none (an id or hash wraps at a fixed group, as a
+# sha256 does, so a table of ids still fits a page); prose: after each _ between two word
+# characters (a code quoted in a sentence) and in every run of 32 characters with no break, so no
+# word of either is longer than that.
+MONO_BREAKS = re.compile(r"([_/.-])(?=[^\s<])")
+PROSE_BREAKS = re.compile(r"(?<=\w)_(?=\w)")
+LONG_RUN = re.compile(r"[^\s_/.&;<>-]{32}(?=[^\s_/.&;<>-])")
+LONG_MONO_RUN = re.compile(r"[^\s_/.&;<>-]{16}(?=[^\s_/.&;<>-])")
+# A sha256 is written in four groups of 16 that never break inside (`.digest-part`), so a digest
+# wraps, when it must, at a group: never one character alone on a line.
+DIGEST = re.compile(r"\b([0-9a-f]{16})([0-9a-f]{16})([0-9a-f]{16})([0-9a-f]{16})\b")
+DIGEST_GROUPS = "<wbr>".join(rf'<span class="digest-part">\{group}</span>' for group in range(1, 5))
+HTML_TOKEN = re.compile(r"(<!--.*?-->|<(script|style)\b.*?</\2\s*>|<[^>]*>)", re.DOTALL | re.IGNORECASE)
+TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^>]*?)(/?)>", re.DOTALL)
+BREAKABLE_CLASS = re.compile(r"""\bclass\s*=\s*["'][^"']*\b(mono|wrap)\b""", re.IGNORECASE)
+VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+# Elements whose text is not laid out as a page's text (or may hold no element).
+UNTOUCHED = frozenset("head title svg math select option textarea".split())
+SKIP, PROSE, MONO = 0, 1, 2
+
+
+def breakable(page: str) -> str:
+    """The HTML page with `<wbr>` where its codes, ids, paths and hashes may wrap (see above)."""
+    out: list[str] = []
+    open_tags: list[tuple[str, int]] = []
+    for index, part in enumerate(HTML_TOKEN.split(page)):
+        if part is None or index % 3 == 2:
+            continue  # the script/style name group of the split
+        if index % 3 == 0:
+            out.append(_breakable_text(part, open_tags[-1][1] if open_tags else SKIP))
+            continue
+        out.append(part)
+        tag = TAG.fullmatch(part)
+        if tag is None:
+            continue
+        closing, name, attributes, self_closing = tag[1], tag[2].lower(), tag[3], tag[4]
+        if closing:
+            while open_tags and open_tags.pop()[0] != name:
+                pass
+        elif name not in VOID and not self_closing:
+            open_tags.append((name, _context(name, attributes, open_tags[-1][1] if open_tags else SKIP)))
+    return "".join(out)
+
+
+def _context(name: str, attributes: str, parent: int) -> int:
+    """How the text of a new element may break, inside its parent's."""
+    if name in UNTOUCHED:
+        return SKIP
+    if name == "body":
+        return PROSE
+    if parent == SKIP or parent == MONO:
+        return parent
+    return MONO if name == "code" or BREAKABLE_CLASS.search(attributes) else PROSE
+
+
+def _breakable_text(text: str, context: int) -> str:
+    """One text of the page with its break opportunities."""
+    if context == SKIP or not text.strip():
+        return text
+    if context == PROSE:
+        return LONG_RUN.sub(r"\g<0><wbr>", PROSE_BREAKS.sub("_<wbr>", text))
+    text = MONO_BREAKS.sub(r"\1<wbr>", text)
+    if DIGEST.search(text):
+        return DIGEST.sub(DIGEST_GROUPS, text)
+    return LONG_MONO_RUN.sub(r"\g<0><wbr>", text)
+
+
+class HtmlTemplate(jinja2.Template):
+    """A template whose HTML pages (`.html.j2`) leave long codes room to wrap: see `breakable`."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        text = super().render(*args, **kwargs)
+        return breakable(text) if (self.name or "").endswith(".html.j2") else text
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """The one Jinja environment of reportgen."""
@@ -73,6 +154,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=finalize,
     )
+    env.template_class = HtmlTemplate
     env.filters["md"] = md_escape
     env.globals["stylesheet"] = Markup("\n".join(stylesheet_text(name) for name in (STYLESHEET, PRINT_STYLESHEET)))
     env.globals["script"] = inline_script(SCRIPT)

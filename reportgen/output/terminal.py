@@ -87,7 +87,7 @@ def rejected_text(rejected: Sequence[RejectedEntry], stores: Collection[str], ca
         shown = [r for r in found if r.line is None] + entries[:cap]
         lines += [f"  {location(r.source, r.line, stores)}: {terminal_safe(r.reason)}" for r in shown]
         if cap is not None and len(entries) > cap:
-            more = plural(len(entries) - cap, "more rejected entry", "more rejected entries", grouped=True)
+            more = plural(len(entries) - cap, "more rejected entry", "more rejected entries")
             lines.append(f"  ... and {more} of {location(source, None, stores)}: {WHERE_REJECTED}")
     return lines
 
@@ -105,7 +105,7 @@ def counts_line(summary: Summary) -> str:
     inputs = summary.inputs
     return (
         f"as of {utc_iso(summary.as_of)} (UTC) · rules: {summary.rules} · {inputs.records:,} records "
-        f"from {plural(len(inputs.files), 'file', grouped=True)} · {len(inputs.rejected):,} rejected · "
+        f"from {plural(len(inputs.files), 'file')} · {len(inputs.rejected):,} rejected · "
         f"{inputs.unjudged:,} not judged · {inputs.outside_closure:,} outside the closure · "
         f"{inputs.unrecognised:,} unrecognised"
     )
@@ -119,7 +119,7 @@ def groups_text(items: Sequence[OpenItem]) -> list[str]:
     lines = [
         "",
         (
-            f"Open items: {len(items):,} in {plural(len(groups), 'group', grouped=True)} by what fixes them, "
+            f"Open items: {len(items):,} in {plural(len(groups), 'group')} by what fixes them, "
             "most severe first (times in UTC)"
         ),
     ]
@@ -140,12 +140,12 @@ def hidden_text(rest: Sequence[Group]) -> list[str]:
         counts[0] += group.count
         counts[1] += 1
     hidden = sum(group.count for group in rest)
-    lines = [f"  ... and {plural(len(rest), 'more group', grouped=True)} ({hidden:,} items), by code:"]
+    lines = [f"  ... and {plural(len(rest), 'more group')} ({hidden:,} items), by code:"]
     for (severity, code), (count, groups) in list(by_code.items())[:MAX_CODES]:
-        in_groups = plural(groups, "group", grouped=True)
-        lines.append(terminal_safe(f"    {severity} · {plural(count, 'item', grouped=True)} in {in_groups} · {code}"))
+        in_groups = plural(groups, "group")
+        lines.append(terminal_safe(f"    {severity} · {plural(count, 'item')} in {in_groups} · {code}"))
     if len(by_code) > MAX_CODES:
-        lines.append(f"    ... and {plural(len(by_code) - MAX_CODES, 'more code', grouped=True)}")
+        lines.append(f"    ... and {plural(len(by_code) - MAX_CODES, 'more code')}")
     return [*lines, f"    {WHERE_ALL}"]
 
 
@@ -163,12 +163,12 @@ def group_text(group: Group, kinds: Sequence[str] = ()) -> list[str]:
     examples = ", ".join(group.example_ids[:EXAMPLES])
     more = group.count - min(group.count, EXAMPLES)
     lines = [
-        f"  {group.severity} · {plural(group.count, 'item', grouped=True)} · {group.code}",
+        f"  {group.severity} · {plural(group.count, 'item')} · {group.code}",
         (
             f"    loop {group.loop}, state {group.state or '-'}, provider {group.provider or '-'}; "
             f"oldest opened {utc_text(group.oldest_opened_at)}"
         ),
-        f"    one action fixes {plural(group.count, 'item', grouped=True)}: {action_text(group)}",
+        f"    one action fixes {plural(group.count, 'item')}: {action_text(group)}",
         f"    e.g. {examples} (and {more:,} more)"
         if more
         else f"    {'item' if group.count == 1 else 'items'}: {examples}",
@@ -189,7 +189,7 @@ def items_text(items: Sequence[OpenItem], limit: int | None) -> list[str]:
     ]
     lines += table(with_kinds(rows)) if shown else ["  none"]
     if len(items) > len(shown):
-        lines.append(f"  ... and {plural(len(items) - len(shown), 'more open item', grouped=True)}: {WHERE_ALL}")
+        lines.append(f"  ... and {plural(len(items) - len(shown), 'more open item')}: {WHERE_ALL}")
     return lines
 
 

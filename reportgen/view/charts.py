@@ -175,12 +175,12 @@ def severity_chart(rows: Sequence[SeverityRow]) -> Chart | None:
         body.append(text(end, y + 30.5, severity_words(row), 12))
     total = sum(r.critical + r.warning for r in rows)
     caption = (
-        f"{plural(total, 'open item', grouped=True)} by loop: " + "; ".join(f"{r.label}: {severity_words(r)}" for r in rows) + "."
+        f"{plural(total, 'open item')} by loop: " + "; ".join(f"{r.label}: {severity_words(r)}" for r in rows) + "."
     )
     title = "Open items by loop and severity"
     table = tuple((r.label, str(r.critical), str(r.warning), str(r.critical + r.warning)) for r in rows)
     drawing = svg(chart_id, title, caption, width, 34 + len(rows) * 44, "".join(body))
-    note = f"{plural(total, 'open item', grouped=True)}: solid bars are critical, hatched bars warning."
+    note = f"{plural(total, 'open item')}: solid bars are critical, hatched bars warning."
     return Chart(chart_id, title, caption, drawing, ("Loop", "Critical", "Warning", "Total"), table, note=note)
 
 
@@ -246,7 +246,7 @@ def retry_legend() -> list[str]:
 
 def retry_row(row: RetryRow, y: float, scale: float, track: float) -> list[str]:
     """One provider: name and chain count, the track, the bar, the maximum and the words."""
-    label = f"{row.provider} · {plural(row.chains, 'open chain', grouped=True)}"
+    label = f"{row.provider} · {plural(row.chains, 'open chain')}"
     parts = [text(0, y + 12, label, 12.5, font_weight="600"), rect(0, y + 19, track, 14, "line")]
     if row.highest is not None:
         exhausted = row.maximum is not None and row.highest >= row.maximum
@@ -280,11 +280,11 @@ def short_retry_words(row: RetryRow) -> str:
 def retry_words(row: RetryRow) -> str:
     """One provider in words."""
     if row.highest is None:
-        return f"{row.provider}: {plural(row.chains, 'open chain', grouped=True)}, no retry planned"
+        return f"{row.provider}: {plural(row.chains, 'open chain')}, no retry planned"
     limit = f" of {row.maximum}" if row.maximum is not None else ""
     plan = f", {row.without_plan:,} without a retry plan" if row.without_plan else ""
     return (
-        f"{row.provider}: {plural(row.chains, 'open chain', grouped=True)}, highest retry count {row.highest}{limit}, "
+        f"{row.provider}: {plural(row.chains, 'open chain')}, highest retry count {row.highest}{limit}, "
         f"{row.at_maximum:,} at the maximum{plan}"
     )
 

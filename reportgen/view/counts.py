@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from reportgen.judge.counts import Counts, LoopCounts, NotificationCounts
 from reportgen.view.model import CountTable, Fact
-from reportgen.view.words import LOOP_TITLES, kind_label, loop_order
+from reportgen.view.words import LOOP_TITLES, count_text, kind_label, loop_order
 
 # (label, the count of a loop) for the per-loop count table, in display order; None when the
 # summary does not have it.
@@ -45,7 +45,7 @@ NOTIFICATION_ROWS: tuple[tuple[str, Callable[[NotificationCounts], int]], ...] =
 
 def shown(count: int | None) -> str:
     """A count as text, or '—' when the summary does not have it."""
-    return "—" if count is None else str(count)
+    return "—" if count is None else count_text(count)
 
 
 def loop_counts(counts: Counts) -> CountTable:
@@ -61,11 +61,11 @@ def other_counts(counts: Counts) -> tuple[Fact, ...]:
     the records no rule reads (upstream kinds outside the closure, loops this version does not judge)."""
     facts = [Fact(label, shown(count(counts.notification))) for label, count in NOTIFICATION_ROWS]
     for source, entry in sorted(counts.other_deliveries.items()):
-        facts.append(Fact(f"Deliveries from {source}", f"{entry.deliveries} ({entry.failures} failed)"))
+        facts.append(Fact(f"Deliveries from {source}", f"{count_text(entry.deliveries)} ({count_text(entry.failures)} failed)"))
     for kind, number in sorted((counts.outside_closure or {}).items()):
-        facts.append(Fact(f"Outside the closure: {kind_label(kind)}", str(number)))
+        facts.append(Fact(f"Outside the closure: {kind_label(kind)}", count_text(number)))
     for name, number in sorted((counts.unjudged or {}).items()):
-        facts.append(Fact(f"Not judged (loop unknown to this version): {name}", str(number)))
+        facts.append(Fact(f"Not judged (loop unknown to this version): {name}", count_text(number)))
     facts.append(Fact("Readiness summaries", shown(counts.readiness_summaries)))
     facts.append(Fact("Runbook exports", shown(counts.runbook_exports)))
     facts.append(Fact("Records read", shown(counts.records)))

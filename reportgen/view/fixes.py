@@ -16,7 +16,7 @@ from reportgen.view.words import LOOP_TITLES, RETRY_STATE_LABELS, SEVERITY_LABEL
 
 def action_text(count: int, shared: bool) -> str:
     """'One action fixes 12 open items', saying whose action is shown when the items' actions differ."""
-    text = f"One action fixes {plural(count, 'open item', grouped=True)}"
+    text = f"One action fixes {plural(count, 'open item')}"
     return text if shared else f"{text} (each item names its own details; the oldest item's action is shown)"
 
 

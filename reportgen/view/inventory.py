@@ -5,26 +5,26 @@ from __future__ import annotations
 from reportgen.evidence import sqlite_store
 from reportgen.judge.summary import Inputs
 from reportgen.view.model import Fact, InputView, InventoryView, Problem
-from reportgen.view.words import bytes_text, location
+from reportgen.view.words import bytes_text, count_text, location
 
 
 def inventory_view(inputs: Inputs) -> InventoryView:
     """The input inventory: nothing read is hidden."""
     stores = sqlite_store.stores_of(inputs.files)
     totals = (
-        Fact("Files", str(len(inputs.files))),
-        Fact("Entries read", str(inputs.entries)),
-        Fact("Records used", str(inputs.records)),
-        Fact("Rejected", str(len(inputs.rejected))),
-        Fact("Outside the closure (upstream kinds no rule reads)", str(inputs.outside_closure)),
-        Fact("Not judged (loops this version does not know)", str(inputs.unjudged)),
-        Fact("Unrecognised", str(inputs.unrecognised)),
-        Fact("Duplicates (counted once)", str(inputs.duplicates)),
-        Fact("Conflicts", str(len(inputs.conflicts))),
-        Fact("Files skipped by name", str(len(inputs.skipped_files))),
+        Fact("Files", count_text(len(inputs.files))),
+        Fact("Entries read", count_text(inputs.entries)),
+        Fact("Records used", count_text(inputs.records)),
+        Fact("Rejected", count_text(len(inputs.rejected))),
+        Fact("Outside the closure (upstream kinds no rule reads)", count_text(inputs.outside_closure)),
+        Fact("Not judged (loops this version does not know)", count_text(inputs.unjudged)),
+        Fact("Unrecognised", count_text(inputs.unrecognised)),
+        Fact("Duplicates (counted once)", count_text(inputs.duplicates)),
+        Fact("Conflicts", count_text(len(inputs.conflicts))),
+        Fact("Files skipped by name", count_text(len(inputs.skipped_files))),
     )
     return InventoryView(
-        files=tuple(InputView(f.path, f.format, bytes_text(f.bytes), f.records, f.sha256) for f in inputs.files),
+        files=tuple(InputView(f.path, f.format, bytes_text(f.bytes), count_text(f.records), f.sha256) for f in inputs.files),
         totals=totals,
         rejected=tuple(Problem(location(r.source, r.line, stores), "rejected", r.reason) for r in inputs.rejected),
         unrecognised=tuple(

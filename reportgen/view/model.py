@@ -270,7 +270,7 @@ class InputView:
     path: str
     format: str
     size: str
-    records: int
+    records: str
     sha256: str
 
 

@@ -199,7 +199,7 @@ def timeline_words(found: Sequence[Event], start: datetime, end: datetime) -> st
     lanes_text = ", ".join(f"{LANES[lane].lower()} {per_lane[lane]:,}" for lane in LANES if per_lane[lane])
     failed = sum(e.tone == "fail" for e in found)
     return (
-        f"{plural(len(found), 'event', grouped=True)} from {found[0].at:%Y-%m-%d %H:%M} to {found[-1].at:%Y-%m-%d %H:%M} UTC "
+        f"{plural(len(found), 'event')} from {found[0].at:%Y-%m-%d %H:%M} to {found[-1].at:%Y-%m-%d %H:%M} UTC "
         f"({lanes_text}); {failed:,} failed, skipped or suppressed. Drawn from the records this dashboard cites "
         "as evidence, not from every record read."
     )
@@ -329,7 +329,7 @@ def bar_words(lane: str, bar: int, n: int, span: Days) -> str:
     first = span.first + timedelta(days=bar * span.per_bar)
     last = span.first + timedelta(days=min((bar + 1) * span.per_bar, span.days) - 1)
     when = f"{first:%Y-%m-%d}" if first == last else f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
-    return f"{when} UTC · {LANES[lane]}: {plural(n, 'record', grouped=True)}"
+    return f"{when} UTC · {LANES[lane]}: {plural(n, 'record')}"
 
 
 def counted_legend(chart_id: str, span: Days, marks: bool) -> list[str]:
@@ -373,14 +373,14 @@ def counted_words(lanes: dict[str, dict[str, int]], span: Days, cited: int, mark
     last = span.first + timedelta(days=span.days - 1)
     lanes_text = ", ".join(f"{LANES[lane].lower()} {n:,}" for lane, n in totals.items()) or "none"
     marks = (
-        f" Marked: the {plural(marked, 'record', grouped=True)} of this loop this dashboard cites."
+        f" Marked: the {plural(marked, 'record')} of this loop this dashboard cites."
         if marked
         else f" The {cited:,} cited records of this loop are too many to mark."
         if cited
         else ""
     )
     return (
-        f"{plural(sum(totals.values()), 'record', grouped=True)} from {span.first:%Y-%m-%d} to {last:%Y-%m-%d} UTC "
+        f"{plural(sum(totals.values()), 'record')} from {span.first:%Y-%m-%d} to {last:%Y-%m-%d} UTC "
         f"({lanes_text}), counted per UTC day from every record read; one bar per {span.unit()}.{marks}"
     )
 

@@ -13,7 +13,7 @@ from reportgen.judge.history import Trend, TrendPoint
 from reportgen.judge.summary import Summary
 from reportgen.judge.verdict import OpenItem
 from reportgen.view.model import AcceptedView, AgeView, Bar, ChartView, Label, Section, TrendRow, TrendView
-from reportgen.view.words import LOOP_TITLES, SEVERITY_LABELS, duration, stamp
+from reportgen.view.words import LOOP_TITLES, SEVERITY_LABELS, count_text, duration, stamp
 
 TREND_SECTION = Section("Trend", "trend")
 SERIES = (("critical", "Critical", "#b42318"), ("warning", "Warning", "#b54708"), ("accepted", "Accepted", "#667085"))
@@ -61,7 +61,7 @@ def chart(points: tuple[TrendPoint, ...]) -> ChartView:
     baseline = MARGIN_TOP + PLOT_HEIGHT
     bars, labels = (
         [],
-        [Label(MARGIN_LEFT - 6, baseline, "0", "end"), Label(MARGIN_LEFT - 6, MARGIN_TOP + 4, str(top), "end")],
+        [Label(MARGIN_LEFT - 6, baseline, "0", "end"), Label(MARGIN_LEFT - 6, MARGIN_TOP + 4, count_text(top), "end")],
     )
     for number, point in enumerate(points):
         x, y = MARGIN_LEFT + BAR_GAP // 2 + number * (BAR_WIDTH + BAR_GAP), baseline
@@ -70,14 +70,14 @@ def chart(points: tuple[TrendPoint, ...]) -> ChartView:
             height = round(count * PLOT_HEIGHT / top)
             if count:
                 y -= height
-                bars.append(Bar(x, y, BAR_WIDTH, height, color, f"{point.label}: {count} {title.lower()}"))
+                bars.append(Bar(x, y, BAR_WIDTH, height, color, f"{point.label}: {count_text(count)} {title.lower()}"))
         total = point.critical + point.warning + point.accepted
-        labels.append(Label(x + BAR_WIDTH // 2, y - 4, str(total)))
+        labels.append(Label(x + BAR_WIDTH // 2, y - 4, count_text(total)))
         labels.append(Label(x + BAR_WIDTH // 2, baseline + 16, f"{point.as_of:%m-%d}"))
         labels.append(Label(x + BAR_WIDTH // 2, baseline + 30, "this" if point.current else f"#{number + 1}"))
     width = MARGIN_LEFT + len(points) * (BAR_WIDTH + BAR_GAP) + 8
     description = "; ".join(
-        f"{p.label}: {p.critical} critical, {p.warning} warning, {p.accepted} accepted" for p in points
+        f"{p.label}: {count_text(p.critical)} critical, {count_text(p.warning)} warning, {count_text(p.accepted)} accepted" for p in points
     )
     legend = tuple((title, color) for _, title, color in SERIES)
     return ChartView(

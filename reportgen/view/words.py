@@ -9,7 +9,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from reportgen.evidence import kinds, sqlite_store
-from reportgen.evidence.text import utc_text
+from reportgen.evidence.text import number, utc_text
 from reportgen.judge.verdict import LOOP_TITLES, RETRY_STATES, utc_iso
 from reportgen.view.model import DashboardSections, RunbookSections, Section, Stamp
 
@@ -75,9 +75,14 @@ def sections(*titles: str) -> tuple[Section, ...]:
     return tuple(Section(title, anchor(title)) for title in titles)
 
 
+def count_text(count: int) -> str:
+    """A count with a thousands separator, as `plural` writes it: 7,677."""
+    return number(count)
+
+
 def bytes_text(size: int) -> str:
     """A size in bytes with a thousands separator."""
-    return f"{size:,} B"
+    return f"{number(size)} B"
 
 
 def loop_order(loop: str) -> tuple[int, str]:

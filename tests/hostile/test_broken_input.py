@@ -161,7 +161,7 @@ def test_a_folder_of_damaged_inputs_is_read_whole_without_a_traceback(tmp_path):
     )
     assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
     for name in ("cut.ndjson.gz", "broken.ndjson", "dangling.json", "loop-a.json"):
-        assert f"{folder}/{name}" in result.stdout, name
+        assert f"{folder.name}/{name}" in result.stdout, name  # named from the folder given on
     strict = subprocess.run(
         [sys.executable, "-m", "reportgen", "check", "--strict", str(folder)],
         capture_output=True,

@@ -80,7 +80,8 @@ def test_long_values_still_give_a_pdf_of_bounded_length_that_says_it_shortened_t
 
 def test_the_html_markdown_and_json_keep_every_long_value_whole(pack):
     for name in ("closure-dashboard.html", "closure-dashboard.md", "summary.json"):
-        text = (pack / name).read_text()
+        # The HTML may hold a <wbr> (a break opportunity, no text) in a long value, never cut it.
+        text = (pack / name).read_text().replace("<wbr>", "")
         assert all(long_value(field) in text for field in ("provider", "health", "session", "kind")), name
 
 
