@@ -198,7 +198,7 @@ def test_build_without_strict_writes_a_pack_that_lists_the_rejected_entry(tmp_pa
     result = run("build", str(EXAMPLE_STORE), str(bad), "--out", str(out), "--format", "md")
     assert result.returncode == 1, result.stderr
     dashboard = (out / "closure-dashboard.md").read_text()
-    assert f"{bad}:1" in dashboard and "evidence_unreadable" in dashboard
+    assert f"{bad.parent.name}/{bad.name}:1" in dashboard and "evidence_unreadable" in dashboard
 
 
 @pytest.mark.parametrize(

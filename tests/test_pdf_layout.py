@@ -1,5 +1,5 @@
-"""Issue 15: on paper an open item, a warning or a runbook step is never cut in two, and codes wrap
-at their separators, never mid-word."""
+"""On paper a group of open items or a runbook step is never cut in two, and codes wrap at their
+separators, never mid-word."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from evidence import ROOT
 
 from reportgen.evidence.load import load
+from reportgen.judge.groups import group_items
 from reportgen.judge.summary import summarise
 
 
@@ -40,23 +41,19 @@ def page_of(texts: list[str], needle: str, after: int = 0) -> int:
 
 def test_no_runbook_step_is_cut_across_two_pages(pack, summary):
     texts = pages(pack, "operator-runbook")
-    items = summary.closure.open_items
-    assert len(items) >= 2
-    for number, item in enumerate(items, 1):
+    groups = group_items(summary.closure.open_items)
+    assert len(groups) >= 2
+    for number, group in enumerate(groups, 1):
         start = page_of(texts, f"Step {number}.")
-        # The step's heading, its item id (in its facts) and its last evidence are on one page.
-        assert page_of(texts, item.id, start) == start, f"step {number} is cut across two pages"
-        assert page_of(texts, item.evidence[-1].session_id, start) == start, f"step {number} is cut across two pages"
+        # A step is one group: its heading, its action and its last example item are on one page.
+        assert page_of(texts, group.example_ids[-1], start) == start, f"step {number} is cut across two pages"
 
 
-def test_no_open_item_card_of_the_dashboard_is_cut_across_two_pages(pack, summary):
+def test_no_group_card_of_the_dashboard_is_cut_across_two_pages(pack, summary):
     texts = pages(pack, "closure-dashboard")
-    for number, item in enumerate(summary.closure.open_items, 1):
-        start = page_of(texts, f"{number}. {item.title}")
-        assert page_of(texts, item.id, start) == start, f"open item {number} is cut across two pages"
-        assert page_of(texts, item.evidence[-1].session_id, start) == start, (
-            f"open item {number} is cut across two pages"
-        )
+    for number, group in enumerate(group_items(summary.closure.open_items), 1):
+        start = page_of(texts, group.title)
+        assert page_of(texts, group.example_ids[-1], start) == start, f"group {number} is cut across two pages"
 
 
 def test_codes_wrap_at_an_underscore_on_paper_never_mid_word(pack, summary):

@@ -20,8 +20,7 @@ EXAMPLE = ROOT / "fixtures" / "example"
 
 def test_counts_are_always_written_with_a_thousands_separator():
     assert plural(7677, "open item") == "7,677 open items"
-    # The flag of the callers written when grouping was optional is accepted, and changes nothing.
-    assert plural(7677, "open item", grouped=False) == plural(7677, "open item") == "7,677 open items"
+    assert plural(1234567, "record") == "1,234,567 records"
     assert plural(1, "entry", "entries") == "1 entry"
     assert count_text(7677) == "7,677" and count_text(12) == "12"
     assert bytes_text(1234567) == "1,234,567 B"
