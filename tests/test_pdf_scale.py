@@ -19,8 +19,9 @@ from evidence import generated
 
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
+from reportgen.judge.verdict import SEVERITY_ORDER
 from reportgen.output.pack import PackOptions, pack_info, pack_renderers, render_pack
-from reportgen.output.pdf import NEVER, SEVERITY_RANK, PdfOptions, bounded_view
+from reportgen.output.pdf import NEVER, PdfOptions, bounded_view
 from reportgen.output.render import TemplateRenderer
 from reportgen.view.build import build_view
 
@@ -84,7 +85,7 @@ def test_a_cut_table_keeps_the_most_severe_and_then_the_oldest_open_items(judged
     notes = dict(cut.omitted)
     # The open items of every loop share one limit: the most severe and oldest of them all.
     everything = [item for group in view.groups for item in group.items]
-    ranked = sorted(everything, key=lambda i: (SEVERITY_RANK[i.severity], opened[i.id], i.number))
+    ranked = sorted(everything, key=lambda i: (SEVERITY_ORDER[i.severity], opened[i.id], i.number))
     assert {i.id for i in cut.items} == {i.id for i in ranked[:ROWS]}
     for whole, kept in zip(view.groups, cut.groups, strict=True):
         assert [i.number for i in kept.items] == sorted(i.number for i in kept.items)

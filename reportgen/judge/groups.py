@@ -40,6 +40,11 @@ class Group:
     detail: str
 
     @property
+    def key(self) -> GroupKey:
+        """What fixes the group's items: the key every one of them was grouped by."""
+        return (self.loop, self.code, self.state, self.provider)
+
+    @property
     def name(self) -> str:
         """A name stable across runs for the same kind of open item: code, state and provider."""
         return f"{self.code} [state={self.state or '-'}, provider={self.provider or '-'}]"

@@ -37,10 +37,11 @@ from markupsafe import Markup
 from reportgen.evidence.schema import Envelope, record_json
 from reportgen.evidence.visible import json_escaped
 from reportgen.judge.summary import Inputs, Summary
-from reportgen.judge.verdict import utc_iso
+from reportgen.judge.verdict import SEVERITY_ORDER, utc_iso
 from reportgen.output import pdfworker
 from reportgen.output.pdfworker import AttachedFile, PdfJob, PdfResult
 from reportgen.output.render import WorkerError, encode_text, environment
+from reportgen.view.lists import kept_in_order
 from reportgen.view.model import ChainView, InventoryView, ItemView, LoopGroup, ReportView
 
 VARIANTS: dict[str, str | None] = {"pdf": None, "pdf/a-3b": "pdf/a-3b", "pdf/ua-1": "pdf/ua-1"}
@@ -53,7 +54,6 @@ TIMEOUT_ENV, MEMORY_ENV = "REPORTGEN_PDF_TIMEOUT", "REPORTGEN_PDF_MEMORY_MB"
 SUMMARY_NAME, INPUTS_NAME, EVIDENCE_NAME = "summary.json", "inputs.json", "evidence.ndjson"
 WAIVERS_NAME, OPEN_ITEMS_CSV = "waivers.json", "open-items.csv"
 INPUTS_SCHEMA = "reportgen.pdf-inputs.v1"
-SEVERITY_RANK = {"critical": 0, "warning": 1}
 UNRECOGNISED_NOTE = "a record of a kind reportgen does not know; only its session_id and kind were kept"
 LOG = logging.getLogger("reportgen.pdf")
 NEVER = datetime.min.replace(tzinfo=UTC)
@@ -253,12 +253,6 @@ def elsewhere(document: str, view: ReportView, evidence: bool) -> str:
     return f"{document}.html and in {data}" if "html" in view.pack.formats else data
 
 
-def kept_in_order(rows: tuple[Row, ...], ranked: Sequence[int], limit: int) -> tuple[Row, ...]:
-    """The rows at the first `limit` ranked positions, shown in their original order."""
-    keep = set(ranked[:limit])
-    return tuple(row for index, row in enumerate(rows) if index in keep)
-
-
 def most_pressing(
     items: tuple[ItemView, ...], opened: Mapping[str, datetime | None], limit: int
 ) -> tuple[ItemView, ...]:
@@ -267,7 +261,7 @@ def most_pressing(
     def rank(index: int) -> tuple[int, bool, datetime, int]:
         item = items[index]
         since = opened.get(item.id)
-        return (SEVERITY_RANK.get(item.severity, 2), since is None, since or NEVER, index)
+        return (SEVERITY_ORDER.get(item.severity, 2), since is None, since or NEVER, index)
 
     return kept_in_order(items, sorted(range(len(items)), key=rank), limit)
 

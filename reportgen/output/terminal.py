@@ -125,7 +125,7 @@ def groups_text(items: Sequence[OpenItem]) -> list[str]:
     ]
     kinds = kinds_by_group(items)
     for group in groups[:MAX_GROUPS]:
-        lines += group_text(group, kinds.get((group.loop, group.code, group.state, group.provider), []))
+        lines += group_text(group, kinds.get(group.key, []))
     if len(groups) > MAX_GROUPS:
         lines += hidden_text(groups[MAX_GROUPS:])
     lines.append("  Each item: `reportgen check --items` (`--limit N` prints the first N).")

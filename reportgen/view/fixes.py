@@ -30,11 +30,11 @@ def fix_views(items: Sequence[OpenItem], as_of: datetime) -> tuple[FixView, ...]
             FixView(
                 number=number,
                 anchor=f"fix-{number}",
+                key=group.key,
                 loop=group.loop,
                 loop_title=loop_title,
                 code=group.code,
                 state=RETRY_STATE_LABELS.get(group.state or "", group.state or "—"),
-                state_key=group.state,
                 provider=group.provider or "—",
                 provider_key=group.provider or "",
                 severity=group.severity,
@@ -67,7 +67,6 @@ def chain_tallies(chains: Iterable[ResolvedChain]) -> tuple[ChainTally, ...]:
 
 def numbered(groups: Sequence[LoopGroup], items: Iterable[OpenItem], fixes: Sequence[FixView]) -> tuple[LoopGroup, ...]:
     """The loops' item views, each naming the number of its group of what fixes it."""
-    # The judge's own key, so that an item always names the group that counted it.
-    number = {(f.loop, f.code, f.state_key, f.provider_key or None): f.number for f in fixes}
+    number = {f.key: f.number for f in fixes}
     by_id = {item.id: number.get(group_key(item), 0) for item in items}
     return tuple(replace(g, items=tuple(replace(i, fix=by_id.get(i.id, 0)) for i in g.items)) for g in groups)

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
+from reportgen.judge.verdict import SEVERITY_ORDER
 from reportgen.view.paging import T
 
 # Rows of one list a Markdown document shows; the rest are in the HTML, summary.json and open-items.csv.
 MD_ROWS = 200
-SEVERITY_RANKS = {"critical": 0, "warning": 1}
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,16 @@ class Listed(Generic[T]):
     note: str = ""
 
 
+def kept_in_order(rows: tuple[T, ...], ranked: Sequence[int], limit: int) -> tuple[T, ...]:
+    """The rows at the first `limit` ranked positions, shown in their original order."""
+    keep = set(ranked[:limit])
+    return tuple(row for index, row in enumerate(rows) if index in keep)
+
+
 def pressing(row: Any) -> tuple[int, int]:
     """How pressing a row is: the most severe first, then the oldest (an unknown age last)."""
     age = getattr(row, "age_seconds", -1)
-    return (SEVERITY_RANKS.get(getattr(row, "severity", ""), 2), -age if age >= 0 else 1)
+    return (SEVERITY_ORDER.get(getattr(row, "severity", ""), 2), -age if age >= 0 else 1)
 
 
 def listed(rows: Sequence[T], noun: str, where: str, limit: int) -> Listed[T]:
@@ -35,8 +41,8 @@ def listed(rows: Sequence[T], noun: str, where: str, limit: int) -> Listed[T]:
     if len(rows) <= limit:
         return Listed(rows)
     if all(hasattr(row, "severity") for row in rows):
-        keep = set(sorted(range(len(rows)), key=lambda i: (*pressing(rows[i]), i))[:limit])
-        kept, chosen = tuple(r for i, r in enumerate(rows) if i in keep), "the most severe, then the oldest"
+        ranked = sorted(range(len(rows)), key=lambda i: (*pressing(rows[i]), i))
+        kept, chosen = kept_in_order(rows, ranked, limit), "the most severe, then the oldest"
     else:
         kept, chosen = rows[:limit], "the first, in the order shown"
     rest = len(rows) - limit

@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from reportgen.judge.groups import GroupKey
 from reportgen.view.charts import Chart
 from reportgen.view.lists import MD_ROWS, Listed, listed
 from reportgen.view.paging import PAGE_SIZE, Paged, T, page
@@ -172,11 +173,12 @@ class FixView:
 
     number: int
     anchor: str
+    # The judge's group key, so that an item names the group that counted it.
+    key: GroupKey
     loop: str
     loop_title: str
     code: str
     state: str
-    state_key: str | None
     provider: str
     provider_key: str
     severity: str
