@@ -3,12 +3,14 @@ generated evidence, with the open items grouped first and every cut list saying 
 it shows and where the rest is.
 
 Measured, never timed: page counts (pypdf) and sizes. Printing PDFs is slow, so the PDFs of 2,000
-records are built once for the module; the Markdown bounds use 100,000 records without PDFs.
+records are built once for the module; the HTML and Markdown bounds use 100,000 records without
+PDFs (`bench/run.py` records the sizes at a million).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from evidence import generated
+from pagescripts import PACKED, unpack
 
 from reportgen.evidence.load import load
 from reportgen.judge.summary import summarise
@@ -26,6 +29,7 @@ from reportgen.view.build import build_view
 
 DASHBOARD_PAGES, RUNBOOK_PAGES = 40, 25
 DASHBOARD_BYTES, RUNBOOK_BYTES = 2**20, 512 * 2**10
+HTML_BYTES = 10 * 10**6
 MD_NOTE = re.compile(r"^This document lists [\d,]+ of [\d,]+ .+; the other [\d,]+ (is|are) in .+\.$")
 
 
@@ -46,9 +50,9 @@ def pdf_pack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def md_pack(tmp_path_factory):
-    """The Markdown pack of 100,000 generated records, default options."""
+    """The HTML and Markdown pack of 100,000 generated records, default options."""
     evidence = generated(tmp_path_factory, 100_000)
-    return build(evidence, tmp_path_factory.mktemp("bounded-md") / "pack", "md,json")
+    return build(evidence, tmp_path_factory.mktemp("bounded-md") / "pack", "html,md,json")
 
 
 def pdf_pages(path: Path) -> list[str]:
@@ -122,3 +126,25 @@ def test_the_markdown_runbook_has_one_step_per_group_the_dashboard_leads_with(md
     rows = [line for line in groups.splitlines() if re.match(r"^\| \d+ \|", line)]
     assert 1 < len(steps) == len(rows)
     assert [line.split(".")[0] for line in steps] == [f"### Step {n}" for n in range(1, len(steps) + 1)]
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+def packed_item_ids(html: str) -> list[str]:
+    """The ids of the open items a dashboard packs (the first column of each packed list of items)."""
+    ids = []
+    for attributes, body in PACKED.findall(html):
+        if 'data-rows="item"' in attributes:
+            ids += json.loads(unpack(body))["columns"][0]
+    return ids
+
+
+def test_the_html_dashboard_of_100_000_records_is_small_and_holds_every_open_item(md_pack):
+    html = (md_pack / "closure-dashboard.html").read_text()
+    assert len(html.encode()) <= HTML_BYTES
+    summary = json.loads((md_pack / "summary.json").read_text())
+    expected = sorted(item["id"] for item in summary["closure"]["open_items"])
+    in_page = re.findall(r'<article class="item [a-z]+" id="([^"]+)"', html)
+    assert len(packed_item_ids(html)) > 10 * len(in_page)  # most are packed, a page's worth is markup
+    assert sorted(in_page + packed_item_ids(html)) == expected

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pypdf
 import pytest
 from evidence import ROOT
+from pagescripts import PACKED, records_island, without_pack_scripts
 
 from reportgen.evidence.kinds import NESTED_KEY
 from reportgen.evidence.load import load
@@ -20,12 +21,12 @@ from reportgen.output.pack import PackOptions, pack_evidence, render_pack
 from reportgen.output.render import environment
 from reportgen.view import dashboard as view_dashboard
 from reportgen.view.charts import RetryRow, SeverityRow, retry_chart, severity_chart
-from reportgen.view.cited import Event, events, record_json, records_island
+from reportgen.view.cited import Event, events, record_json
+from reportgen.view.cited import records_island as island_json
 from reportgen.view.paging import PAGE_SIZE, page
 from reportgen.view.timeline import MAX_MARKERS, timeline_chart
 
 SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
-ISLAND = re.compile(r'<script type="application/json" id="evidence-records">(.*?)</script>', re.S)
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +51,10 @@ def test_the_csp_allows_exactly_the_inline_script_by_its_hash(retry_states):
 
 def test_the_page_holds_every_cited_record_in_full_and_nothing_can_close_the_island(retry_states):
     loaded, summary, files = retry_states
-    (island,) = ISLAND.findall(files["closure-dashboard.html"])
-    assert "<" not in island and ">" not in island and "&" not in island
-    records = json.loads(island)
+    html = files["closure-dashboard.html"]
+    assert [a for a, _ in PACKED.findall(html) if 'id="evidence-records"' in a]
+    assert "evidence-records" not in without_pack_scripts(html), "the island must be base64 alone, in its <script>"
+    records = records_island(html)
     cited = {ref.session_id for item in summary.closure.open_items for ref in item.evidence}
     assert cited <= set(records)
     source = {r["session_id"]: r for r in json.loads((ROOT / "fixtures/retry-states/records.json").read_text())}
@@ -70,8 +72,7 @@ def test_the_page_embeds_the_first_cited_records_up_to_its_limit_and_reads_only_
     assert len(set(first)) > 3
     assert {r.session_id for r in records} == set(list(dict.fromkeys(first))[:3])
     files = {f.name: f.data.decode() for f in render_pack(summary, options, records=records)}
-    (island,) = ISLAND.findall(files["closure-dashboard.html"])
-    assert set(json.loads(island)) == {r.session_id for r in records}
+    assert set(records_island(files["closure-dashboard.html"])) == {r.session_id for r in records}
 
 
 def test_a_record_keeps_its_nested_part_under_its_own_key():
@@ -86,7 +87,7 @@ def test_a_record_keeps_its_nested_part_under_its_own_key():
 def test_script_unsafe_text_in_a_record_is_escaped_in_the_island():
     loaded = load([str(ROOT / "fixtures" / "example")])
     record = loaded.records[0].model_copy(update={"signer": "</script><!-- & x"})
-    island = records_island([record])
+    island = island_json([record])
     assert "</script" not in island and "<!--" not in island and "&" not in island
     assert json.loads(island)[record.session_id]["signer"] == "</script><!-- & x"
 

@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from reportgen.evidence.visible import inert_links, show_controls
 from reportgen.judge.summary import Summary
+from reportgen.output.islands import packed_rows, packed_text
 from reportgen.view.model import ReportView
 
 TEMPLATES = "reportgen.templates"
@@ -89,15 +90,17 @@ UNTOUCHED = frozenset("head title svg math select option textarea".split())
 SKIP, PROSE, MONO = 0, 1, 2
 
 
-def breakable(page: str) -> str:
-    """The HTML page with `<wbr>` where its codes, ids, paths and hashes may wrap (see above)."""
+def breakable(page: str, inside_body: bool = False) -> str:
+    """The HTML page (or, INSIDE_BODY, a fragment of its body) with `<wbr>` where its codes, ids,
+    paths and hashes may wrap (see above)."""
     out: list[str] = []
+    top = PROSE if inside_body else SKIP
     open_tags: list[tuple[str, int]] = []
     for index, part in enumerate(HTML_TOKEN.split(page)):
         if part is None or index % 3 == 2:
             continue  # the script/style name group of the split
         if index % 3 == 0:
-            out.append(_breakable_text(part, open_tags[-1][1] if open_tags else SKIP))
+            out.append(_breakable_text(part, open_tags[-1][1] if open_tags else top))
             continue
         out.append(part)
         tag = TAG.fullmatch(part)
@@ -108,7 +111,7 @@ def breakable(page: str) -> str:
             while open_tags and open_tags.pop()[0] != name:
                 pass
         elif name not in VOID and not self_closing:
-            open_tags.append((name, _context(name, attributes, open_tags[-1][1] if open_tags else SKIP)))
+            open_tags.append((name, _context(name, attributes, open_tags[-1][1] if open_tags else top)))
     return "".join(out)
 
 
@@ -156,6 +159,9 @@ def environment() -> jinja2.Environment:
     )
     env.template_class = HtmlTemplate
     env.filters["md"] = md_escape
+    env.filters["packed"] = packed_text
+    env.filters["packed_rows"] = packed_rows
+    env.filters["packed_markup"] = lambda markup: packed_text(breakable(str(markup), inside_body=True))
     env.globals["stylesheet"] = Markup("\n".join(stylesheet_text(name) for name in (STYLESHEET, PRINT_STYLESHEET)))
     env.globals["script"] = inline_script(SCRIPT)
     return env

@@ -15,7 +15,7 @@ from test_injection import PAYLOADS, hostile  # noqa: E402
 pytestmark = pytest.mark.browser
 
 ELEMENTS = """() => ({
-  scripts: document.querySelectorAll('script:not([type="application/json"])').length,
+  scripts: document.querySelectorAll('script:not([type="application/octet-stream"])').length,
   injected: document.querySelectorAll('img, iframe, object, embed, video, audio, form[action], marquee').length,
   handlers: Array.from(document.querySelectorAll('*')).filter(
       el => Array.from(el.attributes).some(a => a.name.startsWith('on'))).length,

@@ -1,9 +1,10 @@
-"""A pack built from 100 000 generated records: it opens, is interactive and filters within stated bounds.
+"""A pack built from 100 000 generated records: it opens, takes its first rows as markup, and filters
+every packed row.
 
 The evidence comes from `python -m bench.generate` (deterministic for a seed), written once per
-run and shared (tests/evidence.py). The bounds are generous for a 2-core CI machine (the measured
-times are printed in the run's summary and recorded as test properties, with the size of each HTML
-file).
+run and shared (tests/evidence.py). Times are measured and reported (in the run's summary and as
+test properties, with the size of each HTML file), never asserted: `python -m bench.page` measures
+them at a million records.
 """
 
 from __future__ import annotations
@@ -16,15 +17,11 @@ from browsing import REPORTED, ROOT, BuiltPack, build, open_page, wait_until
 from evidence import generated
 
 from reportgen.judge.groups import group_items
+from reportgen.view.paging import PAGE_SIZE
 
 pytestmark = pytest.mark.browser
 
 RECORDS, SEED = 100_000, 7
-# From navigation start until the filters are shown, i.e. the script has taken over the page.
-INTERACTIVE_WITHIN = 20.0
-# From choosing a filter value until the matching rows (and only they) are on screen.
-FILTERED_WITHIN = 2.0
-PAGE_SIZE = 100
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +45,7 @@ def busiest_provider(pack: BuiltPack) -> tuple[str, int]:
     return counts.most_common(1)[0]
 
 
-def test_the_dashboard_of_100000_records_is_interactive_and_filters_within_bounds(browser, large_pack, record_property):
+def test_the_dashboard_of_100000_records_shows_a_page_at_once_and_filters_every_packed_item(browser, large_pack, record_property):
     url = large_pack.url("closure-dashboard.html")
     items = large_pack.summary.closure.open_items
     provider, expected = busiest_provider(large_pack)
@@ -79,17 +76,15 @@ def test_the_dashboard_of_100000_records_is_interactive_and_filters_within_bound
     ):
         record_property(key, value)
     REPORTED.append(
-        f"{RECORDS:,} records: dashboard interactive in {interactive:.2f} s (bound {INTERACTIVE_WITHIN} s), "
-        f"filter by {provider} shown in {filtered:.3f} s (bound {FILTERED_WITHIN} s)"
+        f"{RECORDS:,} records: dashboard interactive in {interactive:.2f} s, "
+        f"filter by {provider} shown in {filtered:.3f} s"
     )
     assert log.requests == [url] and log.errors == []
     assert first == PAGE_SIZE, "the first rows are in the page at once, the rest on demand"
     assert shown and set(shown) == {provider} and len(shown) <= expected
-    assert interactive < INTERACTIVE_WITHIN
-    assert filtered < FILTERED_WITHIN
 
 
-def test_the_runbook_of_100000_records_filters_its_steps_within_bounds(browser, large_pack):
+def test_the_runbook_of_100000_records_filters_its_steps_and_shows_more_of_them(browser, large_pack):
     # One step per group of what fixes the items: the busiest provider's steps are its groups.
     provider, _ = busiest_provider(large_pack)
     expected = sum(g.provider == provider for g in group_items(large_pack.summary.closure.open_items))
@@ -107,6 +102,7 @@ def test_the_runbook_of_100000_records_filters_its_steps_within_bounds(browser, 
         filtered = time.monotonic() - started
         if expected > PAGE_SIZE:
             page.click("#step-list ~ .list-status button.more")
-        assert page.locator("#step-list > li").count() == min(2 * PAGE_SIZE, expected)
+        wanted = min(2 * PAGE_SIZE, expected)
+        wait_until(page, f"document.querySelectorAll('#step-list > li').length === {wanted}")
+    REPORTED.append(f"{RECORDS:,} records: runbook filter by {provider} shown in {filtered:.3f} s")
     assert log.errors == []
-    assert filtered < FILTERED_WITHIN

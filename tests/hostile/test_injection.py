@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from evidence import A1, EXEC_ACK, EXEC_PLAN, example, record, write_ndjson
 from markdown_it import MarkdownIt
+from pagescripts import as_markup
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -78,7 +79,7 @@ class Elements(HTMLParser):
 def elements(path: Path) -> Elements:
     """Parse one HTML file."""
     parser = Elements()
-    parser.feed(path.read_text())
+    parser.feed(as_markup(path.read_text()))
     return parser
 
 

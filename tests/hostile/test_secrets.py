@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from evidence import A1, EXEC_ACK, example, record, write_ndjson
+from pagescripts import with_unpacked
 from pypdf import PdfReader
 
 from reportgen.evidence.inputs import Limits
@@ -90,7 +91,7 @@ def test_no_output_file_holds_any_planted_secret(pack):
     assert "evidence.ndjson" in PdfReader(pack / "closure-dashboard.pdf").attachments
     assert {f.suffix for f in files} >= {".html", ".md", ".pdf", ".json"}
     for path in files:
-        data = pdf_bytes(path) if path.suffix == ".pdf" else path.read_bytes()
+        data = pdf_bytes(path) if path.suffix == ".pdf" else with_unpacked(path.read_bytes())
         for leak in LEAKS:
             assert leak.encode() not in data, f"{leak} leaked into {path.name}"
 

@@ -36,6 +36,7 @@ from evidence import (
 from hypothesis import example as known_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pagescripts import with_unpacked
 from pydantic import BaseModel
 from test_secrets import pdf_bytes
 
@@ -591,7 +592,7 @@ def test_no_file_of_the_pack_holds_any_new_shape(pack):
     files = sorted(folder.iterdir())
     assert {f.suffix for f in files} >= {".html", ".md", ".pdf", ".json"}
     for path in files:
-        data = pdf_bytes(path) if path.suffix == ".pdf" else path.read_bytes()
+        data = pdf_bytes(path) if path.suffix == ".pdf" else with_unpacked(path.read_bytes())
         for leak in leaks:
             assert leak.encode() not in data, f"{leak[:12]}... leaked into {path.name}"
     summary = json.loads((folder / "summary.json").read_text())
