@@ -19,6 +19,14 @@ states, outstanding acknowledgements) and upstream's counts (failed delivery and
 every plan's outstanding acknowledgements). The archive loop is judged by its latest plan over all
 the evidence, so its truth is settled once the last story is told.
 
+Two profiles. `reference` (the default) keeps a drill's scheduled retry worker running for a few
+more runs once the drill's outcome is reached, as real drills do: upstream ignores later successes
+(§6.1), so a redelivered provider is retried again on every run and some of those redeliveries
+fail anew; chains are longer and a drill with retries has about five worker runs. `compact` stops
+the worker at the outcome (about two runs): shorter chains and fewer records per drill.
+Both carry the reference's full records: nested bodies repeating the envelope's fields, sha256
+digests, endpoint and evidence URLs, notes, 1-5 KB a record.
+
 Simplifications, on purpose: a drill's retry plans hold only that drill's (health_id, provider)
 keys, as if each drill had its own 500-record window (a real window puts every recent failure in
 every plan, and records would grow far past 8 KB); health records carry plausible rather than
@@ -26,6 +34,7 @@ recomputed counts; readiness summaries count what the drills since the previous 
 an archive health checks only its own story's exports, and those auditor exports are not written.
 
     python -m bench.generate --records 100000 --seed 7 --format gzip --out evidence.ndjson.gz
+    python -m bench.generate --records 100000 --seed 7 --profile compact --out evidence.ndjson
 """
 
 from __future__ import annotations

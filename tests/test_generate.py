@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
+import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -440,3 +444,75 @@ def test_the_archive_loop_is_judged_by_its_latest_plan(tmp_path, profile):
         if set(seen) >= ARCHIVE_CASES:
             break
     assert set(seen) == ARCHIVE_CASES, f"after {seed} seeds"
+
+
+def key_paths(node: object, path: str = "") -> set[str]:
+    """Every path to a value in a record: keys joined by dots, list elements as []."""
+    if isinstance(node, dict):
+        return {p for key, value in node.items() for p in key_paths(value, f"{path}.{key}")} | {path}
+    if isinstance(node, list):
+        return {p for value in node for p in key_paths(value, f"{path}[]")} | {path}
+    return {path}
+
+
+def test_records_carry_every_field_of_the_reference_examples_records(outputs):
+    _, loaded, _ = outputs["ndjson"]
+    numbers = {r.provenance.line for r in loaded.records}
+    records = [json.loads(line) for n, line in enumerate(lines(Path(loaded.files[0].path)), 1) if n in numbers]
+    generated: dict[str, set[str]] = {}
+    for record in records:
+        generated.setdefault(record["metadata_kind"], set()).update(key_paths(record))
+    reference: dict[str, set[str]] = {}
+    for record in json.loads((ROOT / "fixtures" / "example" / "store.json").read_text())["items"]:
+        reference.setdefault(record["metadata_kind"], set()).update(key_paths(record))
+    for kind, paths in reference.items():
+        assert paths <= generated[kind], (kind, sorted(paths - generated[kind]))
+
+
+def strings(node: object, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every (key, string value) in a record, nested ones included."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield from strings(value, name)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings(value, key)
+    elif isinstance(node, str):
+        yield key, node
+
+
+def test_hashes_are_sha256_hex_and_urls_carry_no_credentials(outputs):
+    seen: Counter[str] = Counter()
+    for line in lines(Path(outputs["ndjson"][0].path)):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        for key, value in strings(record):
+            if key.endswith("_hash"):
+                assert re.fullmatch(r"[0-9a-f]{64}", value), (key, value)
+                seen[key] += 1
+            if value.startswith("https://"):
+                url = urlsplit(value)
+                assert url.hostname and url.username is None and url.password is None, value
+                seen["url"] += 1
+            seen["notes"] += key == "notes" and bool(value)
+    assert {"execution_hash", "export_hash", "reference_hash", "archive_hash", "url", "notes"} <= set(+seen)
+
+
+def worker_runs_per_drill(path: Path) -> float:
+    """The mean number of retry worker runs of the drills that have any."""
+    runs: Counter[str] = Counter()
+    for line in lines(path):
+        if b"retry-worker-run" in line:
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                body = next(v for k, v in record.items() if k.endswith("worker_run"))
+                runs[body["retry_plan"]["retry_decisions"][0]["health_id"]] += 1
+    return sum(runs.values()) / len(runs)
+
+
+def test_reference_drills_run_their_retry_worker_longer_than_compact_ones(tmp_path):
+    compact = write(str(tmp_path / "compact.ndjson"), "ndjson", RECORDS, SEED, profile="compact")
+    reference = write(str(tmp_path / "reference.ndjson"), "ndjson", RECORDS, SEED, profile="reference")
+    assert worker_runs_per_drill(Path(reference.path)) > 1.5 * worker_runs_per_drill(Path(compact.path))
