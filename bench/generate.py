@@ -19,6 +19,14 @@ states, outstanding acknowledgements) and upstream's counts (failed delivery and
 every plan's outstanding acknowledgements). The archive loop is judged by its latest plan over all
 the evidence, so its truth is settled once the last story is told.
 
+Two profiles. `reference` (the default) keeps a drill's scheduled retry worker running for a few
+more runs once the drill's outcome is reached, as real drills do: upstream ignores later successes
+(§6.1), so a redelivered provider is retried again on every run and some of those redeliveries
+fail anew; chains are longer and a drill with retries has about five worker runs. `compact` stops
+the worker at the outcome (about two runs): shorter chains and fewer records per drill.
+Both carry the reference's full records: nested bodies repeating the envelope's fields, sha256
+digests, endpoint and evidence URLs, notes, 1-5 KB a record.
+
 Simplifications, on purpose: a drill's retry plans hold only that drill's (health_id, provider)
 keys, as if each drill had its own 500-record window (a real window puts every recent failure in
 every plan, and records would grow far past 8 KB); health records carry plausible rather than
@@ -26,6 +34,7 @@ recomputed counts; readiness summaries count what the drills since the previous 
 an archive health checks only its own story's exports, and those auditor exports are not written.
 
     python -m bench.generate --records 100000 --seed 7 --format gzip --out evidence.ndjson.gz
+    python -m bench.generate --records 100000 --seed 7 --profile compact --out evidence.ndjson
 """
 
 from __future__ import annotations
@@ -392,9 +401,28 @@ STORIES = (
     ("final_report", 1.0),
     ("archive", 6.0),
 )
-# Records per story on average, measured; it spreads the stories over the requested days.
-MEAN_RECORDS_PER_STORY = 5.6
 MAX_TICKS = 6
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How long a drill's retry worker keeps running once its story is told, and what that costs."""
+
+    name: str
+    later_runs: int  # at most this many scheduled worker runs after the story's outcome
+    refail: float  # the chance that a chain's next live redelivery in those runs fails again
+    mean_records_per_story: float  # measured; it spreads the stories over the requested days
+
+
+# compact stops a drill's worker as soon as the scenario's outcome is reached: short chains, few
+# records per drill. reference keeps the scheduled worker running as real drills do (reference §11:
+# three runs within the hour; §6.1: later successes are ignored, so a redelivered provider is
+# retried again on every run, and some of those redeliveries fail), so chains and drills are longer.
+PROFILES = {
+    "reference": Profile("reference", later_runs=8, refail=0.2, mean_records_per_story=7.35),
+    "compact": Profile("compact", later_runs=0, refail=0.0, mean_records_per_story=5.6),
+}
+DEFAULT_PROFILE = "reference"
 ACK_NOTES = (
     "{provider} alert reviewed by release governance; no further action needed.",
     "{provider} redelivery confirmed by the on-call release manager during the drill review.",
@@ -987,6 +1015,7 @@ class Drill:
     def __init__(self, gen: EvidenceGenerator, spec: LoopSpec, start: int) -> None:
         """Choose how the drill goes: its providers, scenario, policy and people."""
         self.rng, self.ids, self.spec, self.now = gen.rng, gen.ids, spec, start
+        self.profile = gen.profile
         self.records: list[tuple[int, Record]] = []
         self.scenario: str = weighted(self.rng, SCENARIOS)
         self.persisted = self.scenario != "skipped"
@@ -1120,12 +1149,21 @@ class Drill:
             self.ticks()
 
     def ticks(self) -> None:
-        """Scheduled worker runs until the scenario's story is told (at most MAX_TICKS)."""
+        """Scheduled worker runs until the scenario's story is told, then the profile's later runs."""
         interval, dry_run = self.rng.choice((30, 30, 30, 60)), self.scenario == "dry_run"
+        self.tell(interval, dry_run)
+        self.keep_running(interval, dry_run)
+
+    def next_run(self, interval: int) -> int:
+        """When the scheduled worker next runs: shortly after the next interval boundary."""
+        boundary = (self.now // (interval * MINUTE) + 1) * interval * MINUTE
+        return boundary + self.rng.randint(20_000, 900_000)
+
+    def tell(self, interval: int, dry_run: bool) -> None:
+        """Worker runs until the scenario's outcome is reached (at most MAX_TICKS)."""
         wanted, done = self.rng.randint(1, 3), 0
         for _ in range(MAX_TICKS):
-            boundary = (self.now // (interval * MINUTE) + 1) * interval * MINUTE
-            tick = self.worker(boundary + self.rng.randint(20_000, 900_000), dry_run, interval)
+            tick = self.worker(self.next_run(interval), dry_run, interval)
             done += tick.selected > 0
             if self.scenario == "redelivered" and not any(c.open for c in self.chains.values()):
                 return
@@ -1137,6 +1175,18 @@ class Drill:
                 return
             if not (tick.actions["retry"] or tick.actions["wait"]):
                 return  # every chain is suppressed: later runs would change nothing
+
+    def keep_running(self, interval: int, dry_run: bool) -> None:
+        """The profile's later scheduled runs: delivered chains retried again, some failing anew."""
+        if not self.profile.later_runs:
+            return  # compact: no draws at all, so its records stay exactly as they were
+        for _ in range(self.rng.randint(0, self.profile.later_runs)):
+            for chain in self.chains.values():
+                if not chain.script and self.rng.random() < self.profile.refail:
+                    chain.script = [False]
+            tick = self.worker(self.next_run(interval), dry_run, interval)
+            if not (tick.actions["retry"] or tick.actions["wait"]):
+                return  # every chain is suppressed: the operator stops the worker
 
     def worker(self, at: int, dry_run: bool, interval: int = 30) -> Tick:
         """One worker run: its retry plan, then a redelivery and an execution record per selected retry."""
@@ -2250,11 +2300,16 @@ class Truth:
 class EvidenceGenerator:
     """N evidence records for a seed, in created_at order, with their ground truth."""
 
-    def __init__(self, records: int, seed: int, broken: int = 0, days: int = 365) -> None:
+    def __init__(
+        self, records: int, seed: int, broken: int = 0, days: int = 365, profile: str = DEFAULT_PROFILE
+    ) -> None:
         """Check the arguments; nothing is generated until iteration."""
         if records < 0 or not 0 <= broken <= records or days < 1:
             raise ValueError("need records >= 0, 0 <= broken <= records and days >= 1")
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
         self.records, self.seed, self.broken, self.days = records, seed, broken, days
+        self.profile = PROFILES[profile]
         self._reset()
 
     def _reset(self) -> None:
@@ -2283,7 +2338,7 @@ class EvidenceGenerator:
         """Exactly N records from overlapping stories, released in created_at order through a heap."""
         heap: list[tuple[int, int, Record]] = []
         produced = sequence = clock = 0
-        mean_gap = self.days * DAY * MEAN_RECORDS_PER_STORY / max(self.records, 1)
+        mean_gap = self.days * DAY * self.profile.mean_records_per_story / max(self.records, 1)
         while produced < self.records:
             clock += max(SECOND, int(self.rng.expovariate(1 / mean_gap)))
             story = self.story(clock, self.records - produced)
@@ -2360,9 +2415,11 @@ class Breaker:
         return copy
 
 
-def generate(records: int, seed: int, broken: int = 0, days: int = 365) -> Iterator[Entry]:
+def generate(
+    records: int, seed: int, broken: int = 0, days: int = 365, profile: str = DEFAULT_PROFILE
+) -> Iterator[Entry]:
     """Yield N records (dicts) and `broken` broken entries (cut-off text as bytes, or bad dicts)."""
-    return iter(EvidenceGenerator(records, seed, broken, days))
+    return iter(EvidenceGenerator(records, seed, broken, days, profile))
 
 
 # --- writers -----------------------------------------------------------------------------------
@@ -2385,6 +2442,7 @@ class Stats:
     bytes: int
     broken: dict[str, int]
     truth: Truth
+    profile: str = DEFAULT_PROFILE
 
     def line(self) -> str:
         """The one-line summary the CLI prints."""
@@ -2394,7 +2452,8 @@ class Stats:
             f"records={self.records} lines={self.lines} bytes={self.bytes} broken={sum(self.broken.values())} "
             f"open_delivery_chains={sum(t.open_chains.values())} ({chains}) "
             f"outstanding_acks={sum(t.outstanding_acks.values())} ({acks}) "
-            f"notification_outstanding_acks={t.notification_outstanding()} format={self.format} seed={self.seed} out={self.path}"
+            f"notification_outstanding_acks={t.notification_outstanding()} profile={self.profile} format={self.format} "
+            f"seed={self.seed} out={self.path}"
         )
 
 
@@ -2476,12 +2535,19 @@ def write_store(entries: Iterable[Entry], out: BinaryIO, run_bytes: int = RUN_BY
 
 
 def write(
-    path: str, fmt: str, records: int, seed: int, broken: int = 0, days: int = 365, run_bytes: int = RUN_BYTES
+    path: str,
+    fmt: str,
+    records: int,
+    seed: int,
+    broken: int = 0,
+    days: int = 365,
+    run_bytes: int = RUN_BYTES,
+    profile: str = DEFAULT_PROFILE,
 ) -> Stats:
     """Generate evidence into `path` (ndjson, gzip or store), replacing the file only when done."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    gen = EvidenceGenerator(records, seed, broken, days)
+    gen = EvidenceGenerator(records, seed, broken, days, profile)
     partial = f"{path}.partial"
     try:
         with open(partial, "wb") as out:
@@ -2495,7 +2561,7 @@ def write(
             os.remove(partial)
         raise
     kinds = {variant: gen.broken_kinds[variant] for variant in BROKEN_VARIANTS}
-    return Stats(path, fmt, seed, records, lines, os.path.getsize(path), kinds, gen.truth)
+    return Stats(path, fmt, seed, records, lines, os.path.getsize(path), kinds, gen.truth, profile)
 
 
 def default_broken(records: int) -> int:
@@ -2512,10 +2578,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="the file to write")
     parser.add_argument("--broken", type=int, default=None, help="extra broken lines (default 5 per 100 000 records)")
     parser.add_argument("--days", type=int, default=365, help="the span of the drills (default a year)")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=DEFAULT_PROFILE,
+        help="reference: drills as long as real ones (default); compact: each drill stops at its outcome",
+    )
     args = parser.parse_args(argv)
     broken = default_broken(args.records) if args.broken is None else args.broken
     try:
-        stats = write(args.out, args.format, args.records, args.seed, broken, args.days)
+        stats = write(args.out, args.format, args.records, args.seed, broken, args.days, profile=args.profile)
     except ValueError as exc:
         parser.error(str(exc))
     print(stats.line())

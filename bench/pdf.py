@@ -46,17 +46,18 @@ class Row:
     build_seconds: float
 
 
-def generate(records: int, seed: int, folder: Path) -> Path:
+def generate(records: int, seed: int, folder: Path, profile: str = "reference") -> Path:
     """Evidence from the generator, as NDJSON."""
-    out = folder / f"evidence-{records}.ndjson"
+    out = folder / f"evidence-{records}-{profile}.ndjson"
     command = [sys.executable, "-m", "bench.generate", "--records", str(records), "--seed", str(seed)]
+    command += ["--profile", profile]
     subprocess.run([*command, "--format", "ndjson", "--out", str(out)], check=True, capture_output=True)
     return out
 
 
-def run(records: int, seed: int, options: PdfOptions, folder: Path) -> list[Row]:
+def run(records: int, seed: int, options: PdfOptions, folder: Path, profile: str = "reference") -> list[Row]:
     """Build one pack in memory and measure its PDFs."""
-    loaded = load([str(generate(records, seed, folder))])
+    loaded = load([str(generate(records, seed, folder, profile))])
     summary = summarise(loaded)
     pack = PackOptions(formats=FORMATS, pdf=options)
     by_format = pack_renderers(summary, pack, loaded.records)
@@ -104,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, action="append", help="records to generate (repeatable)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", choices=("reference", "compact"), default="reference", help="bench.generate's")
     parser.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS)
     parser.add_argument("--attach-evidence", action="store_true")
     parser.add_argument("--variant", default="pdf", choices=["pdf", "pdf/a-3b", "pdf/ua-1"])
@@ -112,9 +114,10 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as folder:
         for records in args.records or [2000, 20000]:
-            rows += run(records, args.seed, options, Path(folder))
+            rows += run(records, args.seed, options, Path(folder), args.profile)
     print(f"Machine: {machine()}")
     print(f"Options: max rows {options.max_rows}, variant {options.variant}, attach evidence {options.attach_evidence}")
+    print(f"Evidence: bench.generate's {args.profile} profile, seed {args.seed}")
     print()
     print(table(rows))
 

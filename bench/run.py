@@ -6,7 +6,8 @@
 
 For each size it generates CAVRA-shaped evidence once per form (bench.generate: NDJSON, gzip NDJSON
 and a store file of the same records), then measures in fresh processes: the orjson parse floor
-(every line parsed, nothing else), jq and DuckDB computing the cavra-mode failure counts,
+(every line parsed, nothing else), upstream CAVRA's own read of a store (`json.load` of the whole
+file, then one pass over its items), jq and DuckDB computing the cavra-mode failure counts,
 `reportgen check` (chain rules with one job and with the default jobs, cavra rules, and the gzip
 and store forms), and `reportgen build` without and with PDF. Each row has wall time, the peak of
 the memory summed over the command's whole process tree (RSS and PSS, sampled every 20 ms from
@@ -44,6 +45,12 @@ INTERVAL = 0.02  # seconds between memory samples
 PSS_SHARE = 0.1  # the most of the time the sampler may spend reading smaps_rollup
 MISSED_PEAK = 1.1  # a process's own peak this far above the sampled sum: the sampler missed it
 SEED = 1
+PROFILE = "reference"  # bench.generate's default
+# bench.generate's profiles, said in the doc; the runner imports nothing from the generator.
+PROFILE_WORDS = {
+    "reference": "drills as long as real ones: the retry worker keeps running after a drill's outcome",
+    "compact": "each drill's retry worker stops at the drill's outcome: shorter chains",
+}
 SUFFIXES = {"ndjson": ".ndjson", "gzip": ".ndjson.gz", "store": ".store.json"}
 FORM_NAMES = {"ndjson": "NDJSON", "gzip": "gzip NDJSON", "store": "store file"}
 VERDICT_EXITS = (0, 1)  # reportgen's "closed" and "open": both are a finished run
@@ -65,6 +72,15 @@ q = "select metadata_kind, count(*) from read_ndjson(?, ignore_errors=true, maxi
 q += "where delivery_success = false or execution_status in ('failed', 'skipped') group by 1"
 print(duckdb.execute(q, [sys.argv[1]]).fetchall())
 """
+# What upstream CAVRA pays before any dashboard: the whole store parsed at once, then one pass
+# over its items reading each record's kind (a broken line in a store is a string item).
+STORE_LOAD = """
+import json, sys
+with open(sys.argv[1]) as f:
+    items = json.load(f)["items"]
+kinds = sum(1 for item in items if isinstance(item, dict) and item.get("metadata_kind"))
+print(kinds)
+"""
 JQ = f'select(.connector_delivery_source == "{EXEC_SOURCE}" and .delivery_success == false) | .session_id'
 
 
@@ -85,6 +101,7 @@ ROWS: tuple[RowSpec, ...] = (
     RowSpec("floor", "orjson parse floor"),
     RowSpec("jq", "jq: failed executive deliveries"),
     RowSpec("duckdb", "DuckDB: failures by kind"),
+    RowSpec("store-load", "json.load of the store file plus one pass over its items", "store"),
     RowSpec("check-chain-jobs1", "reportgen check --rules chain --jobs 1", is_check=True),
     RowSpec("check-chain", "reportgen check --rules chain", is_check=True),
     RowSpec("check-cavra", "reportgen check --rules cavra", is_check=True),
@@ -126,6 +143,7 @@ def command(spec: RowSpec, evidence: Path, out: Path, duckdb: bool) -> list[str]
         "floor": [python, "-c", FLOOR, str(evidence)],
         "jq": ["jq", "-R", "-c", f"fromjson? | {JQ}", str(evidence)] if shutil.which("jq") else None,
         "duckdb": [python, "-c", DUCKDB, str(evidence)] if duckdb else None,
+        "store-load": [python, "-c", STORE_LOAD, str(evidence)],
         "check-chain-jobs1": [*rg, "check", "--quiet", "--rules", "chain", "--jobs", "1", str(evidence)],
         "check-chain": [*rg, "check", "--quiet", "--rules", "chain", str(evidence)],
         "check-cavra": [*rg, "check", "--quiet", "--rules", "cavra", str(evidence)],
@@ -374,9 +392,9 @@ def measure(spec: RowSpec, argv: list[str], log: Path) -> Row:
 # --- the evidence files -------------------------------------------------------------------------
 
 
-def evidence_path(folder: Path, records: int, seed: int, form: str) -> Path:
-    """Where the evidence of one size, seed and form lives."""
-    return folder / f"evidence-{records}-seed{seed}{SUFFIXES[form]}"
+def evidence_path(folder: Path, records: int, seed: int, form: str, profile: str = PROFILE) -> Path:
+    """Where the evidence of one size, seed, profile and form lives."""
+    return folder / f"evidence-{records}-seed{seed}-{profile}{SUFFIXES[form]}"
 
 
 def stats_fields(line: str) -> dict[str, str]:
@@ -389,7 +407,7 @@ def generator_digest() -> str:
     return hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:16]
 
 
-def reusable(path: Path, records: int, seed: int, form: str, digest: str) -> bool:
+def reusable(path: Path, records: int, seed: int, form: str, digest: str, profile: str = PROFILE) -> bool:
     """Whether a kept file was written by this generator with these arguments and is whole."""
     sidecar = path.with_name(path.name + ".stats")
     if not path.exists() or not sidecar.exists():
@@ -399,6 +417,7 @@ def reusable(path: Path, records: int, seed: int, form: str, digest: str) -> boo
         "records": str(records),
         "seed": str(seed),
         "format": form,
+        "profile": profile,
         "generator": digest,
         "bytes": str(path.stat().st_size),
     }
@@ -410,13 +429,13 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def ensure_evidence(path: Path, records: int, seed: int, form: str) -> None:
+def ensure_evidence(path: Path, records: int, seed: int, form: str, profile: str = PROFILE) -> None:
     """Generate one evidence file, or reuse it when a kept one matches."""
     digest = generator_digest()
-    if reusable(path, records, seed, form, digest):
+    if reusable(path, records, seed, form, digest, profile):
         say(f"reusing {path} ({path.stat().st_size / 1e6:,.0f} MB)")
         return
-    say(f"generating {records:,} records as {FORM_NAMES[form]} (seed {seed}) into {path} ...")
+    say(f"generating {records:,} {profile}-profile records as {FORM_NAMES[form]} (seed {seed}) into {path} ...")
     start = time.perf_counter()
     argv = [
         sys.executable,
@@ -428,6 +447,8 @@ def ensure_evidence(path: Path, records: int, seed: int, form: str) -> None:
         str(seed),
         "--format",
         form,
+        "--profile",
+        profile,
         "--out",
         str(path),
     ]
@@ -455,11 +476,14 @@ class SizeResult:
     file_bytes: dict[str, int]
 
 
-def bench(records: int, seed: int, specs: Sequence[RowSpec], folder: Path, scratch: Path) -> SizeResult:
+def bench(
+    records: int, seed: int, specs: Sequence[RowSpec], folder: Path, scratch: Path, profile: str = PROFILE
+) -> SizeResult:
     """Generate the evidence one size needs and measure every selected row on it."""
-    files = {form: evidence_path(folder, records, seed, form) for form in dict.fromkeys(s.form for s in specs)}
+    forms = dict.fromkeys(s.form for s in specs)
+    files = {form: evidence_path(folder, records, seed, form, profile) for form in forms}
     for form, path in files.items():
-        ensure_evidence(path, records, seed, form)
+        ensure_evidence(path, records, seed, form, profile)
         warm(path)
     duckdb = has_duckdb()
     rows = []
@@ -544,10 +568,11 @@ def revision() -> str:
     return f"commit `{head.stdout.strip()}`" + (" with uncommitted changes under reportgen/" if dirty else "")
 
 
-def preamble(invocation: str) -> str:
+def preamble(invocation: str, profile: str = PROFILE) -> str:
     """The text above the tables: where, what and how the numbers were measured."""
     return f"""Measured on {machine()}, reportgen at {revision()}, with `{invocation}`.
 
+- The evidence is `bench.generate`'s `{profile}` profile ({PROFILE_WORDS.get(profile, "")}).
 - The evidence files are generated first and then read from the page cache: disk speed is not in
   these numbers (a cold read would add to every row alike).
 - Peak memory is the largest sum over the command's whole process tree, sampled every
@@ -573,10 +598,11 @@ def write_doc(doc: Path, intro: str, sections: list[str]) -> None:
     doc.write_text(text)
 
 
-def invocation(records: Sequence[int], seed: int, only: Sequence[str] | None) -> str:
+def invocation(records: Sequence[int], seed: int, only: Sequence[str] | None, profile: str = PROFILE) -> str:
     """The command that reproduces these tables."""
     words = ["python", "-m", "bench.run", "--records", *map(str, records)]
     words += ["--seed", str(seed)] if seed != SEED else []
+    words += ["--profile", profile] if profile != PROFILE else []
     return shlex.join(words + (["--only", *only] if only else []))
 
 
@@ -589,6 +615,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--records", type=int, nargs="+", default=[100_000], help="sizes to measure")
     parser.add_argument("--seed", type=int, default=SEED, help=f"the generator's seed (default {SEED})")
+    parser.add_argument(
+        "--profile",
+        choices=tuple(PROFILE_WORDS),
+        default=PROFILE,
+        help=f"the generator's evidence profile (default {PROFILE})",
+    )
     parser.add_argument(
         "--only",
         nargs="+",
@@ -623,8 +655,8 @@ def main(argv: list[str] | None = None) -> int:
         args.keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="reportgen-bench-") as tmp:
         folder = args.keep or Path(tmp)
-        results = [bench(n, args.seed, specs, folder, Path(tmp)) for n in args.records]
-    intro = preamble(invocation(args.records, args.seed, args.only))
+        results = [bench(n, args.seed, specs, folder, Path(tmp), args.profile) for n in args.records]
+    intro = preamble(invocation(args.records, args.seed, args.only, args.profile), args.profile)
     sections = [table(result) for result in results]
     print("\n\n".join([intro, *sections]))
     # A partial run (--only) would replace the whole section with a few rows: write it only on request.

@@ -45,14 +45,19 @@ def example() -> list[dict[str, Any]]:
     return copy.deepcopy(json.loads(EXAMPLE_STORE.read_text())["items"])
 
 
-def generated(tmp_path_factory: pytest.TempPathFactory, records: int, seed: int = 7) -> Path:
-    """`python -m bench.generate --records N --seed S --format ndjson`, written once per run and shared."""
+def generated(tmp_path_factory: pytest.TempPathFactory, records: int, seed: int = 7, *, profile: str) -> Path:
+    """`python -m bench.generate --records N --seed S --profile P`, NDJSON written once per run and shared.
+
+    The profile has no default: a test whose numbers were measured on one profile names it.
+    """
 
     def make(folder: Path) -> None:
-        args = ["--records", str(records), "--seed", str(seed), "--format", "ndjson", "--out", str(folder / "evidence.ndjson")]
-        subprocess.run([sys.executable, "-m", "bench.generate", *args], cwd=ROOT, check=True, capture_output=True, timeout=600)
+        args = ["--records", str(records), "--seed", str(seed), "--profile", profile, "--format", "ndjson"]
+        args += ["--out", str(folder / "evidence.ndjson")]
+        command = [sys.executable, "-m", "bench.generate", *args]
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=600)
 
-    return once(tmp_path_factory, f"generated-{records}-{seed}", make) / "evidence.ndjson"
+    return once(tmp_path_factory, f"generated-{profile}-{records}-{seed}", make) / "evidence.ndjson"
 
 
 def record(records: list[dict[str, Any]], session_id: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,18 +12,25 @@ import pytest
 # module, so neither does this test.
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.generate import PROFILES, write  # noqa: E402
 from bench.run import (  # noqa: E402
     BEGIN,
     END,
+    PROFILE_WORDS,
     ROWS,
     Row,
     RowSpec,
     SizeResult,
+    command,
     descendants,
+    evidence_path,
     failure,
+    invocation,
     measure,
+    parse_args,
     parse_kib,
     parse_ppid,
+    preamble,
     refused_option,
     reusable,
     select_rows,
@@ -140,17 +148,41 @@ def test_table_rates_ratios_and_failed_rows() -> None:
     assert "| reportgen build --format html,md,json | 9.00 | 400 | 390 | — | — |  | exit 2: boom |" in lines
 
 
-def test_reusable_needs_matching_sidecar_size_seed_and_generator(tmp_path: Path) -> None:
+def test_reusable_needs_matching_sidecar_size_seed_profile_and_generator(tmp_path: Path) -> None:
     path = tmp_path / "evidence-10-seed1.ndjson"
     path.write_bytes(b"x" * 100)
     sidecar = tmp_path / "evidence-10-seed1.ndjson.stats"
     assert not reusable(path, 10, 1, "ndjson", "abc")
-    sidecar.write_text("records=10 lines=10 bytes=100 format=ndjson seed=1 out=whatever generator=abc\n")
+    words = "records=10 lines=10 bytes=100 profile=reference format=ndjson seed=1 out=whatever generator=abc"
+    sidecar.write_text(words + "\n")
     assert reusable(path, 10, 1, "ndjson", "abc")
+    assert reusable(path, 10, 1, "ndjson", "abc", "reference")
+    assert not reusable(path, 10, 1, "ndjson", "abc", "compact")
     assert not reusable(path, 10, 2, "ndjson", "abc")
     assert not reusable(path, 10, 1, "ndjson", "changed")
     path.write_bytes(b"x" * 99)  # cut short
     assert not reusable(path, 10, 1, "ndjson", "abc")
+
+
+def test_the_profile_names_the_files_the_command_and_the_doc() -> None:
+    assert set(PROFILE_WORDS) == set(PROFILES)  # the runner's words cover exactly the generator's profiles
+    assert parse_args([]).profile == "reference" and parse_args(["--profile", "compact"]).profile == "compact"
+    folder = Path("/tmp/x")
+    assert evidence_path(folder, 10, 1, "store", "compact") != evidence_path(folder, 10, 1, "store", "reference")
+    assert invocation([100000], 1, None) == "python -m bench.run --records 100000"
+    assert invocation([100000], 1, None, "compact") == "python -m bench.run --records 100000 --profile compact"
+    assert "`bench.generate`'s `compact` profile (" in preamble("python -m bench.run", "compact")
+    assert "`bench.generate`'s `reference` profile (" in preamble("python -m bench.run")
+
+
+def test_the_store_load_row_reads_the_whole_store_and_counts_each_item_kind(tmp_path: Path) -> None:
+    spec = next(r for r in ROWS if r.key == "store-load")
+    assert spec.form == "store" and spec.name == "json.load of the store file plus one pass over its items"
+    store = write(str(tmp_path / "store.json"), "store", 40, 1, 1, profile="compact")
+    argv = command(spec, Path(store.path), tmp_path, duckdb=False)
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "40"  # one kind per record; the broken line (cut-off text) is a string item
+    assert select_rows(ROWS, ["store-load"]) == [r for r in ROWS if r.key in ("floor", "duckdb", "store-load")]
 
 
 FORKS = """

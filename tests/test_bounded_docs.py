@@ -44,14 +44,14 @@ def build(evidence: Path, out: Path, formats: str) -> Path:
 @pytest.fixture(scope="module")
 def pdf_pack(tmp_path_factory):
     """The pack of 2,000 generated records with its PDFs, default options."""
-    evidence = generated(tmp_path_factory, 2000)
+    evidence = generated(tmp_path_factory, 2000, profile="compact")
     return build(evidence, tmp_path_factory.mktemp("bounded-pdf") / "pack", "html,md,pdf,json")
 
 
 @pytest.fixture(scope="module")
 def md_pack(tmp_path_factory):
     """The HTML and Markdown pack of 100,000 generated records, default options."""
-    evidence = generated(tmp_path_factory, 100_000)
+    evidence = generated(tmp_path_factory, 100_000, profile="reference")
     return build(evidence, tmp_path_factory.mktemp("bounded-md") / "pack", "html,md,json")
 
 
@@ -86,7 +86,7 @@ def test_the_runbook_pdf_has_one_step_per_group_and_says_where_the_other_steps_a
 
 
 def test_every_cut_list_of_a_printed_document_has_its_note_just_above_it(tmp_path_factory):
-    summary = summarise(load([str(generated(tmp_path_factory, 2000))]))
+    summary = summarise(load([str(generated(tmp_path_factory, 2000, profile="compact"))]))
     view = build_view(summary, pack_info(summary, PackOptions()))
     for document, lists in (("closure-dashboard", 6), ("operator-runbook", 1)):
         cut = bounded_view(view, summary, document, 5)

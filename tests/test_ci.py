@@ -370,7 +370,7 @@ def test_build_refused_under_strict_writes_no_ci_file_either(tmp_path):
 @pytest.fixture(scope="session")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """100 000 generated records as NDJSON, made once per run (tests/evidence.py)."""
-    return generated(tmp_path_factory, 100000)
+    return generated(tmp_path_factory, 100000, profile="reference")
 
 
 def test_at_100000_records_every_output_holds_its_bounds_and_counts(large, tmp_path, schema):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
+import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -21,7 +25,7 @@ from reportgen.judge.summary import Summary, schema_of, summarise
 
 # bench/ is a folder of the repository, not an installed package.
 sys.path.insert(0, str(ROOT))
-from bench.generate import ARCHIVE_SOURCE, EvidenceGenerator, Stats, generate, main, write
+from bench.generate import ARCHIVE_SOURCE, PROFILES, EvidenceGenerator, Stats, generate, main, write
 
 RECORDS, SEED, BROKEN = 2000, 1, 6
 EXTENSIONS = {"ndjson": "ndjson", "gzip": "ndjson.gz", "store": "json"}
@@ -54,13 +58,19 @@ LOOPS = ("executive", "recovery", "archive")
 STEMS = ("executive_retry_health_alert", "recovery_retry_health_alert", "final_archive_health_alert")
 
 
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Stats, LoadResult, Summary]]:
-    """The same evidence written in every format, loaded and judged once for the module."""
-    folder = tmp_path_factory.mktemp("generated")
+# sha256 of `write(..., "ndjson", 500, 3, 2, profile="compact")`: the compact profile's bytes never change.
+COMPACT_DIGEST = "8cf2f2953a36827f48faf5f045125fc50ba40919225541cf3fc912b2491e1f3b"
+
+
+@pytest.fixture(scope="module", params=sorted(PROFILES))
+def outputs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Stats, LoadResult, Summary]]:
+    """The same evidence written in every format, loaded and judged once per profile."""
+    folder = tmp_path_factory.mktemp(f"generated-{request.param}")
     result = {}
     for fmt, ext in EXTENSIONS.items():
-        stats = write(str(folder / f"evidence.{ext}"), fmt, RECORDS, SEED, BROKEN)
+        stats = write(str(folder / f"evidence.{ext}"), fmt, RECORDS, SEED, BROKEN, profile=request.param)
         loaded = load([stats.path])
         result[fmt] = (stats, loaded, summarise(loaded))
     return result
@@ -80,18 +90,31 @@ def lines(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines()
 
 
-def test_the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes(tmp_path):
-    first = write(str(tmp_path / "a.ndjson"), "ndjson", 500, 3, 2)
-    again = write(str(tmp_path / "b.ndjson"), "ndjson", 500, 3, 2)
-    other = write(str(tmp_path / "c.ndjson"), "ndjson", 500, 4, 2)
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes(tmp_path, profile):
+    first = write(str(tmp_path / "a.ndjson"), "ndjson", 500, 3, 2, profile=profile)
+    again = write(str(tmp_path / "b.ndjson"), "ndjson", 500, 3, 2, profile=profile)
+    other = write(str(tmp_path / "c.ndjson"), "ndjson", 500, 4, 2, profile=profile)
     assert Path(first.path).read_bytes() == Path(again.path).read_bytes()
     assert Path(first.path).read_bytes() != Path(other.path).read_bytes()
     assert first.truth.as_dict() == again.truth.as_dict()
 
 
-def test_the_generator_can_be_iterated_again_with_the_same_result():
-    gen = EvidenceGenerator(300, 5, 3)
-    assert list(gen) == list(gen) == list(generate(300, 5, 3))
+def test_the_compact_profile_keeps_its_bytes_and_the_reference_profile_is_the_default(tmp_path):
+    compact = write(str(tmp_path / "compact.ndjson"), "ndjson", 500, 3, 2, profile="compact")
+    default = write(str(tmp_path / "default.ndjson"), "ndjson", 500, 3, 2)
+    reference = write(str(tmp_path / "reference.ndjson"), "ndjson", 500, 3, 2, profile="reference")
+    assert hashlib.sha256(Path(compact.path).read_bytes()).hexdigest() == COMPACT_DIGEST
+    assert Path(default.path).read_bytes() == Path(reference.path).read_bytes() != Path(compact.path).read_bytes()
+    assert default.profile == "reference" and "profile=reference" in default.line()
+    with pytest.raises(ValueError, match="unknown profile"):
+        write(str(tmp_path / "x.ndjson"), "ndjson", 3, 1, profile="friendly")
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_the_generator_can_be_iterated_again_with_the_same_result(profile):
+    gen = EvidenceGenerator(300, 5, 3, profile=profile)
+    assert list(gen) == list(gen) == list(generate(300, 5, 3, profile=profile))
 
 
 def test_the_loader_rejects_exactly_the_broken_lines_and_nothing_else(outputs):
@@ -103,9 +126,10 @@ def test_the_loader_rejects_exactly_the_broken_lines_and_nothing_else(outputs):
         assert stats.broken == {"not_json": 2, "missing_session_id": 2, "wrong_type": 2}
 
 
-def test_broken_lines_are_added_and_leave_the_valid_records_alone(tmp_path):
-    clean = write(str(tmp_path / "clean.ndjson"), "ndjson", 800, 9, 0)
-    broken = write(str(tmp_path / "broken.ndjson"), "ndjson", 800, 9, 7)
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_broken_lines_are_added_and_leave_the_valid_records_alone(tmp_path, profile):
+    clean = write(str(tmp_path / "clean.ndjson"), "ndjson", 800, 9, 0, profile=profile)
+    broken = write(str(tmp_path / "broken.ndjson"), "ndjson", 800, 9, 7, profile=profile)
     valid = lines(Path(clean.path))
     assert [line for line in lines(Path(broken.path)) if line in set(valid)] == valid
     assert broken.lines - clean.lines == 7
@@ -211,7 +235,10 @@ def test_the_store_is_written_as_upstream_writes_it(outputs, tmp_path):
     assert text == json.dumps(document, indent=2, sort_keys=True) + "\n"
     ids = [item.get("session_id", "") if isinstance(item, dict) else "" for item in document["items"]]
     assert ids == sorted(ids)
-    spilled = write(str(tmp_path / "spilled.json"), "store", RECORDS, SEED, BROKEN, run_bytes=256 * 1024)
+    profile = outputs["store"][0].profile
+    spilled = write(
+        str(tmp_path / "spilled.json"), "store", RECORDS, SEED, BROKEN, run_bytes=256 * 1024, profile=profile
+    )
     assert Path(spilled.path).read_bytes() == path.read_bytes()
 
 
@@ -232,7 +259,10 @@ def test_the_cli_writes_the_file_and_prints_one_summary_line(tmp_path, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 1 and printed[0].startswith("records=300 lines=302 ")
     assert "open_delivery_chains=" in printed[0] and "outstanding_acks=" in printed[0]
+    assert " profile=reference " in printed[0]
     assert len(out.read_bytes().splitlines()) == 302
+    assert main(["--records", "300", "--seed", "2", "--profile", "compact", "--out", str(tmp_path / "c.ndjson")]) == 0
+    assert " profile=compact " in capsys.readouterr().out
     assert not list(tmp_path.glob("*.partial"))
 
 
@@ -405,11 +435,84 @@ def archive_cases(stats: Stats, summary: Summary) -> Counter[str]:
     )
 
 
-def test_the_archive_loop_is_judged_by_its_latest_plan(tmp_path):
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_the_archive_loop_is_judged_by_its_latest_plan(tmp_path, profile):
     seen: Counter[str] = Counter()
     for seed in range(1, 41):
-        stats = write(str(tmp_path / f"archive-{seed}.ndjson"), "ndjson", 500, seed, 0, days=1)
+        stats = write(str(tmp_path / f"archive-{seed}.ndjson"), "ndjson", 500, seed, 0, days=1, profile=profile)
         seen += archive_cases(stats, summarise(load([stats.path])))
         if set(seen) >= ARCHIVE_CASES:
             break
     assert set(seen) == ARCHIVE_CASES, f"after {seed} seeds"
+
+
+def key_paths(node: object, path: str = "") -> set[str]:
+    """Every path to a value in a record: keys joined by dots, list elements as []."""
+    if isinstance(node, dict):
+        return {p for key, value in node.items() for p in key_paths(value, f"{path}.{key}")} | {path}
+    if isinstance(node, list):
+        return {p for value in node for p in key_paths(value, f"{path}[]")} | {path}
+    return {path}
+
+
+def test_records_carry_every_field_of_the_reference_examples_records(outputs):
+    _, loaded, _ = outputs["ndjson"]
+    numbers = {r.provenance.line for r in loaded.records}
+    records = [json.loads(line) for n, line in enumerate(lines(Path(loaded.files[0].path)), 1) if n in numbers]
+    generated: dict[str, set[str]] = {}
+    for record in records:
+        generated.setdefault(record["metadata_kind"], set()).update(key_paths(record))
+    reference: dict[str, set[str]] = {}
+    for record in json.loads((ROOT / "fixtures" / "example" / "store.json").read_text())["items"]:
+        reference.setdefault(record["metadata_kind"], set()).update(key_paths(record))
+    for kind, paths in reference.items():
+        assert paths <= generated[kind], (kind, sorted(paths - generated[kind]))
+
+
+def strings(node: object, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every (key, string value) in a record, nested ones included."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield from strings(value, name)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings(value, key)
+    elif isinstance(node, str):
+        yield key, node
+
+
+def test_hashes_are_sha256_hex_and_urls_carry_no_credentials(outputs):
+    seen: Counter[str] = Counter()
+    for line in lines(Path(outputs["ndjson"][0].path)):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        for key, value in strings(record):
+            if key.endswith("_hash"):
+                assert re.fullmatch(r"[0-9a-f]{64}", value), (key, value)
+                seen[key] += 1
+            if value.startswith("https://"):
+                url = urlsplit(value)
+                assert url.hostname and url.username is None and url.password is None, value
+                seen["url"] += 1
+            seen["notes"] += key == "notes" and bool(value)
+    assert {"execution_hash", "export_hash", "reference_hash", "archive_hash", "url", "notes"} <= set(+seen)
+
+
+def worker_runs_per_drill(path: Path) -> float:
+    """The mean number of retry worker runs of the drills that have any."""
+    runs: Counter[str] = Counter()
+    for line in lines(path):
+        if b"retry-worker-run" in line:
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                body = next(v for k, v in record.items() if k.endswith("worker_run"))
+                runs[body["retry_plan"]["retry_decisions"][0]["health_id"]] += 1
+    return sum(runs.values()) / len(runs)
+
+
+def test_reference_drills_run_their_retry_worker_longer_than_compact_ones(tmp_path):
+    compact = write(str(tmp_path / "compact.ndjson"), "ndjson", RECORDS, SEED, profile="compact")
+    reference = write(str(tmp_path / "reference.ndjson"), "ndjson", RECORDS, SEED, profile="reference")
+    assert worker_runs_per_drill(Path(reference.path)) > 1.5 * worker_runs_per_drill(Path(compact.path))

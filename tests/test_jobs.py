@@ -36,7 +36,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The same evidence as NDJSON, gzip NDJSON and a store file, and a shuffled copy in three files."""
     folder = tmp_path_factory.mktemp("jobs")
     paths = {
-        fmt: Path(write(str(folder / f"evidence.{ext}"), fmt, RECORDS, SEED, BROKEN).path)
+        fmt: Path(write(str(folder / f"evidence.{ext}"), fmt, RECORDS, SEED, BROKEN, profile="reference").path)
         for fmt, ext in (("ndjson", "ndjson"), ("gzip", "ndjson.gz"), ("store", "json"))
     }
     lines = paths["ndjson"].read_bytes().splitlines()

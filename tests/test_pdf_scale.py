@@ -35,7 +35,7 @@ def judged(tmp_path_factory):
     """Generated evidence at each size, loaded and judged."""
     found = {}
     for size in SIZES:
-        loaded = load([str(generated(tmp_path_factory, size))])
+        loaded = load([str(generated(tmp_path_factory, size, profile="compact"))])
         found[size] = (loaded, summarise(loaded))
     return found
 

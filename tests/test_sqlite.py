@@ -31,7 +31,7 @@ ITEMS = json.loads((FIXTURES / "example" / "store.json").read_text())["items"]
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """20 000 generated records as a JSON store and as a SQLite store holding the same items."""
     folder = tmp_path_factory.mktemp("sqlite-generated")
-    items = items_of(generated_evidence(tmp_path_factory, 20000))
+    items = items_of(generated_evidence(tmp_path_factory, 20000, profile="reference"))
     (folder / "db").mkdir()
     return {"json": write_store(folder / "store.json", items), "db": write_db(folder / "db" / "store.db", items)}
 

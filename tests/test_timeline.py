@@ -79,7 +79,7 @@ def test_records_outside_the_alert_loops_are_not_on_the_timeline(tmp_path):
 
 def test_ledgers_read_by_two_workers_merge_into_the_timeline_of_one(tmp_path_factory, monkeypatch):
     monkeypatch.setattr(workers, "SPLIT_BYTES", 64 * 1024)  # split the file by byte range
-    path = str(generated(tmp_path_factory, 3000))
+    path = str(generated(tmp_path_factory, 3000, profile="compact"))
     limits = Limits(max_record_bytes=64 * 1024)
     one, two = timeline_of([path], 1, limits), timeline_of([path], 2, limits)
     assert two == one
@@ -88,7 +88,7 @@ def test_ledgers_read_by_two_workers_merge_into_the_timeline_of_one(tmp_path_fac
 
 
 def test_the_timeline_counts_every_delivery_of_a_loop_on_the_deliveries_or_failures_lane(tmp_path_factory):
-    summary = summarise(load([str(generated(tmp_path_factory, 3000))]))
+    summary = summarise(load([str(generated(tmp_path_factory, 3000, profile="compact"))]))
     timeline = summary.counts.timeline
     assert timeline is not None
     for loop, counts in summary.counts.loops.items():
@@ -125,7 +125,7 @@ def test_the_summary_schema_documents_the_timeline():
 
 
 def test_generated_evidence_is_counted_from_its_first_to_its_last_day(tmp_path_factory):
-    path = Path(generated(tmp_path_factory, 3000))
+    path = Path(generated(tmp_path_factory, 3000, profile="compact"))
     days = sorted(day for line in path.read_text().splitlines() if (day := utc_day(line)))
     timeline = timeline_of([str(path)])
     counted = sorted({day for lanes in timeline["loops"].values() for found in lanes.values() for day in found})
@@ -152,7 +152,7 @@ def tick_labels(chart: Chart) -> list[tuple[float, float, str]]:
 
 
 def test_the_timeline_spans_the_evidence_from_its_first_to_its_last_day_with_deliveries(tmp_path_factory):
-    loaded = load([str(generated(tmp_path_factory, 3000))])
+    loaded = load([str(generated(tmp_path_factory, 3000, profile="compact"))])
     summary = summarise(loaded)
     timeline = summary.counts.timeline
     view = dashboard_view(summary, loaded.records)
@@ -168,7 +168,7 @@ def test_the_timeline_spans_the_evidence_from_its_first_to_its_last_day_with_del
 
 
 def test_the_axis_title_sits_below_the_tick_labels_not_over_the_first(tmp_path_factory):
-    loaded = load([str(generated(tmp_path_factory, 3000))])
+    loaded = load([str(generated(tmp_path_factory, 3000, profile="compact"))])
     many = [e for e in events(loaded.records) if e.loop == "executive"]
     for chart in (*dashboard_view(summarise(loaded), loaded.records).timelines, timeline_chart("executive", "E", many)):
         *ticks, title = tick_labels(chart)

@@ -30,7 +30,8 @@ def large_pack(tmp_path_factory: pytest.TempPathFactory) -> BuiltPack:
     if not (ROOT / "bench" / "generate.py").exists():
         pytest.skip("bench/generate.py is not in this checkout")
     started = time.monotonic()
-    evidence = generated(tmp_path_factory, RECORDS, SEED)  # made once per run, shared with tests/test_ci.py
+    # Made once per run, shared with tests/test_ci.py.
+    evidence = generated(tmp_path_factory, RECORDS, SEED, profile="reference")
     pack = build([str(evidence)], tmp_path_factory.mktemp("large") / "pack")
     REPORTED.append(f"{RECORDS:,} records: generated and built in {time.monotonic() - started:.1f} s")
     for name in ("closure-dashboard.html", "operator-runbook.html"):
