@@ -32,7 +32,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +107,9 @@ ROWS: tuple[RowSpec, ...] = (
     RowSpec("check-cavra", "reportgen check --rules cavra", is_check=True),
     RowSpec("check-chain-gzip", "reportgen check --rules chain (gzip NDJSON)", "gzip", is_check=True),
     RowSpec("check-chain-store", "reportgen check --rules chain (store file)", "store", is_check=True),
-    RowSpec("build", "reportgen build --format html,md,json"),
+    RowSpec("check-cavra-gzip", "reportgen check --rules cavra (gzip NDJSON)", "gzip", is_check=True),
+    RowSpec("check-cavra-store", "reportgen check --rules cavra (store file)", "store", is_check=True),
+    RowSpec("build", "reportgen build --format html,md,json,csv"),
     RowSpec("build-pdf", "reportgen build --format pdf"),
 )
 # The ratios need these two, so --only always runs them too (a few seconds even at 1M records).
@@ -149,7 +151,9 @@ def command(spec: RowSpec, evidence: Path, out: Path, duckdb: bool) -> list[str]
         "check-cavra": [*rg, "check", "--quiet", "--rules", "cavra", str(evidence)],
         "check-chain-gzip": [*rg, "check", "--quiet", "--rules", "chain", str(evidence)],
         "check-chain-store": [*rg, "check", "--quiet", "--rules", "chain", str(evidence)],
-        "build": [*build, "--format", "html,md,json"],
+        "check-cavra-gzip": [*rg, "check", "--quiet", "--rules", "cavra", str(evidence)],
+        "check-cavra-store": [*rg, "check", "--quiet", "--rules", "cavra", str(evidence)],
+        "build": [*build, "--format", "html,md,json,csv"],
         "build-pdf": [*build, "--format", "pdf"],
     }
     return commands[spec.key]
@@ -474,6 +478,8 @@ class SizeResult:
     records: int
     rows: list[Row]
     file_bytes: dict[str, int]
+    # What the pack of the `build` row holds, and its dashboard in Chromium (bench.page).
+    pack: list[tuple[str, str]] = field(default_factory=list)
 
 
 def bench(
@@ -486,14 +492,35 @@ def bench(
         ensure_evidence(path, records, seed, form, profile)
         warm(path)
     duckdb = has_duckdb()
-    rows = []
+    rows, pack = [], []
     for spec in specs:
         argv = command(spec, files[spec.form], scratch, duckdb)
         row = measure(spec, argv, scratch / f"{spec.key}.stderr") if argv else Row(spec, note="not installed")
         rows.append(row)
         say(f"{records:>9,} {progress(row)}")
+        if spec.key == "build" and row.finished:
+            pack = pack_facts(scratch / spec.key)
         shutil.rmtree(scratch / spec.key, ignore_errors=True)  # a million-record pack is large
-    return SizeResult(records, rows, {form: path.stat().st_size for form, path in files.items()})
+    return SizeResult(records, rows, {form: path.stat().st_size for form, path in files.items()}, pack)
+
+
+def pack_facts(folder: Path) -> list[tuple[str, str]]:
+    """The size of each file of a built pack, then its dashboard measured in Chromium where there is one."""
+    facts = [(f"`{path.name}`", f"{path.stat().st_size / 1e6:,.2f} MB") for path in sorted(folder.iterdir())]
+    try:
+        from playwright.sync_api import sync_playwright
+
+        from bench import page
+    except ImportError:
+        return [*facts, ("the dashboard in Chromium", "not measured: Playwright is not installed")]
+    if not Path(page.CHROMIUM).exists():
+        return [*facts, ("the dashboard in Chromium", f"not measured: no {page.CHROMIUM}")]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=page.CHROMIUM, args=page.ARGS)
+        try:
+            return facts + page.measure(browser, folder)[1:]
+        finally:
+            browser.close()
 
 
 def progress(row: Row) -> str:
@@ -534,15 +561,22 @@ def table(result: SizeResult) -> str:
         "| command | wall s | peak RSS MiB (sum) | peak PSS MiB (sum) | records/s | × floor | × DuckDB | note |",
         "|---|--:|--:|--:|--:|--:|--:|---|",
     ]
+    check = reference_seconds(result.rows, "check-chain")
     for r in result.rows:
         # A run that failed did not do the work: its wall time stays, its rate and ratios do not.
         seconds = r.seconds if r.finished else None
         rate = number(result.records / seconds) if seconds else "—"
         versus_duckdb = ratio(seconds, duckdb) if r.spec.is_check else ""
+        note = r.note
+        if r.spec.key == "build" and seconds and check:
+            note = "; ".join(filter(None, [f"{ratio(seconds, check)}× `check --rules chain`", note]))
         lines.append(
             f"| {r.spec.name} | {number(r.seconds, '.2f')} | {number(r.rss_mib)} | {number(r.pss_mib)} "
-            f"| {rate} | {ratio(seconds, floor)} | {versus_duckdb} | {r.note} |"
+            f"| {rate} | {ratio(seconds, floor)} | {versus_duckdb} | {note} |"
         )
+    if result.pack:
+        lines += ["", "The pack of the `build` row, and its dashboard in Chromium (`python -m bench.page`):", ""]
+        lines += ["| file or measure | value |", "|---|--:|", *(f"| {k} | {v} |" for k, v in result.pack)]
     return "\n".join(lines)
 
 

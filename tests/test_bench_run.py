@@ -145,7 +145,21 @@ def test_table_rates_ratios_and_failed_rows() -> None:
     assert "| reportgen check --rules chain | 3.00 | 500 | 251 | 333,333 | 1.5 | 0.8 | up to 3 processes |" in lines
     assert "| reportgen check --rules chain --jobs 1 | — | — | — | — | — | — | not run:" in text
     # A failed run keeps its wall time and memory, but no rate or ratio.
-    assert "| reportgen build --format html,md,json | 9.00 | 400 | 390 | — | — |  | exit 2: boom |" in lines
+    assert "| reportgen build --format html,md,json,csv | 9.00 | 400 | 390 | — | — |  | exit 2: boom |" in lines
+
+
+def test_a_finished_build_is_compared_with_check_and_its_pack_listed() -> None:
+    spec = {r.key: r for r in ROWS}
+    rows = [
+        Row(spec["floor"], 2.0, 15.0, 11.0, finished=True),
+        Row(spec["check-chain"], 3.0, 500.0, 250.0, finished=True),
+        Row(spec["build"], 5.4, 600.0, 590.0, "up to 2 processes", finished=True),
+    ]
+    pack = [("`closure-dashboard.html`", "9.43 MB"), ("interactive (the script has taken over)", "1.20 s")]
+    lines = table(SizeResult(1_000_000, rows, {"ndjson": 2_000_000_000}, pack)).splitlines()
+    assert "| reportgen build --format html,md,json,csv | 5.40 | 600 | 590 | 185,185 | 2.7 |  | 1.8× `check --rules chain`; up to 2 processes |" in lines
+    assert "| `closure-dashboard.html` | 9.43 MB |" in lines
+    assert "| interactive (the script has taken over) | 1.20 s |" in lines
 
 
 def test_reusable_needs_matching_sidecar_size_seed_profile_and_generator(tmp_path: Path) -> None:
