@@ -142,7 +142,7 @@ def test_long_lists_are_split_with_a_note_saying_where_the_rest_is():
     assert len(long.head) == PAGE_SIZE and long.tail == tuple(range(PAGE_SIZE, PAGE_SIZE + 5))
     assert (
         long.note
-        == f"Showing the first {PAGE_SIZE} of {PAGE_SIZE + 5} open items; closure-dashboard.md lists all of them."
+        == f"Showing the first {PAGE_SIZE} of {PAGE_SIZE + 5} open items; all of them are in closure-dashboard.md."
     )
 
 

@@ -30,6 +30,6 @@ def page(items: Sequence[T], noun: str, where: str = "", size: int | None = PAGE
     rows = tuple(items)
     if size is None or len(rows) <= size:
         return Paged(rows, (), "")
-    elsewhere = f"; {where} lists all of them" if where else ""
+    elsewhere = f"; all of them are in {where}" if where else ""
     note = f"Showing the first {size:,} of {len(rows):,} {noun}{elsewhere}."
     return Paged(rows[:size], rows[size:], note, size)
