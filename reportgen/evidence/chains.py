@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from sys import intern
 
 from reportgen.evidence.lean import (
     RetryDecision,
@@ -201,6 +202,18 @@ def _latest(a: Cite | None, b: Cite | None) -> Cite | None:
     if b is None:
         return a
     return max(a, b)
+
+
+def shared_decisions(decisions: list[RetryDecision]) -> list[RetryDecision]:
+    """Decisions whose texts are shared with every other copy of them (sys.intern): a plan's
+    providers, reasons and ids recur in plan after plan and worker run after worker run, and a
+    million records would otherwise keep one copy of each per decision."""
+    for d in decisions:
+        d.provider, d.health_id, d.plan_id = intern(d.provider), intern(d.health_id), intern(d.plan_id)
+        d.reason, d.latest_delivery_id = intern(d.reason), intern(d.latest_delivery_id)
+        if d.next_retry_at is not None:
+            d.next_retry_at = intern(d.next_retry_at)
+    return decisions
 
 
 @dataclass

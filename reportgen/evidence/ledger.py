@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from sys import intern
 
 from reportgen.evidence.chains import (
     AckPair,
@@ -36,6 +37,7 @@ from reportgen.evidence.chains import (
     later,
     micros,
     norm_provider,
+    shared_decisions,
 )
 from reportgen.evidence.kinds import BY_KIND
 from reportgen.evidence.lean import (
@@ -195,7 +197,7 @@ class Ledger:
     def link(self, target: str, place: tuple[object, ...], cite: Cite, name: str) -> None:
         """Note a reference whose target is not known yet; it is checked once all is read."""
         if target and hash(target) not in self.known:
-            self.links.append(Link(target, place, cite, name))
+            self.links.append(Link(intern(target), place, cite, name))
 
     def _chain(self, key: Key) -> Chain:
         """The chain state of a key, new if unseen."""
@@ -269,11 +271,12 @@ class Ledger:
             return
         self.know(plan_id)
         own = isinstance(record, RetryPlan)
+        decisions = shared_decisions(body.retry_decisions)
         plan = self.plans.get(plan_id)
         if plan is None:
-            self.plans[plan_id] = Plan.start(loop, cite, body.retry_decisions, own)
+            self.plans[plan_id] = Plan.start(loop, cite, decisions, own)
         else:
-            plan.add(loop, cite, body.retry_decisions, own)
+            plan.add(loop, cite, decisions, own)
 
     def _run(self, run: WorkerRun, loop: str, cite: Cite) -> tuple[str | None, RetryPlanBody | None]:
         """Count a worker run, note the keys it selected; return the plan it embeds."""
@@ -312,7 +315,8 @@ class Ledger:
             self.know(record.plan_id)
             providers = tuple(norm_provider(p) for p in record.required_providers())
             providers = self.providers.setdefault(providers, providers)  # most plans share a few lists
-            self.required[loop].append(RequiredBy(cite, record.health_id, providers, record.alert_level))
+            level = None if record.alert_level is None else intern(record.alert_level)
+            self.required[loop].append(RequiredBy(cite, record.health_id, providers, level))
         else:
             tally.health_records += 1
             self.know(record.health_id)
