@@ -104,7 +104,9 @@ def items_before(path: str, start: int, indent: bytes) -> int:
     return count
 
 
-def range_entries(path: str, span: tuple[int, int], first: int, cut: ItemCut, max_record: int) -> Iterator[parse.RawEntry]:
+def range_entries(
+    path: str, span: tuple[int, int], first: int, cut: ItemCut, max_record: int
+) -> Iterator[parse.RawEntry]:
     """The items of one range as the document reader gives them, numbered from `first`; Unsound
     (possibly after some items) unless the range is exactly its run of whole items."""
     start, end = span
