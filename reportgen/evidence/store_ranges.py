@@ -47,7 +47,7 @@ def items_indent(path: str) -> bytes | None:
     return found.group(1) if found else None
 
 
-def _starts(indent: bytes) -> tuple[bytes, ...]:
+def _starts(indent: bytes) -> tuple[bytes, bytes]:
     """What precedes an object item and a string item at the items' indentation, after a comma.
 
     JSON strings hold no raw newline, so these are never inside a string; nested values are

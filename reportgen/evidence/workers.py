@@ -41,7 +41,7 @@ def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> lis
         if is_database(path):
             units += database_units(index, name, path, jobs if FORK else 1)
             continue
-        kind = splittable(path, limits) if jobs > 1 and FORK else None
+        kind = split_kind(path, limits) if jobs > 1 and FORK else None
         split = {"ndjson": ndjson_units, "document": store_units}.get(kind or "")
         units += (split(index, name, path, jobs) if split else []) or [Unit(index, name, path)]
     return units
@@ -58,9 +58,12 @@ def store_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
 
     A spooled stream (stdin) is read whole: it is one, and only files are worth the risk.
     """
-    indent = store_ranges.items_indent(path) if not is_spool(path) else None
-    ranges = store_ranges.store_ranges(path, jobs, indent) if indent is not None else []
-    if len(ranges) < 2:
+    try:
+        indent = store_ranges.items_indent(path) if not is_spool(path) else None
+        ranges = store_ranges.store_ranges(path, jobs, indent) if indent is not None else []
+    except OSError:  # read_unit says why it cannot be read
+        return []
+    if indent is None or len(ranges) < 2:
         return []
     size = ranges[-1][1]
     return [Unit(index, name, path, span, items=ItemCut(indent, span[1] == size)) for span in ranges]
@@ -84,7 +87,7 @@ def database_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
     return [Unit(index, name, path, span, state) for span in spans]
 
 
-def splittable(path: str, limits: Limits) -> str | None:
+def split_kind(path: str, limits: Limits) -> str | None:
     """How a file big enough to be split over the jobs is read ("ndjson" or "document"), else None."""
     try:
         if os.path.getsize(path) <= SPLIT_BYTES:
