@@ -184,6 +184,16 @@ def sources_of(found: Found, stdin: BinaryIO | None, limits: Limits) -> tuple[li
     return sources, spools
 
 
+# The names of the temporary files streams are copied into.
+SPOOL_PREFIX, SPOOL_SUFFIX = "reportgen-input-", ".evidence"
+
+
+def is_spool(path: str) -> bool:
+    """Whether a path is (by its name) a temporary copy of a stream such as stdin."""
+    name = os.path.basename(path)
+    return name.startswith(SPOOL_PREFIX) and name.endswith(SPOOL_SUFFIX)
+
+
 def _spool(handle: BinaryIO, name: str, limits: Limits) -> Any:
     """A temporary file holding what a stream gives, within the input size limit.
 
@@ -191,7 +201,7 @@ def _spool(handle: BinaryIO, name: str, limits: Limits) -> Any:
     failing temporary folder is a one-line InputError, never a traceback.
     """
     try:
-        spool = tempfile.NamedTemporaryFile(prefix="reportgen-input-", suffix=".evidence")  # noqa: SIM115
+        spool = tempfile.NamedTemporaryFile(prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX)  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"{name}: cannot make a temporary file to copy it into: {why(exc)}") from None
     try:

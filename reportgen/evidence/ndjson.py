@@ -70,7 +70,7 @@ def _over_line(length: int, max_record: int, crs: tuple[int, bool]) -> str:
 # --- one big plain NDJSON file in byte ranges ---------------------------------------------------------
 
 
-def _chunks_of(path: str, start: int, end: int) -> Iterator[bytes]:
+def chunks_of(path: str, start: int, end: int) -> Iterator[bytes]:
     """The bytes of [start, end) of a file, in chunks."""
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -82,7 +82,7 @@ def _chunks_of(path: str, start: int, end: int) -> Iterator[bytes]:
 
 def _after_newline(path: str, offset: int, size: int) -> int:
     """The offset just after the first newline at or after `offset`; the file size if there is none."""
-    for chunk in _chunks_of(path, offset, size):
+    for chunk in chunks_of(path, offset, size):
         found = chunk.find(b"\n")
         if found >= 0:
             return offset + found + 1
@@ -108,7 +108,7 @@ def ndjson_ranges(path: str, parts: int, min_part: int = MIN_PART) -> list[tuple
 
 def count_newlines(path: str, start: int, end: int) -> int:
     """How many newlines [start, end) of a file holds (the line number of a range is 1 + those before it)."""
-    return sum(chunk.count(b"\n") for chunk in _chunks_of(path, start, end))
+    return sum(chunk.count(b"\n") for chunk in chunks_of(path, start, end))
 
 
 def range_entries(path: str, start: int, end: int, first_line: int, max_record_bytes: int) -> Iterator[RawEntry]:
@@ -117,7 +117,7 @@ def range_entries(path: str, start: int, end: int, first_line: int, max_record_b
     Together the ranges of `ndjson_ranges` give exactly the entries InputStream gives for a file
     that `splittable` accepts (a BOM at offset 0 is dropped).
     """
-    chunks = _chunks_of(path, start, end)
+    chunks = chunks_of(path, start, end)
     if start == 0:
         head = b""
         for chunk in chunks:

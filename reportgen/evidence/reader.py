@@ -13,7 +13,7 @@ import msgspec
 import orjson
 from pydantic import ValidationError
 
-from reportgen.evidence import ndjson, parse, sqlite_store, stream
+from reportgen.evidence import ndjson, parse, sqlite_store, store_ranges, stream
 from reportgen.evidence.chains import EPOCH, Foreign
 from reportgen.evidence.inputs import InputError, InputFile, Limits, Notice, Rejection, SecretExposed, why
 from reportgen.evidence.kinds import KNOWN_KINDS
@@ -30,14 +30,16 @@ PROGRESS_EVERY = 2000
 
 @dataclass(frozen=True)
 class Unit:
-    """One piece of reading: a whole input, a byte range [start, end) of a plain NDJSON file, or a
-    rowid range [start, end) of a SQLite database (`store` is then its state when planned)."""
+    """One piece of reading: a whole input, a byte range [start, end) of a plain NDJSON file or
+    (with `items`) of a store file, or a rowid range [start, end) of a SQLite database (`store` is
+    then its state when planned)."""
 
     index: int
     name: str
     path: str
     span: tuple[int, int] | None = None
     store: sqlite_store.Stamp | None = None
+    items: store_ranges.ItemCut | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class Part:
     notices: list[Notice] = field(default_factory=list)
     secrets: list[SecretExposed] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
+    # Of a store file's range: whether it was exactly its run of items, and its first item's index.
+    sound: bool = True
+    first_item: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
     limits = reading.limits
     if unit.store is not None:
         return read_database(unit, part, reader, limits)
+    if unit.items is not None:
+        return read_item_range(unit, part, reader, limits)
     if unit.span is not None:
         start, end = unit.span
         # A range's lines are numbered from the newlines before it: counting them is memchr-fast.
@@ -110,6 +117,22 @@ def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
     _file_problems(part, unit.name, opened)
     part.decompressed = opened.charged
     part.file = InputFile(path=unit.name, sha256=opened.sha256, bytes=opened.size, format=opened.format)
+    return part
+
+
+def read_item_range(unit: Unit, part: Part, reader: EntryReader, limits: Limits) -> Part:
+    """Read one byte range of a store file; the loader reads the file whole unless every range is sound."""
+    assert unit.items is not None and unit.span is not None
+    start, end = unit.span
+    try:
+        # A range's items are numbered from the item starts before it: counting them is fast.
+        part.first_item = store_ranges.items_before(unit.path, start, unit.items.indent)
+        cut, limit = unit.items, limits.max_record_bytes
+        for entry in store_ranges.range_entries(unit.path, unit.span, part.first_item, cut, limit):
+            reader.read(entry)
+    except (store_ranges.Unsound, OSError):  # read whole, the file says what is wrong with it
+        part.sound = False
+    part.decompressed = end - start
     return part
 
 

@@ -9,7 +9,8 @@ facts (digest, sizes, format, whole-input problems, gzip damage) are there once 
 been read.
 
 `ndjson.ndjson_ranges` splits one big plain NDJSON file into byte ranges that several processes can
-read; `sniff` and `splittable` say which inputs that is for.
+read (`store_ranges` does the same for a pretty-printed store file); `sniff` and `splittable` say
+which inputs that is for.
 """
 
 from __future__ import annotations

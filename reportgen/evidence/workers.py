@@ -12,12 +12,14 @@ from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from reportgen.evidence import ndjson, sqlite_store, stream
-from reportgen.evidence.discover import is_database, is_gzip
+from reportgen.evidence import ndjson, sqlite_store, store_ranges, stream
+from reportgen.evidence.discover import is_database, is_gzip, is_spool
 from reportgen.evidence.inputs import CHUNK, MIB, InputError, InputFile, Limits, over_budget
+from reportgen.evidence.ledger import Ledger
 from reportgen.evidence.reader import Part, Progress, Reading, Unit, read_unit
+from reportgen.evidence.store_ranges import ItemCut
 
-# A plain NDJSON file larger than this is split by byte range over the jobs.
+# A plain NDJSON file (or a pretty-printed store file) larger than this is split by byte range over the jobs.
 SPLIT_BYTES = 32 * MIB
 # A worker's exit code when Ctrl-C stops it (128 + SIGINT, as a shell reports it).
 EXIT_INTERRUPTED = 130
@@ -39,13 +41,32 @@ def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> lis
         if is_database(path):
             units += database_units(index, name, path, jobs if FORK else 1)
             continue
-        split = jobs > 1 and FORK and splittable(path, limits)
-        ranges = ndjson.ndjson_ranges(path, jobs) if split else []
-        if len(ranges) > 1:
-            units += [Unit(index, name, path, (start, end)) for start, end in ranges]
-        else:
-            units.append(Unit(index, name, path))
+        kind = split_kind(path, limits) if jobs > 1 and FORK else None
+        split = {"ndjson": ndjson_units, "document": store_units}.get(kind or "")
+        units += (split(index, name, path, jobs) if split else []) or [Unit(index, name, path)]
     return units
+
+
+def ndjson_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
+    """A plain NDJSON file's byte ranges, each starting at a line; none when it is one range."""
+    ranges = ndjson.ndjson_ranges(path, jobs)
+    return [Unit(index, name, path, span) for span in ranges] if len(ranges) > 1 else []
+
+
+def store_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
+    """A pretty-printed store file's byte ranges, each starting at an item; none for any other document.
+
+    A spooled stream (stdin) is read whole: it is one, and only files are worth the risk.
+    """
+    try:
+        indent = store_ranges.items_indent(path) if not is_spool(path) else None
+        ranges = store_ranges.store_ranges(path, jobs, indent) if indent is not None else []
+    except OSError:  # read_unit says why it cannot be read
+        return []
+    if indent is None or len(ranges) < 2:
+        return []
+    size = ranges[-1][1]
+    return [Unit(index, name, path, span, items=ItemCut(indent, span[1] == size)) for span in ranges]
 
 
 # --- reading units, here or in worker processes ----------------------------------------------
@@ -66,19 +87,44 @@ def database_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
     return [Unit(index, name, path, span, state) for span in spans]
 
 
-def splittable(path: str, limits: Limits) -> bool:
-    """Whether a file is plain NDJSON big enough to be split by byte range over the jobs."""
+def split_kind(path: str, limits: Limits) -> str | None:
+    """How a file big enough to be split over the jobs is read ("ndjson" or "document"), else None."""
     try:
-        return os.path.getsize(path) > SPLIT_BYTES and stream.splittable(path, limits.max_record_bytes)
+        if os.path.getsize(path) <= SPLIT_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            kind = stream.sniff(handle.read(limits.max_record_bytes + stream.SNIFF_EXTRA), limits.max_record_bytes)
     except OSError:  # read_unit says why it cannot be read
-        return False
+        return None
+    return kind if kind in ("ndjson", "document") else None
 
 
 def read_units(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
     """Read every unit, in worker processes when there is more than one job and more than one unit."""
     if jobs <= 1 or len(units) <= 1 or not FORK:
-        return _read_here(units, reading, progress)
-    return _read_in_workers(units, reading, jobs, progress)
+        parts = _read_here(units, reading, progress)
+    else:
+        parts = _read_in_workers(units, reading, jobs, progress)
+    return _whole_stores(units, parts, reading, progress)
+
+
+def _whole_stores(units: list[Unit], parts: list[Part], reading: Reading, progress: Progress | None) -> list[Part]:
+    """Read again, whole and here, every store file whose ranges did not join up into the whole document.
+
+    The whole read's part takes the place of the file's first range, empty parts the others', so
+    the parts still match the units one to one.
+    """
+    for index in sorted({unit.index for unit in units if unit.items is not None}):
+        slots = [n for n, unit in enumerate(units) if unit.index == index]
+        reads = [(parts[n].sound, parts[n].first_item, parts[n].entries) for n in slots]
+        planned, hashed = units[slots[-1]].span, parts[slots[0]].file
+        if planned and hashed and store_ranges.joined(reads, planned[1], hashed.bytes):
+            continue
+        first = units[slots[0]]
+        parts[slots[0]] = _read_here([Unit(first.index, first.name, first.path)], reading, progress)[0]
+        for n in slots[1:]:
+            parts[n] = Part(Ledger(reading.as_of))
+    return parts
 
 
 def _read_here(units: list[Unit], reading: Reading, progress: Progress | None) -> list[Part]:
@@ -172,7 +218,8 @@ class _FileDigests:
         """The facts of a split file (its entries are added as its ranges are assembled)."""
         thread = self.threads[unit.path]
         thread.join()
-        return InputFile(path=unit.name, sha256=thread.digest, bytes=thread.size, format="ndjson")
+        fmt = store_ranges.FORMAT if unit.items is not None else "ndjson"
+        return InputFile(path=unit.name, sha256=thread.digest, bytes=thread.size, format=fmt)
 
 
 class _DigestThread(threading.Thread):

@@ -115,7 +115,7 @@ def evidence_argument(function: Any) -> Any:
         "-j",
         type=click.IntRange(min=1),
         default=None,
-        help="Worker processes reading the inputs (files, byte ranges of large NDJSON files and rowid ranges "
+        help="Worker processes reading the inputs (files, byte ranges of large NDJSON and store files and rowid ranges "
         "of large SQLite stores). "
         "[default: the number of cores]",
     )(command)
