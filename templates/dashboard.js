@@ -299,6 +299,7 @@
       packed: packed,
       loading: null,
       page: page,
+      start: 0,
       shown: page,
       filter: el.hasAttribute("data-filter"),
       noun: el.getAttribute("data-noun") || "rows",
@@ -393,16 +394,17 @@
     return list.filter ? list.entries.filter(matches) : list.entries;
   }
 
+  // The rows from list.start (past 0 only when a permalink led far into the list), list.shown of them.
   function render(list) {
     var shown = visible(list);
     var fragment = document.createDocumentFragment();
-    shown.slice(0, list.shown).forEach(function (entry) {
+    shown.slice(list.start, list.start + list.shown).forEach(function (entry) {
       fragment.appendChild(nodeOf(entry));
     });
     list.el.replaceChildren(fragment);
     Array.from(list.el.children).forEach(enhance);
     list.matched = shown.length;
-    showStatus(list, Math.min(list.shown, shown.length), shown.length);
+    showStatus(list, Math.min(list.start + list.shown, shown.length), shown.length);
   }
 
   /* --- the line under a list: how much of it is shown, and a button for more --- */
@@ -417,20 +419,40 @@
     return status;
   }
 
+  // SHOWN: the position of the last row shown (the rows before list.start are not shown).
   function showStatus(list, shown, matched) {
     var total = list.total;
-    if (!list.status && shown === total) return;
+    if (!list.status && shown === total && !list.start) return;
     var status = statusOf(list);
     var words = [];
     if (list.filter && filtering()) {
       words.push(matched ? fmt(matched) + " of " + fmt(total) + " " + list.noun + " match the filters." : "No " + list.noun.replace(/s$/, "") + " matches the filters.");
     }
-    if (shown < matched) words.push("Showing " + fmt(shown) + " of " + fmt(matched) + ".");
+    if (list.start) words.push("Showing " + fmt(list.start + 1) + " to " + fmt(shown) + " of " + fmt(matched) + ".");
+    else if (shown < matched) words.push("Showing " + fmt(shown) + " of " + fmt(matched) + ".");
     status.hidden = words.length === 0;
     var text = document.createElement("span");
     text.textContent = words.join(" ") + " ";
     status.replaceChildren(text);
     if (shown < matched) status.appendChild(moreButton(list, matched - shown));
+    if (list.start) status.appendChild(firstButton(list));
+  }
+
+  function firstButton(list) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "more";
+    button.textContent = "Show from the first";
+    button.addEventListener("click", function () {
+      list.start = 0;
+      list.start = 0;
+      list.shown = list.page;
+      render(list);
+      checkOverflow();
+      var again = list.status.querySelector("button");
+      (again || list.status).focus();
+    });
+    return button;
   }
 
   function moreButton(list, left) {
@@ -490,6 +512,7 @@
     readFilters(form);
     lists.forEach(function (list) {
       if (!list.filter) return;
+      list.start = 0;
       list.shown = list.page;
       render(list);
     });
@@ -693,8 +716,12 @@
       form.reset();
       filterLists(form);
     }
+    // A row far down a long list is shown with the page of rows it is in, not every row before it.
     var index = visible(list).indexOf(entry);
-    if (index >= list.shown) list.shown = Math.ceil((index + 1) / list.page) * list.page;
+    if (index < list.start || index >= list.start + list.shown) {
+      list.start = Math.floor(index / list.page) * list.page;
+      list.shown = list.page;
+    }
     render(list);
   }
 

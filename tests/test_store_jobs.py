@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,10 @@ from click.testing import CliRunner
 from evidence import ROOT
 
 from reportgen.cli import cli
-from reportgen.evidence import store_ranges, workers
+from reportgen.evidence import ndjson, store_ranges, workers
 from reportgen.evidence.inputs import Limits
 from reportgen.evidence.load import load
-from reportgen.evidence.workers import plan_units
+from reportgen.evidence.workers import STORE_SPREAD, plan_units
 from reportgen.judge.summary import summarise
 
 sys.path.insert(0, str(ROOT))
@@ -107,7 +108,7 @@ def ranges(path: Path, jobs: int = 2) -> int:
 def test_a_generated_store_file_is_read_in_ranges_that_join_up_into_the_one_process_summary(
     generated, jobs, small_ranges
 ):
-    assert ranges(generated, jobs) == jobs
+    assert ranges(generated, jobs) == jobs * STORE_SPREAD
     same_with_jobs(generated, jobs)
     assert small_ranges and all(small_ranges)
 
@@ -283,7 +284,25 @@ def test_a_large_store_file_is_read_by_more_than_one_unit_at_the_default_thresho
     path = Path(write(str(tmp_path / "large.json"), "store", 13_000, SEED, BROKEN, profile="reference").path)
     assert path.stat().st_size > SPLIT_BYTES
     units = plan_units([(str(path), str(path))], Limits(), jobs=2)
-    assert len(units) == 2 and all(unit.items is not None for unit in units)
+    assert len(units) == 2 * STORE_SPREAD and all(unit.items is not None for unit in units)
     two = load([str(path)], jobs=2)
     assert small_ranges == [True] and two.files[0].records == 13_000 + BROKEN
     assert summarise(two).to_json() == summarise(load([str(path)], jobs=1)).to_json()
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 64, 1 << 20])
+def test_the_items_before_every_range_are_counted_in_one_pass_across_chunk_edges(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr(ndjson, "CHUNK", chunk)
+    items = [{"n": i, "text": ",\n    {"} if i % 3 else f"item {i}" for i in range(40)]
+    path = tmp_path / "store.json"
+    path.write_text(json.dumps({"items": items}, indent=4))
+    data = path.read_bytes()
+    indent = store_ranges.items_indent(str(path))
+    assert indent == b" " * 8
+    # Every item start after the first: ",\n" and the indentation, then the item's first byte.
+    gap = b",\n" + indent
+    starts = [0] + [i + len(gap) for i in range(len(data)) if data.startswith(gap, i)]
+    starts = [s for s in starts if s == 0 or data[s : s + 1] in (b"{", b'"')]
+    assert len(starts) == len(items)
+    assert store_ranges.items_before(str(path), starts, indent) == list(range(len(items)))
+    assert store_ranges.items_before(str(path), starts[::7], indent) == list(range(len(items)))[::7]

@@ -125,8 +125,7 @@ def read_item_range(unit: Unit, part: Part, reader: EntryReader, limits: Limits)
     assert unit.items is not None and unit.span is not None
     start, end = unit.span
     try:
-        # A range's items are numbered from the item starts before it: counting them is fast.
-        part.first_item = store_ranges.items_before(unit.path, start, unit.items.indent)
+        part.first_item = unit.items.first
         cut, limit = unit.items, limits.max_record_bytes
         for entry in store_ranges.range_entries(unit.path, unit.span, part.first_item, cut, limit):
             reader.read(entry)

@@ -34,10 +34,12 @@ class Unsound(Exception):
 
 @dataclass(frozen=True)
 class ItemCut:
-    """How a range of a store file is read: the items' indentation, and whether it ends the document."""
+    """How a range of a store file is read: the items' indentation, whether it ends the document,
+    and the index of its first item."""
 
     indent: bytes
     last: bool
+    first: int = 0
 
 
 def items_indent(path: str) -> bytes | None:
@@ -86,22 +88,27 @@ def store_ranges(path: str, parts: int, indent: bytes) -> list[tuple[int, int]]:
     return list(itertools.pairwise(cuts))
 
 
-def items_before(path: str, start: int, indent: bytes) -> int:
-    """How many items precede the one starting at `start`: the item starts before it, counted fast.
+def items_before(path: str, starts: list[int], indent: bytes) -> list[int]:
+    """For each item start in `starts` (ascending), how many items precede it: the item starts
+    before it, counted fast, in one pass over the file however many ranges there are.
 
     Only object and string items are counted; a document with other items (or fake starts) gets a
     wrong count, which `joined` finds.
     """
-    if start == 0:
-        return 0
     patterns = _starts(indent)
-    count, carry = 0, b""
-    # Up to and including the item's first byte, so its own start is counted.
-    for chunk in ndjson.chunks_of(path, 0, start + 1):
-        data = carry + chunk
-        count += sum(data.count(pattern) for pattern in patterns)
-        carry = data[-(len(patterns[0]) - 1) :]
-    return count
+    # Windows overlap by one byte less than a pattern, so none is counted twice or missed.
+    overlap = len(patterns[0]) - 1
+    counts, total, at, tail = [], 0, 0, b""
+    for start in starts:
+        # Up to and including the item's first byte, so its own start is counted.
+        end = start + 1 if start else 0
+        for chunk in ndjson.chunks_of(path, at, end):
+            data = tail + chunk
+            total += sum(data.count(pattern) for pattern in patterns)
+            tail = data[-overlap:]
+        at = max(at, end)
+        counts.append(total)
+    return counts
 
 
 def range_entries(

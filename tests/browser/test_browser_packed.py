@@ -99,15 +99,23 @@ def test_every_packed_row_is_drawn_as_the_template_draws_it(browser, pages):
     assert all(compared.values()), f"some kind of list was never long enough to be packed: {compared}"
 
 
-def test_the_permalink_of_a_packed_item_shows_it(browser, pages):
+def test_the_permalink_of_a_packed_item_shows_its_page_of_rows(browser, pages):
     whole, paged = pages["retry-states/closure-dashboard"]
-    ids = shown(browser, whole, False)["item"]
-    last = ids[-1].split('id="', 1)[1].split('"', 1)[0]
+    with open_page(browser, whole.as_uri()) as (page, _):
+        longest = max(page.eval_on_selector_all(".cards", "lists => lists.map(l => [l.children.length, l.id])"))
+        last = page.evaluate(f"() => document.getElementById({longest[1]!r}).lastElementChild.id")
+    assert longest[0] > 4, "the fixture needs a list longer than two pages"
     with open_page(browser, paged.as_uri() + f"#{last}") as (page, log):
         wait_until(page, f"document.getElementById({last!r}) !== null")
         target = page.locator(f"#{last}")
         assert "is-target" in (target.get_attribute("class") or "")
         assert target.is_visible()
+        # Its page of rows is drawn, not every row before it; the line under the list says which.
+        assert page.locator(f"#{longest[1]} > article").count() <= 2
+        status = page.locator(f"[data-status-for={longest[1]!r}]")
+        assert " to " in status.text_content()
+        status.get_by_role("button", name="Show from the first").click()
+        wait_until(page, f"document.getElementById({last!r}) === null")
     assert log.errors == []
 
 
