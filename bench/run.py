@@ -500,8 +500,23 @@ def bench(
         say(f"{records:>9,} {progress(row)}")
         if spec.key == "build" and row.finished:
             pack = pack_facts(scratch / spec.key)
+        if spec.key == "build-pdf" and row.finished:
+            pack += pdf_facts(scratch / spec.key)
         shutil.rmtree(scratch / spec.key, ignore_errors=True)  # a million-record pack is large
     return SizeResult(records, rows, {form: path.stat().st_size for form, path in files.items()}, pack)
+
+
+def pdf_facts(folder: Path) -> list[tuple[str, str]]:
+    """The page count and size of each PDF of a built pack (pypdf, from the test extra)."""
+    try:
+        import pypdf
+    except ImportError:
+        return [("the PDFs", "not counted: pypdf is not installed")]
+    facts = []
+    for path in sorted(folder.glob("*.pdf")):
+        pages = len(pypdf.PdfReader(path).pages)
+        facts.append((f"`{path.name}`", f"{pages} pages, {path.stat().st_size / 1e6:,.2f} MB"))
+    return facts
 
 
 def pack_facts(folder: Path) -> list[tuple[str, str]]:
@@ -575,7 +590,7 @@ def table(result: SizeResult) -> str:
             f"| {rate} | {ratio(seconds, floor)} | {versus_duckdb} | {note} |"
         )
     if result.pack:
-        lines += ["", "The pack of the `build` row, and its dashboard in Chromium (`python -m bench.page`):", ""]
+        lines += ["", "The pack of the `build` row, its dashboard in Chromium (`python -m bench.page`), and the PDFs of the `build --format pdf` row:", ""]
         lines += ["| file or measure | value |", "|---|--:|", *(f"| {k} | {v} |" for k, v in result.pack)]
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ from reportgen.cli import cli
 from reportgen.evidence import ndjson, store_ranges, workers
 from reportgen.evidence.inputs import Limits
 from reportgen.evidence.load import load
-from reportgen.evidence.workers import STORE_SPREAD, plan_units
+from reportgen.evidence.workers import plan_units
 from reportgen.judge.summary import summarise
 
 sys.path.insert(0, str(ROOT))
@@ -108,7 +108,7 @@ def ranges(path: Path, jobs: int = 2) -> int:
 def test_a_generated_store_file_is_read_in_ranges_that_join_up_into_the_one_process_summary(
     generated, jobs, small_ranges
 ):
-    assert ranges(generated, jobs) == jobs * STORE_SPREAD
+    assert ranges(generated, jobs) == jobs
     same_with_jobs(generated, jobs)
     assert small_ranges and all(small_ranges)
 
@@ -284,7 +284,7 @@ def test_a_large_store_file_is_read_by_more_than_one_unit_at_the_default_thresho
     path = Path(write(str(tmp_path / "large.json"), "store", 13_000, SEED, BROKEN, profile="reference").path)
     assert path.stat().st_size > SPLIT_BYTES
     units = plan_units([(str(path), str(path))], Limits(), jobs=2)
-    assert len(units) == 2 * STORE_SPREAD and all(unit.items is not None for unit in units)
+    assert len(units) == 2 and all(unit.items is not None for unit in units)
     two = load([str(path)], jobs=2)
     assert small_ranges == [True] and two.files[0].records == 13_000 + BROKEN
     assert summarise(two).to_json() == summarise(load([str(path)], jobs=1)).to_json()

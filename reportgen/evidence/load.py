@@ -76,6 +76,14 @@ class LoadResult:
             self._records = read_records(self)
         return self._records
 
+    def forget_chains(self) -> None:
+        """Let go of the ledger's per-chain state once the verdict is made: at a million records the
+        biggest thing held, and nothing after judging reads it (the command line still lists the
+        records of loops not judged and of kinds not recognised)."""
+        light = Ledger(self.ledger.as_of)
+        light.unjudged, light.unrecognised = self.ledger.unjudged, self.ledger.unrecognised
+        self.ledger = light
+
     def records_at(self, places: set[tuple[str, int | None]]) -> list[Envelope]:
         """The kept records read at these places (source, line), sorted by time then session id."""
         return read_records(self, places)

@@ -34,12 +34,10 @@ class Unsound(Exception):
 
 @dataclass(frozen=True)
 class ItemCut:
-    """How a range of a store file is read: the items' indentation, whether it ends the document,
-    and the index of its first item."""
+    """How a range of a store file is read: the items' indentation, and whether it ends the document."""
 
     indent: bytes
     last: bool
-    first: int = 0
 
 
 def items_indent(path: str) -> bytes | None:
@@ -90,7 +88,7 @@ def store_ranges(path: str, parts: int, indent: bytes) -> list[tuple[int, int]]:
 
 def items_before(path: str, starts: list[int], indent: bytes) -> list[int]:
     """For each item start in `starts` (ascending), how many items precede it: the item starts
-    before it, counted fast, in one pass over the file however many ranges there are.
+    before it, counted fast, in one pass over the file however many starts there are.
 
     Only object and string items are counted; a document with other items (or fake starts) gets a
     wrong count, which `joined` finds.

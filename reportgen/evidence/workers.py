@@ -21,8 +21,6 @@ from reportgen.evidence.store_ranges import ItemCut
 
 # A plain NDJSON file (or a pretty-printed store file) larger than this is split by byte range over the jobs.
 SPLIT_BYTES = 32 * MIB
-# A store file is cut into this many ranges a job (see store_units).
-STORE_SPREAD = 4
 # A worker's exit code when Ctrl-C stops it (128 + SIGINT, as a shell reports it).
 EXIT_INTERRUPTED = 130
 # Workers are forked, so that they share this process's str hash seed (the ledger keeps ids as
@@ -62,17 +60,13 @@ def store_units(index: int, name: str, path: str, jobs: int) -> list[Unit]:
     """
     try:
         indent = store_ranges.items_indent(path) if not is_spool(path) else None
-        # More ranges than jobs: a store's items are sorted, so the costly kinds of record bunch
-        # together, and a worker done early takes the next range instead of waiting.
-        ranges = store_ranges.store_ranges(path, jobs * STORE_SPREAD, indent) if indent is not None else []
-        firsts = store_ranges.items_before(path, [start for start, _ in ranges], indent) if len(ranges) > 1 else []
+        ranges = store_ranges.store_ranges(path, jobs, indent) if indent is not None else []
     except OSError:  # read_unit says why it cannot be read
         return []
     if indent is None or len(ranges) < 2:
         return []
     size = ranges[-1][1]
-    cuts = [ItemCut(indent, end == size, first) for (_, end), first in zip(ranges, firsts, strict=True)]
-    return [Unit(index, name, path, span, items=cut) for span, cut in zip(ranges, cuts, strict=True)]
+    return [Unit(index, name, path, span, items=ItemCut(indent, span[1] == size)) for span in ranges]
 
 
 # --- reading units, here or in worker processes ----------------------------------------------

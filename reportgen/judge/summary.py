@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, BinaryIO, Literal
 
-import orjson
 from pydantic import BaseModel, WithJsonSchema
 
 from reportgen import __version__
@@ -24,6 +23,7 @@ from reportgen.evidence.progress import Stage
 from reportgen.evidence.reader import Progress
 from reportgen.evidence.schema import Provenance, evidence_schema
 from reportgen.evidence.visible import json_escaped
+from reportgen.judge import streamjson
 from reportgen.judge.counts import COUNTS_SCHEMA, Counts
 from reportgen.judge.evaluate import evaluate
 from reportgen.judge.verdict import Closure, Model, Readiness, RulesMode
@@ -119,8 +119,7 @@ class Summary(Model):
 
     def to_json(self) -> bytes:
         """Serialise deterministically: sorted keys, two-space indent, one final newline."""
-        data = self.model_dump(mode="json")
-        return json_escaped(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)) + b"\n"
+        return json_escaped(streamjson.dumps(self)) + b"\n"
 
 
 def _location(prov: Provenance) -> Location:
@@ -240,7 +239,9 @@ def summarise_paths(
     )
     if stage is not None:
         stage(f"judging {loaded.entries:,} entries")
-    return loaded, summarise(loaded, mode, as_of)
+    summary = summarise(loaded, mode, as_of)
+    loaded.forget_chains()
+    return loaded, summary
 
 
 def schema_of(name: str) -> dict[str, Any]:
