@@ -322,7 +322,8 @@
   function load(list) {
     if (!list.loading) {
       var packed = list.packed;
-      list.loading = packed ? unpack(packed.textContent).then(function (text) {
+      // Unpacked inside the promise, so that even a browser without DecompressionStream ends in the catch.
+      list.loading = packed ? Promise.resolve(packed.textContent).then(unpack).then(function (text) {
         var kind = packed.getAttribute("data-rows");
         var data = kind === "markup" ? null : JSON.parse(text);
         var more = kind === "markup" ? markupEntries(list.el, text) : fromColumns(data.columns, data.rows).map(function (row) {
@@ -335,6 +336,10 @@
         list.entries = list.entries.concat(more);
         packed.remove();
         list.packed = null;
+      }).catch(function () {
+        // A browser without DecompressionStream: the list keeps its first rows and says where the rest are.
+        list.total = list.entries.length;
+        list.unpacked = false;
       }) : Promise.resolve();
     }
     return list.loading;
@@ -436,6 +441,12 @@
     status.replaceChildren(text);
     if (shown < matched) status.appendChild(moreButton(list, matched - shown));
     if (list.start) status.appendChild(firstButton(list));
+    if (list.unpacked === false) {
+      var note = document.createElement("span");
+      note.textContent = "This browser could not unpack the other rows of this list; summary.json and open-items.csv hold every one.";
+      status.hidden = false;
+      status.appendChild(note);
+    }
   }
 
   function firstButton(list) {
@@ -630,7 +641,7 @@
   function loadRecords() {
     if (records === null) {
       var island = document.getElementById("evidence-records");
-      records = (island ? unpack(island.textContent).then(JSON.parse) : Promise.resolve({})).catch(function () {
+      records = (island ? Promise.resolve(island.textContent).then(unpack).then(JSON.parse) : Promise.resolve({})).catch(function () {
         return {};
       });
     }

@@ -129,3 +129,21 @@ def test_a_filter_finds_packed_rows_as_it_finds_rows_in_the_page(browser, pages)
             counts.append(summary.text_content())
         assert log.errors == []
     assert counts[0] == counts[1] and "of" in counts[0]
+
+
+def test_a_browser_that_cannot_unpack_keeps_the_first_rows_and_says_where_the_rest_are(browser, pages):
+    _, paged = pages["retry-states/closure-dashboard"]
+    context = browser.new_context()
+    context.add_init_script("delete window.DecompressionStream")
+    page = context.new_page()
+    try:
+        page.goto(paged.as_uri())
+        first = page.locator(".list-status:has(button.more)").first.get_attribute("data-status-for")
+        status = page.locator(f"[data-status-for={first!r}]")
+        status.locator("button.more").click()
+        wait_until(page, f"document.querySelector('[data-status-for=\"{first}\"]').textContent.includes('could not')")
+        assert "summary.json and open-items.csv hold every one" in status.text_content()
+        assert status.locator("button.more").count() == 0
+        assert page.locator(f"#{first} > *").count() == 2  # its first rows are still there
+    finally:
+        context.close()
