@@ -138,6 +138,14 @@ def test_check_limit_must_be_a_positive_number():
     assert result.exit_code == 2 and "--limit" in result.output
 
 
+@pytest.mark.parametrize("option", [["--items"], ["--limit", "3"]])
+def test_check_json_with_items_or_limit_is_refused_before_anything_is_read(option, tmp_path):
+    missing = tmp_path / "not-there.ndjson"
+    result = CliRunner().invoke(cli, ["check", "--json", *option, str(missing)])
+    assert result.exit_code == 2
+    assert "--json prints every item" in result.output and "not-there" not in result.output
+
+
 def test_build_prints_checks_verdict_line_before_the_paths_it_wrote(tmp_path):
     result = CliRunner().invoke(cli, ["build", "-q", str(EXAMPLE_STORE), "--out", str(tmp_path), "--format", "md"])
     checked = invoke("check", "-q", str(EXAMPLE_STORE))
