@@ -162,8 +162,7 @@ def check(
 ) -> None:
     """Judge EVIDENCE (files, folders, or - for stdin), print open items grouped by what fixes them, and exit with
     the verdict."""
-    if as_json and (show_items or limit is not None):
-        # Said before reading anything: the JSON always holds every item, so the option would do nothing.
+    if as_json and (show_items or limit is not None):  # said before reading: the options would do nothing
         raise click.UsageError("--items and --limit choose what the text verdict prints; --json prints every item")
     with shown_progress(evidence, reading) as bar:
         loaded, summary = read_evidence(evidence, rules, as_of, reading, bar)

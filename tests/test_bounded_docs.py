@@ -26,6 +26,7 @@ from reportgen.judge.summary import summarise
 from reportgen.output.pack import PackOptions, pack_info
 from reportgen.output.pdf import bounded_view, print_html
 from reportgen.view.build import build_view
+from reportgen.view.lists import elsewhere
 
 DASHBOARD_PAGES, RUNBOOK_PAGES = 40, 25
 DASHBOARD_BYTES, RUNBOOK_BYTES = 2**20, 512 * 2**10
@@ -52,7 +53,7 @@ def pdf_pack(tmp_path_factory):
 def md_pack(tmp_path_factory):
     """The HTML and Markdown pack of 100,000 generated records, default options."""
     evidence = generated(tmp_path_factory, 100_000, profile="reference")
-    return build(evidence, tmp_path_factory.mktemp("bounded-md") / "pack", "html,md,json")
+    return build(evidence, tmp_path_factory.mktemp("bounded-md") / "pack", "html,md,json,csv")
 
 
 def pdf_pages(path: Path) -> list[str]:
@@ -148,3 +149,20 @@ def test_the_html_dashboard_of_100_000_records_is_small_and_holds_every_open_ite
     in_page = re.findall(r'<article class="item [a-z]+" id="([^"]+)"', html)
     assert len(packed_item_ids(html)) > 10 * len(in_page)  # most are packed, a page's worth is markup
     assert sorted(in_page + packed_item_ids(html)) == expected
+
+
+def test_a_cut_markdown_list_names_only_files_the_pack_holds(tmp_path_factory):
+    evidence = generated(tmp_path_factory, 100_000, profile="reference")
+    pack = build(evidence, tmp_path_factory.mktemp("md-only") / "pack", "md,csv")
+    notes = [line for line in (pack / "closure-dashboard.md").read_text().splitlines() if line.startswith("This document lists")]
+    items = [line for line in notes if "open items of this loop" in line]
+    assert items and all(line.endswith("are in open-items.csv.") for line in items)
+    warnings = next(line for line in notes if " warnings " in line)
+    assert warnings.endswith("are in no file of this pack (add html and json to --format to have them listed).")
+    assert all("closure-dashboard.html" not in line for line in notes)
+
+
+def test_where_the_rest_is_is_said_in_words():
+    assert elsewhere(("a.html", "b.json", "c.csv"), set()) == "a.html, b.json and c.csv"
+    assert elsewhere(("a.html", "b.json", "c.csv"), {"b.json", "c.csv"}) == "b.json and c.csv"
+    assert elsewhere(("a.html",), {"x.md"}) == "no file of this pack (add html to --format to have them listed)"

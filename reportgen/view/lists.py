@@ -3,7 +3,7 @@ saying which rows were kept and where the others are."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -51,3 +51,18 @@ def listed(rows: Sequence[T], noun: str, where: str, limit: int) -> Listed[T]:
         f"the other {rest:,} {'is' if rest == 1 else 'are'} in {where}."
     )
     return Listed(kept, note)
+
+
+def elsewhere(files: Sequence[str], planned: Collection[str]) -> str:
+    """Where the rest of a cut list is: those of FILES the pack holds (all of them when the pack's
+    files are not known), in words; when it holds none, which formats would add them."""
+    present = [name for name in files if name in planned] if planned else list(files)
+    if not present:
+        formats = sorted({name.rsplit(".", 1)[-1] for name in files})
+        return f"no file of this pack (add {in_words(formats)} to --format to have them listed)"
+    return in_words(present)
+
+
+def in_words(names: Sequence[str]) -> str:
+    """Names as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from reportgen.judge.groups import GroupKey
 from reportgen.view.charts import Chart
-from reportgen.view.lists import MD_ROWS, Listed, listed
+from reportgen.view.lists import MD_ROWS, Listed, elsewhere, listed
 from reportgen.view.paging import PAGE_SIZE, Paged, T, page
 
 
@@ -487,10 +487,10 @@ class ReportView:
     # True where open items are shown as full cards (the HTML); a PDF lists them as table rows.
     item_cards: bool = True
 
-    def listed(self, rows: Sequence[T], noun: str, where: str, limit: int = MD_ROWS) -> Listed[T]:
+    def listed(self, rows: Sequence[T], noun: str, where: Sequence[str], limit: int = MD_ROWS) -> Listed[T]:
         """ROWS as a bounded document (Markdown) lists them: at most LIMIT, open items the most severe
-        and oldest first, and a note saying what was kept and where the rest is (`where`)."""
-        return listed(rows, noun, where, limit)
+        and oldest first, and a note saying what was kept and in which of the files `where` the rest is."""
+        return listed(rows, noun, elsewhere(where, {f.name for f in self.pack.attachments}), limit)
 
     def paged(self, rows: Sequence[T], noun: str, where: str = "") -> Paged[T]:
         """ROWS as this view pages them; `where` names the file that lists them all."""
