@@ -485,3 +485,21 @@ def test_every_long_list_of_the_pdf_is_cut_with_a_note_and_the_html_keeps_them_a
     printed = print_html("closure-dashboard", cut).decode()
     assert all(note in printed for note in notes.values())
     assert "This PDF shows" not in TemplateRenderer("html", "html").render("closure-dashboard", view).decode()
+
+
+@pytest.mark.parametrize(("formats", "named", "unnamed"), [
+    (("html", "pdf", "csv"), ["closure-dashboard.html", "open-items.csv"], []),
+    (("pdf",), ["summary.json, attached to this PDF"], ["closure-dashboard.html", "open-items.csv"]),
+])  # fmt: skip
+def test_a_pdf_names_where_its_cut_open_items_are_only_among_files_the_pack_has(formats, named, unnamed):
+    from reportgen.output.pack import pack_info
+    from reportgen.output.pdf import bounded_view
+    from reportgen.view.build import build_view
+
+    summary = summarise(load([str(EXAMPLE_STORE)]))
+    view = build_view(summary, pack_info(summary, PackOptions(formats=formats)))
+    cut = bounded_view(view, summary, "closure-dashboard", 1)
+    notes = [text for _, text in cut.omitted if " open items (the most severe" in text]
+    assert notes
+    assert all(name in note for note in notes for name in named)
+    assert not any(name in note for note in notes for name in unnamed)

@@ -274,9 +274,11 @@ def oldest_chains(chains: tuple[ChainView, ...], failed_at: Sequence[datetime], 
 class Cutter:
     """Cuts a view's tables to a row limit and writes the note of each table it cut."""
 
-    def __init__(self, limit: int, where: str) -> None:
+    def __init__(self, limit: int, where: str, items_where: str = "") -> None:
         self.limit = limit
         self.where = where
+        # Where a loop's cut open items are: open-items.csv as well, when the pack has it.
+        self.items_where = items_where or where
         self.notes: list[tuple[str, str]] = []
 
     def note(self, key: str, shown: int, total: int, noun: str, chosen: str) -> None:
@@ -294,9 +296,9 @@ class Cutter:
         """One loop's open items, only those KEPT (the most pressing of all loops)."""
         items = tuple(item for item in group.items if item.id in kept)
         if len(items) < len(group.items):
-            rest = f"{self.where}, and in the pack's {OPEN_ITEMS_CSV}"
             chosen = "the most severe, then the oldest, of all loops"
-            self.notes.append((group.anchor, omitted_note(len(items), len(group.items), "open items", chosen, rest)))
+            note = omitted_note(len(items), len(group.items), "open items", chosen, self.items_where)
+            self.notes.append((group.anchor, note))
         return replace(group, items=items)
 
     def inventory(self, inventory: InventoryView) -> InventoryView:
@@ -314,7 +316,9 @@ class Cutter:
 
 def bounded_view(view: ReportView, summary: Summary, document: str, limit: int, evidence: bool = False) -> ReportView:
     """The view a PDF prints: every long table cut to `limit` rows, with a note where rows were left out."""
-    cut = Cutter(limit, elsewhere(document, view, evidence))
+    where = elsewhere(document, view, evidence)
+    with_csv = f"{where}, and in the pack's {OPEN_ITEMS_CSV}" if "csv" in view.pack.formats else where
+    cut = Cutter(limit, where, with_csv)
     opened = {item.id: item.opened_at for item in summary.closure.open_items}
     # A superseded chain that never failed is placed by when its plan was superseded.
     since = [c.first_failed_at or c.resolved_at for c in summary.closure.resolved_chains]
