@@ -27,7 +27,7 @@ from reportgen.view.build import build_view
 
 SIZES = (1000, 10000)
 ROWS = 5  # below every long table's length at both sizes
-OPTIONS = PackOptions(formats=("pdf",), pdf=PdfOptions(max_rows=ROWS, attach_evidence=True))
+OPTIONS = PackOptions(formats=("pdf", "csv"), pdf=PdfOptions(max_rows=ROWS, attach_evidence=True))
 
 
 @pytest.fixture(scope="module")
