@@ -7,7 +7,7 @@ import gzip
 import json
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from once import once
 
 from reportgen.evidence.load import load
 from reportgen.judge.summary import Summary, summarise
+from reportgen.judge.verdict import OpenItem
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -123,3 +124,26 @@ def _strip_locations(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _strip_locations(value)
+
+
+def synthetic_item(number: int, **changes: object) -> OpenItem:
+    """A synthetic open delivery item, opened `number` minutes after a fixed time."""
+    fields: dict[str, Any] = {
+        "id": f"it-{number:012d}",
+        "code": "executive_retry_health_alert_delivery_failed",
+        "severity": "critical",
+        "loop": "executive",
+        "health_id": f"health-{number}",
+        "provider": "slack",
+        "retry_state": "exhausted",
+        "title": "Executive retry health alert delivery failed",
+        "detail": "1 failed attempt",
+        "operator_action": "Repair the connector and redeliver.",
+        "opened_at": datetime(2025, 6, 2, tzinfo=UTC) + timedelta(minutes=number),
+    }
+    return OpenItem(**{**fields, **changes})
+
+
+def with_items(summary: Summary, items: list[OpenItem]) -> Summary:
+    """The summary with these open items instead of its own."""
+    return summary.model_copy(update={"closure": summary.closure.model_copy(update={"open_items": items})})

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from click.testing import CliRunner
-from evidence import EXAMPLE_STORE
+from evidence import EXAMPLE_STORE, synthetic_item, with_items
 
 from reportgen.cli import cli
 from reportgen.judge.summary import Summary, summarise_paths
@@ -17,32 +15,14 @@ PROVIDERS = ("slack", "email", "teams", "webhook")
 
 
 def item(number: int, **changes: object) -> OpenItem:
-    """A synthetic open delivery item, opened `number` minutes after a fixed time."""
-    fields: dict = {
-        "id": f"it-{number:012d}",
-        "code": "executive_retry_health_alert_delivery_failed",
-        "severity": "critical",
-        "loop": "executive",
-        "health_id": f"health-{number}",
-        "provider": PROVIDERS[number % len(PROVIDERS)],
-        "retry_state": "exhausted",
-        "title": "Executive retry health alert delivery failed",
-        "detail": "1 failed attempt",
-        "operator_action": "Repair the connector and redeliver.",
-        "opened_at": datetime(2025, 6, 2, tzinfo=UTC) + timedelta(minutes=number),
-    }
-    return OpenItem(**{**fields, **changes})
+    """A synthetic open item whose provider turns with its number."""
+    return synthetic_item(number, **{"provider": PROVIDERS[number % len(PROVIDERS)], **changes})
 
 
 @pytest.fixture(scope="module")
 def example() -> Summary:
     """The example store, judged."""
     return summarise_paths([str(EXAMPLE_STORE)])[1]
-
-
-def with_items(summary: Summary, items: list[OpenItem]) -> Summary:
-    """The summary with these open items instead of its own."""
-    return summary.model_copy(update={"closure": summary.closure.model_copy(update={"open_items": items})})
 
 
 def invoke(*args: str) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from evidence import EXAMPLE_STORE, FIXTURES, ROOT, generated
+from evidence import EXAMPLE_STORE, FIXTURES, ROOT, generated, synthetic_item, with_items
 from junitparser import Failure, JUnitXml, Skipped
 from lxml import etree
 from markdown_it import MarkdownIt
@@ -76,26 +76,9 @@ def outcomes(xml: JUnitXml) -> dict[str, dict[str, str]]:
 
 
 def item(number: int, **changes: object) -> OpenItem:
-    """A synthetic open delivery item, opened `number` minutes after a fixed time."""
-    fields: dict = {
-        "id": f"it-{number:012d}",
-        "code": "executive_retry_health_alert_delivery_failed",
-        "severity": "critical",
-        "loop": "executive",
-        "health_id": f"health-{number}",
-        "provider": "slack",
-        "retry_state": "exhausted",
-        "title": "Executive retry health alert delivery to slack failed",
-        "detail": "1 failed attempt",
-        "operator_action": "Repair the slack connector and redeliver.",
-        "opened_at": datetime(2025, 6, 2, tzinfo=UTC) + timedelta(minutes=number),
-    }
-    return OpenItem(**{**fields, **changes})
-
-
-def with_items(summary: Summary, items: list[OpenItem]) -> Summary:
-    """The summary with these open items instead of its own."""
-    return summary.model_copy(update={"closure": summary.closure.model_copy(update={"open_items": items})})
+    """A synthetic open delivery item to slack."""
+    return synthetic_item(number, **{"title": "Executive retry health alert delivery to slack failed",
+                                    "operator_action": "Repair the slack connector and redeliver.", **changes})  # fmt: skip
 
 
 # --- grouping ---------------------------------------------------------------------------------
