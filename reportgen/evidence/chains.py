@@ -229,7 +229,7 @@ class Plan:
     @classmethod
     def start(cls, loop: str, cite: Cite, decisions: list[RetryDecision], own: bool) -> Plan:
         """The plan as its first record seen shows it."""
-        return cls(loop, cite, decisions, cite if own else None, [cite])
+        return cls(loop, cite, shared_decisions(decisions), cite if own else None, [cite])
 
     @property
     def at(self) -> int:
@@ -237,18 +237,18 @@ class Plan:
         return (self.own or self.first)[0]
 
     def add(self, loop: str, cite: Cite, decisions: list[RetryDecision], own: bool) -> None:
-        """Fold in one more record carrying this plan."""
-        self.merge(Plan.start(loop, cite, decisions, own))
+        """Fold in one more record carrying this plan (its decisions shared only if they are kept)."""
+        self.merge(Plan(loop, cite, decisions, cite if own else None, [cite]))
 
     def merge(self, other: Plan) -> None:
         """Fold in the same plan as seen by other records; the plan's own latest record wins."""
         self.records.extend(other.records)
         if other.own is not None and (self.own is None or later(other.own, self.own)):
-            self.own, self.decisions = other.own, other.decisions
+            self.own, self.decisions = other.own, shared_decisions(other.decisions)
         if other.first < self.first:
             self.first, self.loop = other.first, other.loop
             if self.own is None:
-                self.decisions = other.decisions
+                self.decisions = shared_decisions(other.decisions)
 
 
 @dataclass(slots=True)

@@ -37,7 +37,6 @@ from reportgen.evidence.chains import (
     later,
     micros,
     norm_provider,
-    shared_decisions,
 )
 from reportgen.evidence.kinds import BY_KIND
 from reportgen.evidence.lean import (
@@ -271,12 +270,11 @@ class Ledger:
             return
         self.know(plan_id)
         own = isinstance(record, RetryPlan)
-        decisions = shared_decisions(body.retry_decisions)
         plan = self.plans.get(plan_id)
         if plan is None:
-            self.plans[plan_id] = Plan.start(loop, cite, decisions, own)
+            self.plans[plan_id] = Plan.start(loop, cite, body.retry_decisions, own)
         else:
-            plan.add(loop, cite, decisions, own)
+            plan.add(loop, cite, body.retry_decisions, own)
 
     def _run(self, run: WorkerRun, loop: str, cite: Cite) -> tuple[str | None, RetryPlanBody | None]:
         """Count a worker run, note the keys it selected; return the plan it embeds."""
