@@ -4,7 +4,7 @@ finds where a value ends (`ValueEnd`), and the reader of a list or `items` list 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import orjson
@@ -306,6 +306,21 @@ class Document:
             )
             index = self.count = index + 1
 
+    def stretch(self, index: int, indent: bytes | None, fmt: str) -> Generator[parse.RawEntry, None, int]:
+        """The items from the cursor, numbered from INDEX: those found by their layout, then one read
+        exactly. Returns the byte after the last one (past whitespace), consumed: ',' or ']' in a list."""
+        if self.fast and indent is not None:
+            for entry in self.pretty_run(index, indent, fmt):
+                yield entry
+                index += 1
+        yield self.item(index, indent, fmt)
+        self.count = self.at_item = index + 1  # damage from here on is the next item's
+        cur = self.cur
+        cur.skip_ws()
+        byte = cur.peek()
+        cur.pos += 1
+        return byte
+
     def items(self, fmt: str) -> Iterator[parse.RawEntry]:
         """The items of a list whose '[' was just consumed, up to and including its ']'."""
         cur = self.cur
@@ -315,15 +330,8 @@ class Document:
             return
         index = 0
         while True:
-            if self.fast and indent is not None:
-                for entry in self.pretty_run(index, indent, fmt):
-                    yield entry
-                    index += 1
-            yield self.item(index, indent, fmt)
-            index = self.count = self.at_item = index + 1  # damage from here on is the next item's
-            cur.skip_ws()
-            byte = cur.peek()
-            cur.pos += 1
+            byte = yield from self.stretch(index, indent, fmt)
+            index = self.count
             if byte == _CLOSE_LIST:
                 self.at_item = None
                 return

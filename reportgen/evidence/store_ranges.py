@@ -151,15 +151,8 @@ def _items(doc: document.Document, index: int, indent: bytes | None, last: bool)
     """
     cur = doc.cur
     while True:
-        if doc.fast and indent is not None:
-            for entry in doc.pretty_run(index, indent, FORMAT):
-                yield entry
-                index += 1
-        yield doc.item(index, indent, FORMAT)
-        index += 1
-        cur.skip_ws()
-        byte = cur.peek()
-        cur.pos += 1
+        byte = yield from doc.stretch(index, indent, FORMAT)
+        index = doc.count
         if byte == _CLOSE_LIST and last:
             cur.expect(_CLOSE_OBJECT)
             doc.end_of_document()
