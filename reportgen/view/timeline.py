@@ -153,12 +153,9 @@ def timeline_legend(chart_id: str, binned: bool) -> list[str]:
     """The key: which shape (or fill) means what."""
     if binned:
         return [
-            rect(LEFT, 4, 12, 12, "ok"),
-            text(LEFT + 17, 14.5, "delivered or cleared", 12),
-            tag("rect", x=num(LEFT + 160), y="4", width="12", height="12", fill=f"url(#{chart_id}-hatch)"),
-            text(LEFT + 177, 14.5, "failed, skipped or suppressed", 12),
-            rect(LEFT + 372, 4, 12, 12, "info"),
-            text(LEFT + 389, 14.5, "other · bar height: events per slot", 12),
+            *swatch(chart_id, LEFT, "ok", "delivered or cleared"),
+            *swatch(chart_id, LEFT + 160, "hatch", "failed, skipped or suppressed"),
+            *swatch(chart_id, LEFT + 372, "info", "other · bar height: events per slot"),
         ]
     return [
         shape("ok", LEFT + 6, 10),
@@ -168,6 +165,15 @@ def timeline_legend(chart_id: str, binned: bool) -> list[str]:
         shape("info", LEFT + 378, 10),
         text(LEFT + 389, 14.5, "other (retry, wait, run, open ack)", 12),
     ]
+
+
+def swatch(chart_id: str, x: float, fill: str, label: str) -> list[str]:
+    """One entry of a key: a 12 px swatch of FILL ("hatch": the chart's failure pattern) and its label."""
+    if fill == "hatch":
+        box = tag("rect", x=num(x), y="4", width="12", height="12", fill=f"url(#{chart_id}-hatch)")
+    else:
+        box = rect(x, 4, 12, 12, fill)
+    return [box, text(x + 17, 14.5, label, 12)]
 
 
 def axis(start: datetime, end: datetime) -> list[str]:
@@ -335,12 +341,9 @@ def bar_words(lane: str, bar: int, n: int, span: Days) -> str:
 def counted_legend(chart_id: str, span: Days, marks: bool) -> list[str]:
     """The key: which fill is which lane's records, and what a bar's height means."""
     return [
-        rect(LEFT, 4, 12, 12, "ok"),
-        text(LEFT + 17, 14.5, "delivered", 12),
-        tag("rect", x=num(LEFT + 90), y="4", width="12", height="12", fill=f"url(#{chart_id}-hatch)"),
-        text(LEFT + 107, 14.5, "failed", 12),
-        rect(LEFT + 168, 4, 12, 12, "info"),
-        text(LEFT + 185, 14.5, "other records", 12),
+        *swatch(chart_id, LEFT, "ok", "delivered"),
+        *swatch(chart_id, LEFT + 90, "hatch", "failed"),
+        *swatch(chart_id, LEFT + 168, "info", "other records"),
         text(
             LEFT + 280,
             14.5,
