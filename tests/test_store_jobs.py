@@ -291,7 +291,7 @@ def test_a_large_store_file_is_read_by_more_than_one_unit_at_the_default_thresho
 
 
 @pytest.mark.parametrize("chunk", [3, 7, 64, 1 << 20])
-def test_the_items_before_every_range_are_counted_in_one_pass_across_chunk_edges(tmp_path, monkeypatch, chunk):
+def test_the_items_before_a_range_are_counted_across_chunk_edges(tmp_path, monkeypatch, chunk):
     monkeypatch.setattr(ndjson, "CHUNK", chunk)
     items = [{"n": i, "text": ",\n    {"} if i % 3 else f"item {i}" for i in range(40)]
     path = tmp_path / "store.json"
@@ -304,5 +304,4 @@ def test_the_items_before_every_range_are_counted_in_one_pass_across_chunk_edges
     starts = [0] + [i + len(gap) for i in range(len(data)) if data.startswith(gap, i)]
     starts = [s for s in starts if s == 0 or data[s : s + 1] in (b"{", b'"')]
     assert len(starts) == len(items)
-    assert store_ranges.items_before(str(path), starts, indent) == list(range(len(items)))
-    assert store_ranges.items_before(str(path), starts[::7], indent) == list(range(len(items)))[::7]
+    assert [store_ranges.items_before(str(path), start, indent) for start in starts] == list(range(len(items)))

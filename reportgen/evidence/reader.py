@@ -127,7 +127,7 @@ def read_item_range(unit: Unit, part: Part, reader: EntryReader, limits: Limits)
     try:
         # A range's items are numbered from the item starts before it, counted here, in parallel
         # with the other ranges' reading (the parent counting them all first cost more at 1M records).
-        part.first_item = store_ranges.items_before(unit.path, [start], unit.items.indent)[0]
+        part.first_item = store_ranges.items_before(unit.path, start, unit.items.indent)
         cut, limit = unit.items, limits.max_record_bytes
         for entry in store_ranges.range_entries(unit.path, unit.span, part.first_item, cut, limit):
             reader.read(entry)

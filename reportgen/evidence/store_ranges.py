@@ -86,27 +86,22 @@ def store_ranges(path: str, parts: int, indent: bytes) -> list[tuple[int, int]]:
     return list(itertools.pairwise(cuts))
 
 
-def items_before(path: str, starts: list[int], indent: bytes) -> list[int]:
-    """For each item start in `starts` (ascending), how many items precede it: the item starts
-    before it, counted fast, in one pass over the file however many starts there are.
+def items_before(path: str, start: int, indent: bytes) -> int:
+    """How many items precede the one starting at `start`: the item starts before it, counted fast.
 
     Only object and string items are counted; a document with other items (or fake starts) gets a
     wrong count, which `joined` finds.
     """
     patterns = _starts(indent)
-    # Windows overlap by one byte less than a pattern, so none is counted twice or missed.
+    # Chunks overlap by one byte less than a pattern, so none is counted twice or missed.
     overlap = len(patterns[0]) - 1
-    counts, total, at, tail = [], 0, 0, b""
-    for start in starts:
-        # Up to and including the item's first byte, so its own start is counted.
-        end = start + 1 if start else 0
-        for chunk in ndjson.chunks_of(path, at, end):
-            data = tail + chunk
-            total += sum(data.count(pattern) for pattern in patterns)
-            tail = data[-overlap:]
-        at = max(at, end)
-        counts.append(total)
-    return counts
+    count, tail = 0, b""
+    # Up to and including the item's first byte, so its own start is counted.
+    for chunk in ndjson.chunks_of(path, 0, start + 1 if start else 0):
+        data = tail + chunk
+        count += sum(data.count(pattern) for pattern in patterns)
+        tail = data[-overlap:]
+    return count
 
 
 def range_entries(
