@@ -9,7 +9,7 @@ from __future__ import annotations
 from reportgen.evidence.chains import Oldest, moment
 from reportgen.evidence.loops import BY_NAME, LOOPS
 from reportgen.judge.facts import CheckWording, Facts, check, joined_refs, outstanding_acks
-from reportgen.judge.verdict import Check, OpenItem, item_id
+from reportgen.judge.verdict import Check, OpenItem, built, item_id
 
 NOTIFICATION_CHECK: CheckWording = (
     "Notification acknowledgements",
@@ -31,7 +31,8 @@ def ack_items(facts: Facts) -> list[OpenItem]:
             acks = seen.acks if seen is not None and seen.acks is not None else Oldest()
             evidence, total = joined_refs((p.cite for p in plans), acks)
             items.append(
-                OpenItem.model_construct(
+                built(
+                    OpenItem,
                     id=item_id(spec.ack_code, loop, health_id, provider),
                     code=spec.ack_code,
                     severity="critical",

@@ -25,7 +25,7 @@ from reportgen.judge.facts import (
     refs,
     superseded,
 )
-from reportgen.judge.verdict import RETRY_STATES, Check, OpenItem, ResolvedChain, RetryState, item_id
+from reportgen.judge.verdict import RETRY_STATES, Check, OpenItem, ResolvedChain, RetryState, built, item_id
 
 # The open items each readiness check judged here is derived from, by code: a waiver of all of
 # them waives the check. A failed execution fails its check only while its chain is open, and
@@ -66,7 +66,8 @@ def unalerted_items(latest: LatestPlan | None, spec: LoopSpec) -> list[OpenItem]
         return []
     plan = latest.plan
     return [
-        OpenItem.model_construct(
+        built(
+            OpenItem,
             id=item_id(spec.delivery_code, spec.name, plan.health_id, ""),
             code=spec.delivery_code,
             severity="critical",
@@ -92,7 +93,8 @@ def undelivered_items(facts: Facts, spec: LoopSpec) -> list[OpenItem]:
             continue
         evidence, total = refs(p.cite for p in plans)
         items.append(
-            OpenItem.model_construct(
+            built(
+                OpenItem,
                 id=item_id(spec.delivery_code, spec.name, health_id, provider),
                 code=spec.delivery_code,
                 severity="critical",
@@ -120,7 +122,8 @@ def _delivery_item(facts: Facts, key: Key, chain: Chain) -> OpenItem:
     evidence, total = refs(streak + retry.records)
     code = BY_NAME[loop].delivery_code
     decision = retry.decision
-    return OpenItem.model_construct(
+    return built(
+        OpenItem,
         id=item_id(code, loop, health_id, provider),
         code=code,
         severity="critical",
@@ -220,7 +223,8 @@ def resolved_chains(facts: Facts, states: list[ChainState]) -> list[ResolvedChai
 def _delivered_chain(key: Key, chain: Chain) -> ResolvedChain:
     """A failed chain closed by a later success."""
     failed = chain.failed.oldest() if chain.failed is not None else []
-    return ResolvedChain.model_construct(
+    return built(
+        ResolvedChain,
         loop=key[0],
         health_id=key[1],
         provider=key[2],
@@ -247,7 +251,8 @@ def superseded_chains(facts: Facts, spec: LoopSpec, latest: LatestPlan) -> list[
             continue
         failed = chain.failed.oldest() if chain is not None and chain.failed is not None else []
         found.append(
-            ResolvedChain.model_construct(
+            built(
+                ResolvedChain,
                 loop=spec.name,
                 health_id=key[1],
                 provider=key[2],

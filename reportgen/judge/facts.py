@@ -1,8 +1,8 @@
 """What the rule families share: the evidence arranged for judging, citations and plan order.
 
-Items, chains, warnings and references are made with model_construct: a million records give
-hundreds of thousands of them, every field is built here from checked evidence, and the tests
-validate whole summaries against the published schema.
+Items, chains, warnings and references are made with `verdict.built` (model_construct without
+its per-field walk): a million records give hundreds of thousands of them, every field is built
+here from checked evidence, and the tests validate whole summaries against the published schema.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from reportgen.evidence.chains import (
 from reportgen.evidence.lean import RetryDecision
 from reportgen.evidence.ledger import Ledger
 from reportgen.evidence.loops import LoopSpec, PlanScope
-from reportgen.judge.verdict import Check, CheckStatus, EvidenceRef
+from reportgen.judge.verdict import Check, CheckStatus, EvidenceRef, built
 
 # A readiness check's words, as upstream gives them: (title, operator action).
 CheckWording = tuple[str, str]
@@ -35,7 +35,7 @@ ChainState = tuple[Key, Chain]
 
 def ref(cite: Cite) -> EvidenceRef:
     """Point at one record by id and location (fields the loader already checked)."""
-    return EvidenceRef.model_construct(session_id=cite[1], source=cite[3], line=cite[4], kind=cite[2])
+    return built(EvidenceRef, session_id=cite[1], source=cite[3], line=cite[4], kind=cite[2])
 
 
 def refs(cites: Iterable[Cite]) -> tuple[list[EvidenceRef], int]:

@@ -14,7 +14,7 @@ from reportgen.evidence.ledger import Ledger
 from reportgen.evidence.load import LoadResult
 from reportgen.evidence.loops import LOOP_NAMES, LOOPS
 from reportgen.judge.facts import CheckWording, check, joined_refs, ref, refs
-from reportgen.judge.verdict import Check, CheckStatus, Closure, EvidenceRef, Finding, OpenItem, item_id, utc_iso
+from reportgen.judge.verdict import Check, CheckStatus, Closure, EvidenceRef, Finding, OpenItem, built, item_id, utc_iso
 
 # The integrity items that fail the `evidence_integrity` check.
 INTEGRITY_CODES = ("evidence_unreadable", "evidence_missing", "evidence_kind_unjudged")
@@ -118,7 +118,8 @@ def unjudged_items(ledger: Ledger) -> list[OpenItem]:
     for name, found in sorted(ledger.unjudged.items()):
         evidence, total = joined_refs((), found)
         items.append(
-            OpenItem.model_construct(
+            built(
+                OpenItem,
                 id=item_id("evidence_kind_unjudged", name),
                 code="evidence_kind_unjudged",
                 severity="critical",
@@ -188,7 +189,8 @@ def reference_warnings(ledger: Ledger) -> list[Finding]:
     found = ledger.knows({hash(link.target) for link in links})
     broken = sorted((link for link in links if hash(link.target) not in found), key=lambda link: link.place)
     return [
-        Finding.model_construct(
+        built(
+            Finding,
             code="evidence_reference_broken",
             title="Reference to a record that is not in the evidence",
             detail=f"{link.cite[1]} {link.field} -> {link.target} is not in the evidence",
@@ -258,7 +260,8 @@ def kind_warnings(ledger: Ledger) -> list[Finding]:
     for cite in ledger.unrecognised:
         by_kind.setdefault(cite[2], []).append(cite)
     return [
-        Finding.model_construct(
+        built(
+            Finding,
             code="evidence_kind_unrecognised",
             title="Records of a kind that is not CAVRA rollback-drill evidence",
             detail=unrecognised_detail(kind, len(cites)),
