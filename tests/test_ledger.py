@@ -10,9 +10,13 @@ from __future__ import annotations
 import random
 
 import pytest
+from evidence import generated
 
+from reportgen.evidence import ledger
 from reportgen.evidence.chains import MAX_CITED, AckPair, Chain, Cite, Oldest, Plan
 from reportgen.evidence.lean import RetryDecision
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
 
 SEEDS = range(40)
 
@@ -126,3 +130,21 @@ def test_the_oldest_citations_are_kept_and_the_total_is_exact():
     for result in (one, parts[0]):
         assert result.total == 1_000
         assert result.oldest() == sorted(cites)[:MAX_CITED]
+
+
+def test_references_whose_targets_are_read_later_are_let_go_while_reading_and_the_verdict_stays(
+    tmp_path_factory, monkeypatch
+):
+    path = str(generated(tmp_path_factory, 2000, profile="reference"))
+    whole = summarise(load([path]), "chain", None)
+    pruned: list[int] = []
+    prune = ledger.Ledger.prune_links
+    monkeypatch.setattr(ledger, "PRUNE_LINKS_AT", 16)
+    monkeypatch.setattr(ledger.Ledger, "prune_links", lambda self: (pruned.append(len(self.links)), prune(self)))
+    loaded = load([path])
+    waiting = loaded.ledger.links
+    assert len(pruned) > 10 and max(pruned) < 100  # looked up again while reading, not only at the end
+    assert waiting and not loaded.ledger.knows({hash(link.target) for link in waiting})
+    again = summarise(loaded, "chain", None)
+    assert any(w.code == "evidence_reference_broken" for w in again.closure.warnings)
+    assert again.model_dump_json() == whole.model_dump_json()

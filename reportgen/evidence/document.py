@@ -270,10 +270,7 @@ class Document:
                 return parse.RawEntry(index, None, deep, fmt)
             found = raw, self._parse(raw)
         raw, value = found
-        problem = parse.entry_problem(raw, value)
-        if problem:
-            return parse.RawEntry(index, None, problem, fmt)
-        return parse.RawEntry(index, raw, None, fmt, value, True)
+        return parse.item_entry(index, raw, value, fmt)
 
     def pretty_run(self, index: int, indent: bytes, fmt: str) -> Iterator[parse.RawEntry]:
         """Items laid out as json.dumps(indent=...) writes them, found within the buffer by their closing lines.
@@ -297,13 +294,8 @@ class Document:
             except orjson.JSONDecodeError:  # orjson stops at the first byte past a value: a wrong guess is cheap
                 return
             self.at_item, pos = index, found + len(between) - 2
-            problem = parse.entry_problem(raw, value)
             cur.pos = pos
-            yield (
-                parse.RawEntry(index, None, problem, fmt)
-                if problem
-                else parse.RawEntry(index, raw, None, fmt, value, True)
-            )
+            yield parse.item_entry(index, raw, value, fmt)
             index = self.count = index + 1
 
     def stretch(self, index: int, indent: bytes | None, fmt: str) -> Generator[parse.RawEntry, None, int]:

@@ -59,6 +59,9 @@ from reportgen.evidence.loops import ALERT_KINDS, LOOP_NAMES, source_unjudged
 from reportgen.evidence.schema import CLEARING_ACK_STATES
 
 DAY_MICROS = 86_400_000_000
+# References waiting for their targets are looked up again whenever this many (or twice as many as
+# were left the last time) are waiting: a million records would otherwise keep hundreds of thousands.
+PRUNE_LINKS_AT = 65_536
 # The timeline lanes of each kind that has any (kinds.py); a delivery takes its second lane when it failed.
 KIND_LANES: dict[str, tuple[str, ...]] = {name: kind.lanes for name, kind in BY_KIND.items() if kind.lanes}
 
@@ -120,6 +123,7 @@ class Ledger:
         self.sids: array[int] = array("q")
         self.known_parts: list[set[int] | array[int]] = []
         self.links: list[Link] = []
+        self._prune_at = PRUNE_LINKS_AT
         self.providers: dict[tuple[str, ...], tuple[str, ...]] = {}
         # Records per (loop, timeline lane, UTC day as days since 1970): the timeline of all the
         # evidence, not only of the records a pack cites. A few thousand keys, whatever the size.
@@ -197,6 +201,15 @@ class Ledger:
         """Note a reference whose target is not known yet; it is checked once all is read."""
         if target and hash(target) not in self.known:
             self.links.append(Link(intern(target), place, cite, name))
+            if len(self.links) >= self._prune_at:
+                self.prune_links()
+
+    def prune_links(self) -> None:
+        """Let go of the noted references whose targets have been read since (most of them: a
+        delivery is known by its session id, looked up only here); the rest are checked once all is read."""
+        found = self.knows({hash(link.target) for link in self.links})
+        self.links = [link for link in self.links if hash(link.target) not in found]
+        self._prune_at = max(PRUNE_LINKS_AT, 2 * len(self.links))
 
     def _chain(self, key: Key) -> Chain:
         """The chain state of a key, new if unseen."""

@@ -85,6 +85,13 @@ class Rejected(Exception):
 
 def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
     """Read one unit's entries into a part: each folded in, rejected, held aside or not recognised."""
+    part = _read_entries(unit, reading, report)
+    part.ledger.prune_links()  # before a worker sends the part: most references are resolved within it
+    return part
+
+
+def _read_entries(unit: Unit, reading: Reading, report: Progress) -> Part:
+    """`read_unit` up to the references still waiting for their targets."""
     part = Part(Ledger(reading.as_of))
     reader = EntryReader(part, unit, reading, report)
     limits = reading.limits
@@ -237,7 +244,7 @@ class EntryReader:
 
     def value(self, entry: parse.RawEntry) -> tuple[dict[str, Any], bytes]:
         """The entry parsed, its secrets masked, checked to be an object with an id and a kind."""
-        value, raw = stream.value_of(entry), entry.raw
+        value, raw = stream.value_of(entry), entry.compact or entry.raw
         if isinstance(value, parse.Problem):
             raise Rejected(value.reason)
         if raw is None or may_hold_secrets(raw):

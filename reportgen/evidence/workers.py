@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -159,14 +160,17 @@ def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: P
     numbered = list(enumerate(units))
     pool = ProcessPoolExecutor(len(units) - 1 if here else jobs, mp_context=context, initializer=_worker_signals)
     try:
-        futures = [pool.submit(_work, n) for n in (numbered[1:] if here else numbered)]
+        futures = [pool.submit(_work_elsewhere, n) for n in (numbered[1:] if here else numbered)]
         own = [_work(numbered[0], progress)] if here else []
         while futures_wait(futures, timeout=0.25).not_done:
             _show(progress)
-        parts = own + [future.result() for future in futures]
-        # Every worker is done: wait for the pool to close its pipes, or its management thread may
+        sent = [future.result() for future in futures]
+        futures.clear()  # `sent` alone holds the pickles now, and lets go of each as it is unpickled
+        # Every worker is done: let them end (and give their memory back) before their parts are
+        # unpickled here. Waiting also lets the pool close its pipes, or its management thread may
         # write to a closed one as the interpreter exits and print a traceback.
         pool.shutdown(wait=True)
+        parts = own + [_unpickled(sent, n) for n in range(len(sent))]
     except BrokenProcessPool:
         raise InputError("a worker process reading the evidence died (out of memory?); try --jobs 1") from None
     finally:
@@ -176,6 +180,19 @@ def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: P
         if part.file is None and unit.span is not None and unit.span[0] == 0:
             part.file = digests.file(unit)
     return parts
+
+
+def _work_elsewhere(numbered: tuple[int, Unit]) -> bytes:
+    """Read one unit in a worker process and send back its part pickled: the worker can then end
+    before the parent unpickles it, so a large ledger is not held by both at once."""
+    return pickle.dumps(_work(numbered), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickled(sent: list[bytes | None], n: int) -> Part:
+    """The part a worker sent, its pickle let go of as soon as it is read."""
+    data, sent[n] = sent[n], None
+    assert data is not None
+    return pickle.loads(data)  # noqa: S301 - pickled by our own forked worker, never read from elsewhere
 
 
 def _worker_signals() -> None:
