@@ -216,7 +216,7 @@ def shared_decisions(decisions: list[RetryDecision]) -> list[RetryDecision]:
     return decisions
 
 
-@dataclass
+@dataclass(slots=True)
 class Plan:
     """A retry plan's decisions: its own record's (the latest, if several), else the first embedded copy's."""
 

@@ -116,12 +116,12 @@ class Ledger:
         self.outside: Counter[str] = Counter()
         self.unjudged: dict[str, Oldest] = {}
         self.unrecognised: list[Cite] = []
-        # Ids are kept as their hashes: str hashes are the same in this process and the workers it
-        # forks, and a set of ints is a fraction of a set of the ids themselves. Session ids, one
-        # a record, go in an array (8 bytes each): they are looked up only once all is read.
-        self.known: set[int] = set()
+        # Ids are kept as their hashes (str hashes are the same in this process and the workers it
+        # forks) in arrays, 8 bytes each: session ids, one a record, and the other ids records
+        # carry. They are looked up only in batches: when references are pruned, and once all is read.
+        self.known: array[int] = array("q")
         self.sids: array[int] = array("q")
-        self.known_parts: list[set[int] | array[int]] = []
+        self.known_parts: list[array[int]] = []
         self.links: list[Link] = []
         self._prune_at = PRUNE_LINKS_AT
         self.providers: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -195,18 +195,18 @@ class Ledger:
     def know(self, some_id: str | None) -> None:
         """Note an id as present in the evidence."""
         if some_id:
-            self.known.add(hash(some_id))
+            self.known.append(hash(some_id))
 
     def link(self, target: str, place: tuple[object, ...], cite: Cite, name: str) -> None:
-        """Note a reference whose target is not known yet; it is checked once all is read."""
-        if target and hash(target) not in self.known:
+        """Note a reference; it is looked up in batches (`prune_links`) and once all is read."""
+        if target:
             self.links.append(Link(intern(target), place, cite, name))
             if len(self.links) >= self._prune_at:
                 self.prune_links()
 
     def prune_links(self) -> None:
-        """Let go of the noted references whose targets have been read since (most of them: a
-        delivery is known by its session id, looked up only here); the rest are checked once all is read."""
+        """Let go of the noted references whose targets have been read so far (most of them); the
+        rest are checked once all is read."""
         found = self.knows({hash(link.target) for link in self.links})
         self.links = [link for link in self.links if hash(link.target) not in found]
         self._prune_at = max(PRUNE_LINKS_AT, 2 * len(self.links))
@@ -235,7 +235,7 @@ class Ledger:
         if not record.delivery_success:
             tally.delivery_failures += 1
             tally.failed_deliveries.add(cite)
-        chain_id = record.chain_id
+        chain_id = intern(record.chain_id)  # a chain's id recurs in its executions, plans and acknowledgements
         for provider, success in record.outcomes():
             key = (loop, chain_id, norm_provider(provider))
             self._chain(key).add(cite, success, False)
@@ -244,7 +244,7 @@ class Ledger:
         """An execution: an outcome of its key, a link to its run, plan and delivery."""
         loop = record.loop
         assert loop is not None
-        key = (loop, record.health_id, norm_provider(record.provider))
+        key = (loop, intern(record.health_id), norm_provider(record.provider))
         tally = self.loops[loop]
         tally.executions[record.execution_status] += 1
         ok = record.succeeded
@@ -299,7 +299,7 @@ class Ledger:
         self.know(run.run_key)
         body = run.body
         selected = body.selected_retries if body else []
-        for key in sorted({(loop, d.health_id, norm_provider(d.provider)) for d in selected}):
+        for key in sorted({(loop, intern(d.health_id), norm_provider(d.provider)) for d in selected}):
             self.selections.setdefault(key, []).append((cite, run.dry_run))
         place = LOOP_NAMES.index(loop)
         for i, decision in enumerate(selected):
@@ -319,7 +319,7 @@ class Ledger:
         tally = self.loops[loop]
         if isinstance(record, AlertAck):
             tally.acks[record.acknowledgement_state] += 1
-            pair = (record.health_id, norm_provider(record.provider))
+            pair = (intern(record.health_id), norm_provider(record.provider))
             self.acks[loop].setdefault(pair, AckPair()).add(cite, record.acknowledgement_state)
         elif isinstance(record, (AlertPlan, ArchiveAlertPlan)):
             tally.alert_plans += 1
@@ -327,7 +327,7 @@ class Ledger:
             providers = tuple(norm_provider(p) for p in record.required_providers())
             providers = self.providers.setdefault(providers, providers)  # most plans share a few lists
             level = None if record.alert_level is None else intern(record.alert_level)
-            self.required[loop].append(RequiredBy(cite, record.health_id, providers, level))
+            self.required[loop].append(RequiredBy(cite, intern(record.health_id), providers, level))
         else:
             tally.health_records += 1
             self.know(record.health_id)
@@ -398,8 +398,8 @@ class Ledger:
 
     def knows(self, targets: set[int]) -> set[int]:
         """Which of these id hashes are present in any part of the evidence."""
-        found = targets & self.known
-        for part in (self.sids, *self.known_parts):
+        found: set[int] = set()
+        for part in (self.known, self.sids, *self.known_parts):
             found |= targets.intersection(part)
         return found
 
