@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import Field
+from pydantic import ConfigDict, Field, ValidationError
 
-from reportgen.judge.verdict import EvidenceRef, Finding, Model, OpenItem, ResolvedChain, built
+from reportgen.judge.verdict import Check, EvidenceRef, Finding, Model, OpenItem, ResolvedChain, built
 
 REF = {"session_id": "sess-1", "source": "ev.ndjson", "line": 7, "kind": "cavra_alert_delivery"}
 CASES: list[tuple[type[Model], dict[str, Any]]] = [
@@ -67,22 +67,23 @@ def test_built_models_get_their_own_copy_of_a_mutable_default() -> None:
 
 def test_built_refuses_a_model_whose_field_has_an_alias() -> None:
     class Aliased(Model):
+        model_config = ConfigDict(frozen=True)
         name: str = Field(alias="Name")
 
     with pytest.raises(TypeError, match="alias"):
         built(Aliased, name="x")
 
 
-def test_assigning_to_or_copying_a_built_model_leaves_every_other_model_as_it_was() -> None:
-    first, second = built(EvidenceRef, **REF), built(EvidenceRef, **REF)
-    first.kind = "cavra_alert_acknowledgement"
-    copied = second.model_copy(update={"line": 9})
-    partial = built(EvidenceRef, session_id=None, source="s", line=None)
-    partial.kind = "k"
-    assert second.model_fields_set == set(REF) and second.kind == REF["kind"]
-    assert copied.line == 9 and second.line == 7
-    assert built(EvidenceRef, session_id=None, source="s", line=None).model_fields_set == {
-        "session_id",
-        "source",
-        "line",
-    }
+def test_built_refuses_a_model_that_is_not_frozen() -> None:
+    with pytest.raises(TypeError, match="frozen"):
+        built(Check, id="c", title="t", status="pass", evidence="e", operator_action="a")
+
+
+def test_built_models_are_frozen_and_a_copy_changes_neither_the_original_nor_its_siblings() -> None:
+    first, second = built(OpenItem, **CASES[3][1]), built(OpenItem, **CASES[3][1])
+    with pytest.raises(ValidationError, match="frozen"):
+        first.kind = "cavra_alert_acknowledgement"
+    copied = first.model_copy(update={"status": "closed", "waiver_expired": "w-1"})
+    assert copied.status == "closed" and copied.model_fields_set == set(CASES[3][1]) | {"status", "waiver_expired"}
+    assert first.model_fields_set == second.model_fields_set == set(CASES[3][1])
+    assert first.status == second.status == "open"

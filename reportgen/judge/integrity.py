@@ -4,11 +4,11 @@ and the warnings from reading it. Both modes keep the closure open over evidence
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from datetime import datetime
 
 from reportgen.evidence import sqlite_store
-from reportgen.evidence.chains import MAX_CITED, Cite, Link, micros, moment
+from reportgen.evidence.chains import MAX_CITED, Cite, Link, Plan, micros, moment
 from reportgen.evidence.inputs import SecretExposed
 from reportgen.evidence.ledger import Ledger
 from reportgen.evidence.load import LoadResult
@@ -185,8 +185,10 @@ def _secret_item(key: tuple[str, ...], found: list[SecretExposed]) -> OpenItem:
 
 def reference_warnings(ledger: Ledger) -> list[Finding]:
     """An execution record, worker run or retry decision that points at an id not in the evidence."""
-    links = [*ledger.links, *_plan_links(ledger)]
-    found = ledger.knows({hash(link.target) for link in links})
+    targets = {hash(link.target) for link in ledger.links}
+    targets.update(hash(target) for _, _, _, _, target in _plan_targets(ledger))
+    found = ledger.knows(targets)
+    links = [*ledger.links, *_plan_links(ledger, found)]
     broken = sorted((link for link in links if hash(link.target) not in found), key=lambda link: link.place)
     return [
         built(
@@ -200,20 +202,25 @@ def reference_warnings(ledger: Ledger) -> list[Finding]:
     ]
 
 
-def _plan_links(ledger: Ledger) -> Iterable[Link]:
-    """The links of every retry plan's decisions, cited at the first record that carried the plan."""
+# The fields of a retry decision that point at other records, in the order their links are placed.
+PLAN_FIELDS = ("retry_decisions.latest_delivery_id", "retry_decisions.plan_id", "retry_decisions.health_id")
+
+
+def _plan_targets(ledger: Ledger) -> Iterator[tuple[str, Plan, int, int, str]]:
+    """Every id a retry plan's decisions point at: (plan id, plan, decision, field, target)."""
     for plan_id, plan in ledger.plans.items():
-        holder = min(plan.records)
         for i, decision in enumerate(plan.decisions):
-            for j, (name, target) in enumerate(
-                (
-                    ("retry_decisions.latest_delivery_id", decision.latest_delivery_id),
-                    ("retry_decisions.plan_id", decision.plan_id),
-                    ("retry_decisions.health_id", decision.health_id),
-                )
-            ):
+            for j, target in enumerate((decision.latest_delivery_id, decision.plan_id, decision.health_id)):
                 if target:
-                    yield Link(target, (len(LOOP_NAMES), plan_id, i, j), holder, name)
+                    yield plan_id, plan, i, j, target
+
+
+def _plan_links(ledger: Ledger, found: set[int]) -> Iterator[Link]:
+    """The links of retry plans' decisions to ids not in `found`, cited at the first record that
+    carried the plan (the others are whole: hundreds of thousands at a million records)."""
+    for plan_id, plan, i, j, target in _plan_targets(ledger):
+        if hash(target) not in found:
+            yield Link(target, (len(LOOP_NAMES), plan_id, i, j), min(plan.records), PLAN_FIELDS[j])
 
 
 def load_warnings(loaded: LoadResult, ledger: Ledger, as_of: datetime) -> list[Finding]:

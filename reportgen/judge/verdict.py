@@ -66,9 +66,10 @@ M = TypeVar("M", bound=Model)
 # Per model: its field names in order, and each field's name with its default when it is
 # immutable (else its FieldInfo, asked for a fresh copy each time) or _REQUIRED.
 Shape = tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]
-# Per model: the fields set of an instance given every field. One set serves them all: pydantic
-# only ever adds a field's name to it (on assignment; model_copy adds to a copy), and every name is in.
-_ALL_SET: dict[type[Model], set[str]] = {}
+# The fields set of every instance given the same fields, one set for them all (some 700 bytes an
+# item): the models are frozen, and pydantic changes a fields set only on assignment (model_copy
+# changes a copy of it).
+_FIELDS_SET: dict[tuple[type[Model], tuple[str, ...]], set[str]] = {}
 _SHAPES: dict[type[Model], Shape] = {}
 _REQUIRED, _IMMUTABLE = object(), (type(None), str, int, bool, float, tuple, frozenset)
 
@@ -78,13 +79,14 @@ def built(cls: type[M], **values: Any) -> M:
     makes it (field order, defaults, fields set) without its per-field alias walk, which costs
     several times the rest at hundreds of thousands of items and references."""
     names, defaults = _SHAPES.get(cls) or _shape(cls)
+    given = tuple(values)
+    fields_set = _FIELDS_SET.get((cls, given))
+    if fields_set is None:
+        fields_set = _FIELDS_SET[(cls, given)] = set(given)
     model = cls.__new__(cls)
-    if tuple(values) == names:  # every field given, in order (an evidence reference): the dict as it is
-        object.__setattr__(model, "__dict__", values)
-        object.__setattr__(model, "__pydantic_fields_set__", _ALL_SET[cls])
-    else:
-        object.__setattr__(model, "__dict__", _filled(defaults, values))
-        object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    # Every field given, in order (an evidence reference): the dict as it is.
+    object.__setattr__(model, "__dict__", values if given == names else _filled(defaults, values))
+    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
     object.__setattr__(model, "__pydantic_extra__", None)
     object.__setattr__(model, "__pydantic_private__", None)
     return model
@@ -104,9 +106,9 @@ def _filled(defaults: tuple[tuple[str, Any], ...], values: dict[str, Any]) -> di
 
 
 def _shape(cls: type[Model]) -> Shape:
-    """A model's fields as `built` reads them; only plain models (no aliases, no post-init) have one."""
-    if cls.__pydantic_post_init__ or cls.__private_attributes__:
-        raise TypeError(f"{cls.__name__} needs model_construct")
+    """A model's fields as `built` reads them; only plain frozen models (no aliases, no post-init) have one."""
+    if cls.__pydantic_post_init__ or cls.__private_attributes__ or not cls.model_config.get("frozen"):
+        raise TypeError(f"{cls.__name__} needs model_construct (built makes only plain frozen models)")
     shape = []
     for name, field in cls.__pydantic_fields__.items():
         if field.alias not in (None, name) or field.validation_alias is not None:
@@ -114,12 +116,13 @@ def _shape(cls: type[Model]) -> Shape:
         plain = field.default_factory is None and isinstance(field.default, _IMMUTABLE)
         shape.append((name, _REQUIRED if field.is_required() else field.default if plain else field))
     _SHAPES[cls] = found = (tuple(name for name, _ in shape), tuple(shape))
-    _ALL_SET[cls] = set(found[0])
     return found
 
 
 class EvidenceRef(Model):
     """A pointer from a finding to one input record."""
+
+    model_config = ConfigDict(frozen=True)  # made by `built`
 
     session_id: str | None
     source: str
@@ -160,6 +163,8 @@ class Waiver(Model):
 class OpenItem(Model):
     """One open reporting risk: what is open, how bad, what happened, and what to do."""
 
+    model_config = ConfigDict(frozen=True)  # made by `built`
+
     id: str
     code: str
     severity: Severity
@@ -190,6 +195,8 @@ class OpenItem(Model):
 class Finding(Model):
     """A warning: shown everywhere, never opens the closure by itself."""
 
+    model_config = ConfigDict(frozen=True)  # made by `built`
+
     code: str
     severity: Literal["warning"] = "warning"
     title: str
@@ -200,6 +207,8 @@ class Finding(Model):
 class ResolvedChain(Model):
     """A (health_id, provider) chain that failed and was later delivered, or that a newer alert
     plan superseded (`resolved_by` is then that plan)."""
+
+    model_config = ConfigDict(frozen=True)  # made by `built`
 
     loop: str
     health_id: str
