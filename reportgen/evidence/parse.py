@@ -60,7 +60,8 @@ class FileProblem:
     rejects: bool
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per record read, and a frozen dataclass's __init__ costs four times as much.
+@dataclass(slots=True)
 class RawEntry:
     """One entry of an input: where it is, its JSON text or why it has none, and its format.
 
