@@ -87,3 +87,8 @@ def test_built_models_are_frozen_and_a_copy_changes_neither_the_original_nor_its
     assert copied.status == "closed" and copied.model_fields_set == set(CASES[3][1]) | {"status", "waiver_expired"}
     assert first.model_fields_set == second.model_fields_set == set(CASES[3][1])
     assert first.status == second.status == "open"
+
+
+def test_built_refuses_a_name_that_is_not_a_field() -> None:
+    with pytest.raises(TypeError, match="no field detial"):
+        built(Finding, code="c", title="t", detail="d", detial="x")

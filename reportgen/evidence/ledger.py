@@ -200,7 +200,7 @@ class Ledger:
     def link(self, target: str, place: tuple[object, ...], cite: Cite, name: str) -> None:
         """Note a reference; it is looked up in batches (`prune_links`) and once all is read."""
         if target:
-            self.links.append(Link(intern(target), place, cite, name))
+            self.links.append(Link(target, place, cite, name))
             if len(self.links) >= self._prune_at:
                 self.prune_links()
 
