@@ -222,11 +222,11 @@ def damaged_item(at: float) -> Any:
 
 
 SHAPES = {
-    "truncated": (truncated, "fallback"),
+    "truncated": (truncated, "whole"),  # it does not end as a store file
     "second list": (second_list("more"), "fallback"),
     "items twice": (second_list("items"), "fallback"),
     "key before items": (list_first, "whole"),
-    "history page": (history_page, "fallback"),
+    "history page": (history_page, "whole"),  # it does not end as a store file
     "escaped starts": (escaped_starts, "joined"),
     "mixed indentation": (mixed_indentation, "fallback"),
     "one line": (one_line, "whole"),
@@ -234,7 +234,7 @@ SHAPES = {
     "over-long item": (over_long, "fallback"),
     "fake starts": (fake_starts, "fallback"),
     "odd items": (odd_items, "fallback"),
-    "trailing data": (trailing_data, "fallback"),
+    "trailing data": (trailing_data, "whole"),  # it does not end as a store file
     "damaged early": (damaged_item(0.2), "fallback"),
     "damaged late": (damaged_item(0.8), "fallback"),
     "CRLF": (lambda items: store([pretty(item) for item in items]).replace(b"\n", b"\r\n"), "whole"),
@@ -305,3 +305,20 @@ def test_the_items_before_a_range_are_counted_across_chunk_edges(tmp_path, monke
     starts = [s for s in starts if s == 0 or data[s : s + 1] in (b"{", b'"')]
     assert len(starts) == len(items)
     assert [store_ranges.items_before(str(path), start, indent) for start in starts] == list(range(len(items)))
+
+
+@pytest.mark.parametrize(
+    ("tail", "split"),
+    [("", True), ("\n", True), (' , "total": 700\n}', False), ("\n}\n{}", False), ("\n}\n\x00", False)],
+    ids=["store", "newline after", "api history page", "a second document", "a NUL after"],
+)
+def test_only_a_file_that_ends_as_a_store_file_is_cut_into_ranges_and_each_is_read_once(
+    generated, tmp_path, small_ranges, tail, split
+):
+    text = generated.read_text()
+    path = tmp_path / "evidence.json"
+    path.write_text(text.rstrip().removesuffix("}").rstrip() + ("\n}" + tail if split else tail))
+    assert (len(plan_units([(str(path), str(path))], LIMITS, jobs=2)) > 1) is split
+    two, one = load([str(path)], jobs=2, limits=LIMITS), load([str(path)], jobs=1, limits=LIMITS)
+    assert small_ranges == ([True] if split else [])  # never read in ranges and then read again whole
+    assert summarise(two).to_json() == summarise(one).to_json()

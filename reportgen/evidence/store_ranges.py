@@ -25,6 +25,9 @@ MIN_PART = ndjson.MIN_PART
 # on its own line. The indentation before it is the items' indentation.
 _HEADER = re.compile(rb'\{\n[ \t]*"items"[ \t]*:[ \t]*\[\n([ \t]{1,64})(?=[{"])')
 _HEAD_BYTES = 4096
+# How it ends: the list's ']' and the document's '}', with only whitespace around and after them.
+_TAIL = re.compile(rb"\][ \t\r\n]*\}[ \t\r\n]*\Z")
+_TAIL_BYTES = 4096
 _OPEN_OBJECT, _OPEN_LIST, _CLOSE_LIST, _CLOSE_OBJECT, _COMMA, _COLON = b"{[]},:"
 
 
@@ -41,10 +44,18 @@ class ItemCut:
 
 
 def items_indent(path: str) -> bytes | None:
-    """The indentation of a pretty-printed store file's items, or None when the file is not one."""
+    """The indentation of a pretty-printed store file's items, or None when the file is not one.
+
+    A file must also end as a store file does, with the list and the document: an API history page
+    (`"total"` after its items) or anything else would make its last range unsound, and the file
+    would be read twice, in ranges and then whole.
+    """
     with open(path, "rb") as handle:
         found = _HEADER.match(handle.read(_HEAD_BYTES))
-    return found.group(1) if found else None
+        if found is None:
+            return None
+        handle.seek(max(0, os.fstat(handle.fileno()).st_size - _TAIL_BYTES))
+        return found.group(1) if _TAIL.search(handle.read()) else None
 
 
 def _starts(indent: bytes) -> tuple[bytes, bytes]:
