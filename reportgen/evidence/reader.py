@@ -83,17 +83,19 @@ class Rejected(Exception):
     """An entry that is not a record, with the one-line reason."""
 
 
-def read_unit(unit: Unit, reading: Reading, report: Progress) -> Part:
-    """Read one unit's entries into a part: each folded in, rejected, held aside or not recognised."""
-    part = _read_entries(unit, reading, report)
+def read_unit(unit: Unit, reading: Reading, report: Progress, make: ReaderMaker | None = None) -> Part:
+    """Read one unit's entries into a part: each folded in, rejected, held aside or not recognised
+    (by the reader `make` makes, for a whole input, when given)."""
+    part = _read_entries(unit, reading, report, make)
     part.ledger.prune_links()  # before a worker sends the part: most references are resolved within it
     return part
 
 
-def _read_entries(unit: Unit, reading: Reading, report: Progress) -> Part:
+def _read_entries(unit: Unit, reading: Reading, report: Progress, make: ReaderMaker | None) -> Part:
     """`read_unit` up to the references still waiting for their targets."""
     part = Part(Ledger(reading.as_of))
-    reader = EntryReader(part, unit, reading, report)
+    whole = unit.store is None and unit.items is None and unit.span is None
+    reader = (make if make is not None and whole else EntryReader)(part, unit, reading, report)
     limits = reading.limits
     if unit.store is not None:
         return read_database(unit, part, reader, limits)
@@ -121,6 +123,7 @@ def _read_entries(unit: Unit, reading: Reading, report: Progress) -> Part:
                 reader.read(entry)
         except parse.TooLarge as exc:
             raise InputError(f"{unit.name}: {exc} (--max-input-bytes)") from None
+    reader.finish()
     _file_problems(part, unit.name, opened)
     part.decompressed = opened.charged
     part.file = InputFile(path=unit.name, sha256=opened.sha256, bytes=opened.size, format=opened.format)
@@ -190,11 +193,22 @@ class EntryReader:
 
     def read(self, entry: parse.RawEntry) -> None:
         """Account for one entry."""
+        self.count(entry)
+        self.take(entry)
+
+    def count(self, entry: parse.RawEntry) -> None:
+        """Count an entry read, and report the progress now and then."""
         part = self.part
         part.entries += 1
         self.bytes += len(entry.raw or b"") + 1
         if part.entries % PROGRESS_EVERY == 0:
             self.report(self.bytes, part.entries)
+
+    def finish(self) -> None:
+        """Every entry has been read (a reader that hands entries elsewhere takes them back here)."""
+
+    def take(self, entry: parse.RawEntry) -> None:
+        """Fold an entry in, reject it with its reason, or keep it as a record no rule reads."""
         if entry.raw is not None and entry.problem is None and not entry.parsed:
             found = self.plain(entry.raw)
             if found is not None:
@@ -287,6 +301,10 @@ class EntryReader:
             self.part.held.append(Held(record, at, digest, self.unit.index, line))
             return
         fold(self.part.ledger, record, at, self.unit.name, line)
+
+
+# What makes the reader of a whole input: EntryReader, or one that shares the work (evidence.fanout).
+ReaderMaker = Callable[[Part, Unit, Reading, Progress], EntryReader]
 
 
 def fold(ledger: Ledger, record: Lean | Foreign, at: datetime | None, source: str, line: int | None) -> None:

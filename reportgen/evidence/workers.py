@@ -6,14 +6,14 @@ import hashlib
 import multiprocessing
 import os
 import pickle
-import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from reportgen.evidence import ndjson, sqlite_store, store_ranges, stream
+from reportgen.evidence import fanout, ndjson, sqlite_store, store_ranges, stream
+from reportgen.evidence.children import child_signals
 from reportgen.evidence.discover import is_database, is_gzip, is_spool
 from reportgen.evidence.inputs import CHUNK, MIB, InputError, InputFile, Limits, over_budget
 from reportgen.evidence.ledger import Ledger
@@ -22,8 +22,6 @@ from reportgen.evidence.store_ranges import ItemCut
 
 # A plain NDJSON file (or a pretty-printed store file) larger than this is split by byte range over the jobs.
 SPLIT_BYTES = 32 * MIB
-# A worker's exit code when Ctrl-C stops it (128 + SIGINT, as a shell reports it).
-EXIT_INTERRUPTED = 130
 # Workers are forked, so that they share this process's str hash seed (the ledger keeps ids as
 # hashes); where fork does not exist (Windows) everything is read in this process.
 FORK = "fork" in multiprocessing.get_all_start_methods()
@@ -101,15 +99,18 @@ def split_kind(path: str, limits: Limits) -> str | None:
 
 
 def read_units(units: list[Unit], reading: Reading, jobs: int, progress: Progress | None) -> list[Part]:
-    """Read every unit, in worker processes when there is more than one job and more than one unit."""
+    """Read every unit, in worker processes when there is more than one job and more than one unit
+    (one big whole input is then shared with a helper process instead)."""
     if jobs <= 1 or len(units) <= 1 or not FORK:
-        parts = _read_here(units, reading, progress)
+        parts = _read_here(units, reading, progress, jobs)
     else:
         parts = _read_in_workers(units, reading, jobs, progress)
-    return _whole_stores(units, parts, reading, progress)
+    return _whole_stores(units, parts, reading, progress, jobs)
 
 
-def _whole_stores(units: list[Unit], parts: list[Part], reading: Reading, progress: Progress | None) -> list[Part]:
+def _whole_stores(
+    units: list[Unit], parts: list[Part], reading: Reading, progress: Progress | None, jobs: int
+) -> list[Part]:
     """Read again, whole and here, every store file whose ranges did not join up into the whole document.
 
     The whole read's part takes the place of the file's first range, empty parts the others', so
@@ -122,14 +123,15 @@ def _whole_stores(units: list[Unit], parts: list[Part], reading: Reading, progre
         if planned and hashed and store_ranges.joined(reads, planned[1], hashed.bytes):
             continue
         first = units[slots[0]]
-        parts[slots[0]] = _read_here([Unit(first.index, first.name, first.path)], reading, progress)[0]
+        parts[slots[0]] = _read_here([Unit(first.index, first.name, first.path)], reading, progress, jobs)[0]
         for n in slots[1:]:
             parts[n] = Part(Ledger(reading.as_of))
     return parts
 
 
-def _read_here(units: list[Unit], reading: Reading, progress: Progress | None) -> list[Part]:
-    """Read the units one after the other in this process."""
+def _read_here(units: list[Unit], reading: Reading, progress: Progress | None, jobs: int) -> list[Part]:
+    """Read the units one after the other in this process (a big whole input shared with a helper
+    process when there are jobs to spare: evidence.fanout)."""
     parts: list[Part] = []
     done = [0, 0]
 
@@ -138,7 +140,8 @@ def _read_here(units: list[Unit], reading: Reading, progress: Progress | None) -
             progress(done[0] + bytes_read, done[1] + entries)
 
     for unit in units:
-        part = read_unit(unit, reading, report)
+        with fanout.shared(unit, reading, jobs) as make:
+            part = read_unit(unit, reading, report, make)
         done[0] += part.decompressed
         done[1] += part.entries
         parts.append(part)
@@ -158,7 +161,7 @@ def _read_in_workers(units: list[Unit], reading: Reading, jobs: int, progress: P
     digests = _FileDigests(units)
     here = len(units) <= jobs
     numbered = list(enumerate(units))
-    pool = ProcessPoolExecutor(len(units) - 1 if here else jobs, mp_context=context, initializer=_worker_signals)
+    pool = ProcessPoolExecutor(len(units) - 1 if here else jobs, mp_context=context, initializer=child_signals)
     try:
         futures = [pool.submit(_work_elsewhere, n) for n in (numbered[1:] if here else numbered)]
         own = [_work(numbered[0], progress)] if here else []
@@ -193,14 +196,6 @@ def _unpickled(sent: list[bytes | None], n: int) -> Part:
     data, sent[n] = sent[n], None
     assert data is not None
     return pickle.loads(data)  # noqa: S301 - pickled by our own forked worker, never read from elsewhere
-
-
-def _worker_signals() -> None:
-    """In a worker: Ctrl-C (sent to the whole process group) ends it quietly; the parent reports it."""
-    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(EXIT_INTERRUPTED))
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 def _show(progress: Progress | None) -> None:

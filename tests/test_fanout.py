@@ -1,0 +1,142 @@
+"""A whole input read by this process and a helper gives exactly what one process gives.
+
+A gzip stream, a one-line store file, a JSON list and an API history page cannot be cut into
+byte ranges; with a second job their entries are shared with a forked helper in batches. The
+summary, the account of every entry (rejections, notices, secrets, duplicates, conflicts) and the
+pack's inputs must match `--jobs 1` byte for byte, on generated evidence with broken entries,
+secrets, naive timestamps, duplicates and conflicting copies in any order.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import multiprocessing
+import os
+import random
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from evidence import ROOT
+
+from reportgen.evidence import fanout
+from reportgen.evidence.inputs import InputError, Limits
+from reportgen.evidence.load import load
+from reportgen.judge.summary import summarise
+
+sys.path.insert(0, str(ROOT))
+from bench.generate import write
+
+RECORDS, SEED, BROKEN = 1500, 23, 6
+LIMITS = Limits(max_record_bytes=64 * 1024)
+SECRET = "ghp_s3cr3tGithubTokenValue0123456789"
+
+
+@pytest.fixture(autouse=True)
+def share_small_inputs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Share any input with a helper, in small batches; note the size of every batch handed over."""
+    monkeypatch.setattr(fanout, "SHARE_BYTES", 0)
+    monkeypatch.setattr(fanout, "BATCH", 5)
+    handed: list[int] = []
+    hand = fanout._Helper.hand
+
+    def noted(self: fanout._Helper, batch: list) -> None:  # type: ignore[type-arg]
+        handed.append(len(batch))
+        hand(self, batch)
+
+    monkeypatch.setattr(fanout._Helper, "hand", noted)
+    return handed
+
+
+@pytest.fixture(scope="module")
+def values(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """Generated records as JSON texts, broken ones too, with secrets, naive times, copies and conflicts."""
+    path = tmp_path_factory.mktemp("fanout") / "evidence.ndjson"
+    lines = Path(write(str(path), "ndjson", RECORDS, SEED, BROKEN, profile="reference").path).read_bytes().splitlines()
+    rng = random.Random(SEED)
+    parsed = [orjson.loads(line) for line in lines if _json(line)]
+    odd = [dict(v, signer=SECRET) for v in rng.sample(parsed, 5)]
+    odd += [dict(v, created_at=v["created_at"][:19], session_id=v["session_id"] + "-n") for v in rng.sample(parsed, 5)]
+    odd += [dict(v, signer="someone-else") for v in rng.sample(parsed, 10)]  # conflicting copies
+    texts = lines + rng.sample(lines, 20) + [orjson.dumps(v) for v in odd]
+    rng.shuffle(texts)
+    return [t for t in texts if t.strip()]
+
+
+def _json(line: bytes) -> bool:
+    """Whether a line is a JSON object."""
+    try:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def as_format(values: list[bytes], fmt: str, folder: Path) -> Path:
+    """The records written as one input of a format that is read whole (broken lines only in NDJSON)."""
+    items = [json.loads(v) for v in values if _json(v)]
+    if fmt == "gzip":
+        path, data = folder / "evidence.ndjson.gz", gzip.compress(b"\n".join(values) + b"\n", mtime=0)
+    elif fmt == "one-line store":
+        path, data = folder / "store.json", orjson.dumps({"items": items})
+    elif fmt == "pretty list":
+        path, data = folder / "list.json", json.dumps(items, indent=2).encode()
+    elif fmt == "gzip cut short":
+        data = gzip.compress(b"\n".join(values) + b"\n", mtime=0)
+        path, data = folder / "cut.ndjson.gz", data[: len(data) * 2 // 3]
+    elif fmt == "damaged store":
+        data = orjson.dumps({"items": items})
+        path, data = folder / "damaged.json", data[: len(data) // 2] + b"}{oops" + data[len(data) // 2 :]
+    else:  # an API history page, its total after the items
+        path, data = folder / "page.json", json.dumps({"items": items, "total": len(items) + 3}, indent=1).encode()
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "fmt", ["gzip", "one-line store", "pretty list", "history page", "gzip cut short", "damaged store"]
+)
+def test_a_whole_input_shared_with_a_helper_gives_the_one_process_summary_and_account(
+    values, tmp_path, fmt, share_small_inputs
+):
+    path = [str(as_format(values, fmt, tmp_path))]
+    one, two = load(path, jobs=1, limits=LIMITS), load(path, jobs=2, limits=LIMITS)
+    assert sum(share_small_inputs) > len(values) // 4  # the helper folded a good part of them
+    assert one.secrets and one.duplicates and one.conflicts and one.notices
+    for account in ("files", "rejected", "notices", "secrets", "duplicates", "conflicts", "dropped"):
+        assert getattr(two, account) == getattr(one, account), account
+    assert summarise(two).to_json() == summarise(one).to_json()
+
+
+def test_a_helper_that_dies_is_an_error_that_says_so(values, tmp_path, monkeypatch):
+    path = [str(as_format(values, "gzip", tmp_path))]
+
+    def die(*_args: object) -> None:
+        os._exit(9)
+
+    monkeypatch.setattr(fanout, "_help", die)
+    with pytest.raises(InputError, match="died"):
+        load(path, jobs=2, limits=LIMITS)
+
+
+def test_an_input_over_the_size_limit_stops_the_helper_and_says_what_one_process_says(values, tmp_path):
+    gzipped = as_format(values, "gzip", tmp_path)
+    path, size = [str(gzipped)], gzipped.stat().st_size
+    # Read past its compressed size, stopped halfway through its decompressed bytes.
+    limits = Limits(max_record_bytes=64 * 1024, max_input_bytes=size + len(gzip.decompress(gzipped.read_bytes())) // 2)
+    with pytest.raises(InputError) as one:
+        load(path, jobs=1, limits=limits)
+    with pytest.raises(InputError) as two:
+        load(path, jobs=2, limits=limits)
+    assert str(two.value) == str(one.value)
+    assert not multiprocessing.active_children()
+
+
+def test_small_inputs_ranges_and_one_job_are_read_without_a_helper(values, tmp_path, monkeypatch):
+    monkeypatch.setattr(fanout, "SHARE_BYTES", 1 << 40)
+    path = [str(as_format(values, "gzip", tmp_path))]
+    started: list[object] = []
+    monkeypatch.setattr(fanout, "_Helper", lambda *args: started.append(args))
+    load(path, jobs=2, limits=LIMITS)
+    assert not started
