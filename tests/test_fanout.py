@@ -12,8 +12,11 @@ from __future__ import annotations
 import gzip
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import random
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,8 +25,10 @@ import pytest
 from evidence import ROOT
 
 from reportgen.evidence import fanout
+from reportgen.evidence.children import child_signals
 from reportgen.evidence.inputs import InputError, Limits
 from reportgen.evidence.load import load
+from reportgen.evidence.reader import Reading, Unit
 from reportgen.judge.summary import summarise
 
 sys.path.insert(0, str(ROOT))
@@ -140,3 +145,74 @@ def test_small_inputs_ranges_and_one_job_are_read_without_a_helper(values, tmp_p
     monkeypatch.setattr(fanout, "_Helper", lambda *args: started.append(args))
     load(path, jobs=2, limits=LIMITS)
     assert not started
+
+
+def test_a_helper_that_fails_says_why_in_one_line_with_secrets_masked(values, tmp_path, monkeypatch):
+    path = [str(as_format(values, "gzip", tmp_path))]
+
+    def fail(self: object, entry: object) -> None:
+        raise ValueError(f"cannot fold {SECRET}\nsecond line")
+
+    monkeypatch.setattr(fanout.EntryReader, "take", fail)
+    monkeypatch.setattr(fanout.SharedReader, "take", ORIGINAL_TAKE)  # this process folds as usual
+    with pytest.raises(InputError, match=r"failed \(ValueError: cannot fold .*\); try --jobs 1") as found:
+        load(path, jobs=2, limits=LIMITS)
+    assert SECRET not in str(found.value) and "second line" not in str(found.value)
+
+
+ORIGINAL_TAKE = fanout.EntryReader.take
+
+
+def test_batches_are_cut_by_bytes_as_well_as_by_entries(values, tmp_path, monkeypatch, share_small_inputs):
+    monkeypatch.setattr(fanout, "BATCH", 1000)
+    monkeypatch.setattr(fanout, "BATCH_BYTES", 10_000)
+    load([str(as_format(values, "gzip", tmp_path))], jobs=2, limits=LIMITS)
+    # Records of about 2 KB: five or six to a batch (a few broken one-byte lines aside), never a thousand.
+    assert share_small_inputs and max(share_small_inputs) < 20
+
+
+def test_a_helper_whose_reading_process_is_gone_ends_instead_of_waiting(tmp_path):
+    reading = Reading(LIMITS)
+    helper = fanout._Helper(Unit(0, "x", str(tmp_path / "x")), reading)
+    helper.conn.close()  # as when the reading process dies: the helper must see its input end
+    helper.process.join(timeout=20)
+    assert helper.process.exitcode == fanout._FAILED
+    helper.stop()
+
+
+def _signals_in_child(ignored: bool, answer: multiprocessing.connection.Connection) -> None:
+    """In a forked child: set the invoker's SIGINT, then what a reading child sets; say what it is."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN if ignored else signal.default_int_handler)
+    child_signals()
+    answer.send(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("ignored", [True, False])
+def test_a_forked_child_keeps_ignoring_ctrl_c_when_the_invoker_ignores_it(ignored):
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=_signals_in_child, args=(ignored, theirs))
+    child.start()
+    assert ours.recv() is ignored
+    child.join()
+
+
+def test_the_loader_imports_where_there_is_no_fcntl():
+    code = "import sys; sys.modules['fcntl'] = None; import reportgen.evidence.load"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def _load_in_daemon(path: str, answer: multiprocessing.connection.Connection) -> None:
+    """In a daemon process (which may have no children): load with two jobs, say how many records."""
+    fanout.SHARE_BYTES = 0
+    answer.send(load([path], jobs=2, limits=LIMITS).ledger.records)
+
+
+def test_a_caller_that_may_not_fork_reads_in_one_process(values, tmp_path):
+    path = str(as_format(values, "gzip", tmp_path))
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    daemon = context.Process(target=_load_in_daemon, args=(path, theirs), daemon=True)
+    daemon.start()
+    assert ours.recv() == load([path], jobs=1, limits=LIMITS).ledger.records
+    daemon.join()

@@ -10,8 +10,13 @@ EXIT_INTERRUPTED = 130
 
 
 def child_signals() -> None:
-    """In a child: Ctrl-C (sent to the whole process group) ends it quietly; the parent reports it."""
-    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(EXIT_INTERRUPTED))
+    """In a child: Ctrl-C (sent to the whole process group) ends it quietly; the parent reports it.
+
+    A signal the invoker ignores (a background job's Ctrl-C, nohup's hang-up) stays ignored.
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(EXIT_INTERRUPTED))
     for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
+            signal.signal(number, signal.SIG_DFL)

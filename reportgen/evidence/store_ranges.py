@@ -55,7 +55,7 @@ def items_indent(path: str) -> bytes | None:
         if found is None:
             return None
         handle.seek(max(0, os.fstat(handle.fileno()).st_size - _TAIL_BYTES))
-        return found.group(1) if _TAIL.search(handle.read()) else None
+        return found.group(1) if _TAIL.search(handle.read(_TAIL_BYTES)) else None
 
 
 def _starts(indent: bytes) -> tuple[bytes, bytes]:
