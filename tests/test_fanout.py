@@ -24,11 +24,12 @@ import orjson
 import pytest
 from evidence import ROOT
 
-from reportgen.evidence import fanout
+from reportgen.evidence import fanout, workers
 from reportgen.evidence.children import child_signals
 from reportgen.evidence.inputs import InputError, Limits
 from reportgen.evidence.load import load
 from reportgen.evidence.reader import Reading, Unit
+from reportgen.evidence.workers import plan_units
 from reportgen.judge.summary import summarise
 
 sys.path.insert(0, str(ROOT))
@@ -139,11 +140,20 @@ def test_an_input_over_the_size_limit_stops_the_helper_and_says_what_one_process
 
 
 def test_small_inputs_ranges_and_one_job_are_read_without_a_helper(values, tmp_path, monkeypatch):
-    monkeypatch.setattr(fanout, "SHARE_BYTES", 1 << 40)
-    path = [str(as_format(values, "gzip", tmp_path))]
     started: list[object] = []
-    monkeypatch.setattr(fanout, "_Helper", lambda *args: started.append(args))
-    load(path, jobs=2, limits=LIMITS)
+    monkeypatch.setattr(fanout._Helper, "start", lambda *args: started.append(args))
+    gzipped = [str(as_format(values, "gzip", tmp_path))]
+    load(gzipped, jobs=2, limits=LIMITS)
+    assert len(started) == 2  # a big input with a second job: both reads (the second for repeated ids)
+    started.clear()
+    load(gzipped, jobs=1, limits=LIMITS)
+    ndjson = tmp_path / "evidence.ndjson"
+    ndjson.write_bytes(b"\n".join(values))
+    monkeypatch.setattr(workers, "SPLIT_BYTES", 64 * 1024)
+    assert len(plan_units([(str(ndjson), str(ndjson))], LIMITS, jobs=2)) == 2
+    load([str(ndjson)], jobs=2, limits=LIMITS)  # read in byte ranges by the pool's workers
+    monkeypatch.setattr(fanout, "SHARE_BYTES", 1 << 40)
+    load(gzipped, jobs=2, limits=LIMITS)
     assert not started
 
 

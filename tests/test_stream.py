@@ -29,7 +29,7 @@ from reportgen.evidence.stream import (
     OverBudget,
     StreamLimits,
     sniff,
-    splittable,
+    sniff_file,
     value_of,
 )
 
@@ -616,7 +616,7 @@ def test_the_entries_of_all_ranges_are_the_entries_of_the_whole_file(tmp_path, p
     size = path.stat().st_size
     with open(path, "rb") as handle:
         whole = list(InputStream(str(path), handle, StreamLimits(5000, BIG_BUDGET)).entries())
-    assert splittable(str(path), 5000)
+    assert sniff_file(str(path), 5000) == "ndjson"
     spans = ndjson_ranges(str(path), parts, min_part=1)
     assert spans[0][0] == 0 and spans[-1][1] == size and 1 <= len(spans) <= parts
     assert all(a < b for a, b in spans) and all(b == c for (_, b), (c, _) in zip(spans, spans[1:], strict=False))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 
+# Children are forked, so that they share this process's str hash seed (the ledger keeps ids as
+# hashes); where fork does not exist (Windows) everything is read in this process.
+FORK = "fork" in multiprocessing.get_all_start_methods()
 # A child's exit code when Ctrl-C stops it (128 + SIGINT, as a shell reports it).
 EXIT_INTERRUPTED = 130
 

@@ -27,7 +27,7 @@ try:
 except ImportError:  # not on Windows, where nothing is forked anyway
     fcntl = None  # type: ignore[assignment]
 
-from reportgen.evidence.children import child_signals
+from reportgen.evidence.children import FORK, child_signals
 from reportgen.evidence.inputs import InputError
 from reportgen.evidence.ledger import Ledger
 from reportgen.evidence.masking import mask_string
@@ -71,7 +71,7 @@ def shared(unit: Unit, reading: Reading, jobs: int) -> Iterator[ReaderMaker | No
 
 def _worth(unit: Unit, jobs: int) -> bool:
     """Whether a unit is a whole input big enough for a helper, with a second job to run it."""
-    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs < 2 or not FORK:
         return False
     if unit.span is not None or unit.store is not None or unit.items is not None:
         return False

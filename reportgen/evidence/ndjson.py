@@ -115,7 +115,7 @@ def range_entries(path: str, start: int, end: int, first_line: int, max_record_b
     """The NDJSON entries of [start, end) of a plain file, its lines numbered from `first_line`.
 
     Together the ranges of `ndjson_ranges` give exactly the entries InputStream gives for a file
-    that `splittable` accepts (a BOM at offset 0 is dropped).
+    that `stream.sniff_file` finds to be NDJSON (a BOM at offset 0 is dropped).
     """
     chunks = chunks_of(path, start, end)
     if start == 0:

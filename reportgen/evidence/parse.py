@@ -164,10 +164,15 @@ def parse_entry(raw: bytes) -> Any:
 
 def entry_problem(raw: bytes, value: Any) -> str | None:
     """Why an entry's parsed JSON text is not taken (nested too deeply, a repeated key), or None."""
+    return _problem(raw, written(value))
+
+
+def _problem(raw: bytes, again: bytes | None) -> str | None:
+    """`entry_problem` given the value as `written` writes it."""
     deep = depth_problem(raw)
     if deep:
         return deep
-    duplicate = duplicate_key(raw, value)
+    duplicate = _duplicate(raw, again)
     return f"duplicate key {duplicate!r}" if duplicate else None
 
 
@@ -358,14 +363,10 @@ def written(value: Any) -> bytes | None:
 def item_entry(line: int | None, raw: bytes, value: Any, fmt: str) -> RawEntry:
     """A parsed document item as an entry: its problem (nested too deeply, a repeated key), or its
     value with the compact text the reader's later checks read instead of the pretty-printed one."""
-    deep = depth_problem(raw)
-    if deep:
-        return RawEntry(line, None, deep, fmt)
     again = written(value)
-    if _may_repeat(raw, again):
-        duplicate = first_duplicate(json.loads(raw, object_pairs_hook=_pairs))
-        if duplicate:
-            return RawEntry(line, None, f"duplicate key {duplicate!r}", fmt)
+    problem = _problem(raw, again)
+    if problem:
+        return RawEntry(line, None, problem, fmt)
     return RawEntry(line, raw, None, fmt, value, True, again)
 
 
@@ -383,9 +384,9 @@ def first_duplicate(value: Any) -> str | None:
     return None
 
 
-def duplicate_key(raw: bytes, value: Any) -> str | None:
-    """The first key an entry repeats, or None."""
-    if not may_repeat_keys(raw, value):
+def _duplicate(raw: bytes, again: bytes | None) -> str | None:
+    """The first key an entry's text repeats, or None; `again` is its value as `written` writes it."""
+    if not _may_repeat(raw, again):
         return None
     return first_duplicate(json.loads(raw, object_pairs_hook=_pairs))
 

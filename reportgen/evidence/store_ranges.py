@@ -67,17 +67,25 @@ def _starts(indent: bytes) -> tuple[bytes, bytes]:
     return b",\n" + indent + b"{", b",\n" + indent + b'"'
 
 
+def _windows(path: str, start: int, end: int, overlap: int) -> Iterator[tuple[int, bytes]]:
+    """The bytes of [start, end) in chunks, each after the last `overlap` bytes of the one before
+    (one less than a pattern: a pattern across two chunks is seen once, none twice), with where
+    each window starts."""
+    tail = b""
+    for chunk in ndjson.chunks_of(path, start, end):
+        data = tail + chunk
+        yield start - len(tail), data
+        start += len(chunk)
+        tail = data[-overlap:]
+
+
 def _next_cut(path: str, offset: int, size: int, indent: bytes) -> int:
     """The offset of the first object item start found at or after `offset`; the file size if none."""
     pattern = _starts(indent)[0]
-    carry = b""
-    for chunk in ndjson.chunks_of(path, offset, size):
-        data = carry + chunk
+    for at, data in _windows(path, offset, size, len(pattern) - 1):
         found = data.find(pattern)
         if found >= 0:
-            return offset - len(carry) + found + len(pattern) - 1
-        carry = data[-(len(pattern) - 1) :]
-        offset += len(chunk)
+            return at + found + len(pattern) - 1
     return size
 
 
@@ -104,15 +112,9 @@ def items_before(path: str, start: int, indent: bytes) -> int:
     wrong count, which `joined` finds.
     """
     patterns = _starts(indent)
-    # Chunks overlap by one byte less than a pattern, so none is counted twice or missed.
-    overlap = len(patterns[0]) - 1
-    count, tail = 0, b""
     # Up to and including the item's first byte, so its own start is counted.
-    for chunk in ndjson.chunks_of(path, 0, start + 1 if start else 0):
-        data = tail + chunk
-        count += sum(data.count(pattern) for pattern in patterns)
-        tail = data[-overlap:]
-    return count
+    windows = _windows(path, 0, start + 1 if start else 0, len(patterns[0]) - 1)
+    return sum(data.count(pattern) for _, data in windows for pattern in patterns)
 
 
 def range_entries(

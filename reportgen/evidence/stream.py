@@ -9,7 +9,7 @@ facts (digest, sizes, format, whole-input problems, gzip damage) are there once 
 been read.
 
 `ndjson.ndjson_ranges` splits one big plain NDJSON file into byte ranges that several processes can
-read (`store_ranges` does the same for a pretty-printed store file); `sniff` and `splittable` say
+read (`store_ranges` does the same for a pretty-printed store file); `sniff` and `sniff_file` say
 which inputs that is for.
 """
 
@@ -275,10 +275,10 @@ def sniff(head: bytes, max_record_bytes: int) -> str:
     return "ndjson" if kind in ("ndjson", "blank") else "document"
 
 
-def splittable(path: str, max_record_bytes: int) -> bool:
-    """Whether a file is big plain NDJSON, whose byte ranges (`ndjson_ranges`) can be read apart."""
+def sniff_file(path: str, max_record_bytes: int) -> str:
+    """What a file's head says it is (`sniff`), from as much of it as that takes."""
     with open(path, "rb") as handle:
-        return sniff(handle.read(max_record_bytes + SNIFF_EXTRA), max_record_bytes) == "ndjson"
+        return sniff(handle.read(max_record_bytes + SNIFF_EXTRA), max_record_bytes)
 
 
 # --- one input --------------------------------------------------------------------------------------

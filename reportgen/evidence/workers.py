@@ -13,7 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from reportgen.evidence import fanout, ndjson, sqlite_store, store_ranges, stream
-from reportgen.evidence.children import child_signals
+from reportgen.evidence.children import FORK, child_signals
 from reportgen.evidence.discover import is_database, is_gzip, is_spool
 from reportgen.evidence.inputs import CHUNK, MIB, InputError, InputFile, Limits, over_budget
 from reportgen.evidence.ledger import Ledger
@@ -22,9 +22,6 @@ from reportgen.evidence.store_ranges import ItemCut
 
 # A plain NDJSON file (or a pretty-printed store file) larger than this is split by byte range over the jobs.
 SPLIT_BYTES = 32 * MIB
-# Workers are forked, so that they share this process's str hash seed (the ledger keeps ids as
-# hashes); where fork does not exist (Windows) everything is read in this process.
-FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
 def plan_units(sources: list[tuple[str, str]], limits: Limits, jobs: int) -> list[Unit]:
@@ -91,8 +88,7 @@ def split_kind(path: str, limits: Limits) -> str | None:
     try:
         if os.path.getsize(path) <= SPLIT_BYTES:
             return None
-        with open(path, "rb") as handle:
-            kind = stream.sniff(handle.read(limits.max_record_bytes + stream.SNIFF_EXTRA), limits.max_record_bytes)
+        kind = stream.sniff_file(path, limits.max_record_bytes)
     except OSError:  # read_unit says why it cannot be read
         return None
     return kind if kind in ("ndjson", "document") else None

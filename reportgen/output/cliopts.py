@@ -116,7 +116,7 @@ def evidence_argument(function: Any) -> Any:
         type=click.IntRange(min=1),
         default=None,
         help="Worker processes reading the inputs (files, byte ranges of large NDJSON and store files and rowid ranges "
-        "of large SQLite stores). "
+        "of large SQLite stores; a helper for one large input that cannot be split, such as gzip). "
         "[default: the number of cores]",
     )(command)
     command = click.option(
